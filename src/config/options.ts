@@ -1,0 +1,88 @@
+/** Options accepted by `createPool`. Durations are milliseconds and say so in their names. */
+export interface PoolOptions {
+  /** Where: postgres://, postgresql://, mysql://, mariadb://, sqlite:path or sqlite::memory:. */
+  url?: string;
+  /** Label on metrics, logs and the server's application_name. */
+  name?: string;
+  /** Persistent connections (QueuePool pool_size). */
+  size?: number;
+  /** Extra connections under load, closed again when returned to a full pool. */
+  maxOverflow?: number;
+  /** Connections opened at start and kept warm. */
+  minIdle?: number;
+  checkoutTimeoutMs?: number;
+  /** Maximum connection age; each connection gets up to 2.5% random jitter below it. */
+  recycleMs?: number;
+  idleTimeoutMs?: number;
+  prePing?: boolean;
+  /** A connection used within this window is handed out without a ping (HikariCP's bypass). */
+  prePingBypassMs?: number;
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
+  lockTimeoutMs?: number;
+  leakThresholdMs?: number;
+  /** 'warn' reports a leak; 'reclaim' also takes the connection back. */
+  leakAction?: 'warn' | 'reclaim';
+  /** Close a connection after this many checkouts (0 = unlimited). */
+  maxUses?: number;
+  circuit?: { failureThreshold?: number; recoveryTimeoutMs?: number };
+  healthCheckIntervalMs?: number;
+  podCount?: number;
+  connectionBudget?: number;
+  /** How often the background housekeeper runs (idle reaping, recycling, minIdle top-up). */
+  housekeepingIntervalMs?: number;
+  /** 'transaction' for PgBouncer/Supavisor in transaction mode; `?pgbouncer=true` in the URL says the same. */
+  serverPooler?: 'none' | 'transaction';
+  /** The password, or a function called for each new connection (rotated credentials). */
+  password?: string | (() => string | Promise<string>);
+  /** Environment to read (defaults to process.env); tests pass their own. */
+  env?: Record<string, string | undefined>;
+  /** Driver-specific settings passed to the dialect (for example SQLite pragmas). */
+  dialectOptions?: Record<string, unknown>;
+}
+
+export type DialectName = 'postgres' | 'mysql' | 'sqlite';
+
+/** The parsed connection target. The password is kept apart so it cannot leak through toString. */
+export interface ConnectionTarget {
+  dialect: DialectName;
+  host: string;
+  port: number | undefined;
+  user: string | undefined;
+  database: string | undefined;
+  /** SQLite file path or ':memory:'. */
+  filename: string | undefined;
+  params: Readonly<Record<string, string>>;
+  /** The URL with the password replaced by ***. Safe to log. */
+  redactedUrl: string;
+}
+
+/** The effective, validated and frozen configuration of one pool. */
+export interface ResolvedConfig {
+  readonly url: string;
+  readonly target: Readonly<ConnectionTarget>;
+  readonly name: string;
+  readonly profile: 'production' | 'development';
+  readonly size: number;
+  readonly maxOverflow: number;
+  readonly minIdle: number;
+  readonly checkoutTimeoutMs: number;
+  readonly recycleMs: number;
+  readonly idleTimeoutMs: number;
+  readonly prePing: boolean;
+  readonly prePingBypassMs: number;
+  readonly connectTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+  readonly lockTimeoutMs: number;
+  readonly leakThresholdMs: number;
+  readonly leakAction: 'warn' | 'reclaim';
+  readonly maxUses: number;
+  readonly circuit: Readonly<{ failureThreshold: number; recoveryTimeoutMs: number }>;
+  readonly healthCheckIntervalMs: number;
+  readonly podCount: number;
+  readonly connectionBudget: number | undefined;
+  readonly housekeepingIntervalMs: number;
+  readonly serverPooler: 'none' | 'transaction';
+  readonly password: string | (() => string | Promise<string>) | undefined;
+  readonly dialectOptions: Readonly<Record<string, unknown>>;
+}

@@ -1,0 +1,22 @@
+import type { PoolOptions } from './config/options.js';
+import { resolveConfig } from './config/resolve-config.js';
+import { Database } from './database.js';
+import { createDialect } from './dialect/registry.js';
+import { ConnectionPool } from './pool/pool.js';
+
+/**
+ * Create a pool. Options win over environment variables, which win over the profile defaults.
+ * Invalid configuration throws CONFIG_INVALID before anything connects. `minIdle` connections
+ * are opened in the background.
+ *
+ * @example const db = createPool({ url: 'postgres://app@localhost/app', size: 20, maxOverflow: 10 })
+ * @example const db = createPool() // from DATABASE_URL, DB_POOL_SIZE, ...
+ */
+export function createPool(options: PoolOptions | string = {}): Database {
+  const config = resolveConfig(typeof options === 'string' ? { url: options } : options);
+  const dialect = createDialect(config);
+  const pool = new ConnectionPool<unknown>(dialect.connector, config);
+  const db = new Database(config, dialect, pool);
+  pool.start();
+  return db;
+}

@@ -1,0 +1,150 @@
+import type { Client, ClientConfig, QueryConfig } from 'pg';
+import type { ResolvedConfig } from '../../config/options.js';
+import { passwordFromUrl } from '../../config/url.js';
+import { ConnectionLostError } from '../../errors.js';
+import type { ConnectContext, Connector } from '../../pool/connector.js';
+import {
+  type Dialect,
+  ISOLATION_SQL,
+  type QueryResult,
+  resolvePassword,
+  type StatementOptions,
+  type TransactionOptions,
+} from '../dialect.js';
+import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
+
+type PgModule = typeof import('pg');
+let pgModule: Promise<PgModule> | undefined;
+/** pg is loaded only when a postgres:// URL asks for it. */
+function loadPg(): Promise<PgModule> {
+  pgModule ??= import('pg').then((m) => ((m as unknown as { default?: PgModule }).default ?? m) as PgModule);
+  return pgModule;
+}
+
+/** TLS settings from libpq's sslmode, as pg users write them in the URL. */
+export function sslFromParams(params: Readonly<Record<string, string>>): ClientConfig['ssl'] {
+  const mode = params.sslmode ?? (params.ssl === 'true' ? 'require' : undefined);
+  switch (mode) {
+    case undefined:
+    case 'disable':
+    case 'allow':
+    case 'prefer':
+      return false;
+    case 'require':
+    case 'no-verify':
+      return { rejectUnauthorized: false };
+    default: // verify-ca, verify-full
+      return { rejectUnauthorized: true };
+  }
+}
+
+/** Startup `options` setting session timeouts without an extra round trip (not used behind a transaction pooler). */
+function startupOptions(config: ResolvedConfig): string {
+  return `-c statement_timeout=${config.statementTimeoutMs} -c lock_timeout=${config.lockTimeoutMs}`;
+}
+
+/** The PostgreSQL dialect on `pg` (node-postgres). */
+export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
+  const target = config.target;
+  const urlPassword = passwordFromUrl(config.url);
+  const label = `postgres://${target.user ?? ''}${target.user ? '@' : ''}${target.host}:${target.port}/${target.database ?? ''}`;
+  const ssl = sslFromParams(target.params);
+  const transactionPooler = config.serverPooler === 'transaction';
+
+  const connector: Connector<Client> = {
+    target: label,
+    async connect(context: ConnectContext): Promise<Client> {
+      const pg = await loadPg();
+      const client = new pg.Client({
+        host: target.host,
+        port: target.port,
+        user: target.user,
+        database: target.database,
+        password: await resolvePassword(config, urlPassword),
+        application_name: `spillway:${config.name}`,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+        connectionTimeoutMillis: context.timeoutMs,
+        ssl,
+        ...(transactionPooler ? {} : { options: startupOptions(config) }),
+      });
+      // An idle client's error must never crash the process: the pool discards it instead.
+      client.on('error', context.onBroken);
+      client.on('end', () => context.onBroken(new ConnectionLostError('PostgreSQL connection ended')));
+      try {
+        await client.connect();
+      } catch (error) {
+        client.removeAllListeners('end');
+        await client.end().catch(() => undefined);
+        throw mapPostgresError(error, config.statementTimeoutMs, config.lockTimeoutMs);
+      }
+      return client;
+    },
+    async ping(client: Client): Promise<void> {
+      await client.query(';');
+    },
+    needsReset(client: Client): boolean {
+      // 'I' idle, 'T' in a transaction, 'E' in a failed transaction (pg >= 8.20 tracks ReadyForQuery status).
+      const status = (client as Client & { getTransactionStatus?(): string | null }).getTransactionStatus?.();
+      return status === 'T' || status === 'E';
+    },
+    async reset(client: Client): Promise<void> {
+      await client.query('ROLLBACK');
+    },
+    async close(client: Client): Promise<void> {
+      client.removeAllListeners('end');
+      client.on('error', () => undefined);
+      await client.end().catch(() => undefined);
+    },
+    isDisconnect: isPostgresDisconnect,
+  };
+
+  async function query<R>(
+    client: Client,
+    text: string,
+    params: readonly unknown[] | undefined,
+    options: StatementOptions | undefined,
+  ): Promise<QueryResult<R>> {
+    const timeoutMs = options?.timeoutMs;
+    const queryConfig: QueryConfig = { text, values: params as unknown[] | undefined };
+    if (options?.rowMode === 'array') (queryConfig as QueryConfig & { rowMode: string }).rowMode = 'array';
+    try {
+      if (timeoutMs === undefined) return toResult<R>(await client.query(queryConfig));
+      // A per-call timeout overrides the session's for this statement only; SET inside a transaction
+      // is undone by its rollback, so restoring can fail harmlessly there.
+      await client.query(`SET statement_timeout = ${Math.max(0, Math.round(timeoutMs))}`);
+      try {
+        return toResult<R>(await client.query(queryConfig));
+      } finally {
+        await client.query(`SET statement_timeout = ${config.statementTimeoutMs}`).catch(() => undefined);
+      }
+    } catch (error) {
+      throw mapPostgresError(error, timeoutMs ?? config.statementTimeoutMs, config.lockTimeoutMs);
+    }
+  }
+
+  return {
+    name: 'postgres',
+    connector,
+    query,
+    placeholder: (index) => `$${index}`,
+    quoteIdentifier: (name) => `"${name.replace(/"/g, '""')}"`,
+    async begin(client, options?: TransactionOptions) {
+      let text = 'BEGIN';
+      if (options?.isolation !== undefined) text += ` ISOLATION LEVEL ${ISOLATION_SQL[options.isolation]}`;
+      if (options?.readOnly) text += ' READ ONLY';
+      await query(client, text, undefined, undefined);
+    },
+    async commit(client) {
+      await query(client, 'COMMIT', undefined, undefined);
+    },
+    async rollback(client) {
+      await query(client, 'ROLLBACK', undefined, undefined);
+    },
+    server: { address: target.host, port: target.port, database: target.database },
+  };
+}
+
+function toResult<R>(result: { rows: unknown[]; rowCount: number | null; fields?: { name: string }[] }): QueryResult<R> {
+  return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length, fields: result.fields, raw: result };
+}

@@ -1,0 +1,51 @@
+import { ConnectionLostError, LockTimeoutError, SpillwayError, StatementTimeoutError } from '../../errors.js';
+
+/** Node socket errors that mean the connection is gone. */
+const SOCKET_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
+
+/**
+ * SQLSTATEs that end the session: admin_shutdown, crash_shutdown, cannot_connect_now (57P01-03),
+ * and class 08 (connection exception).
+ */
+function isDisconnectSqlState(code: string): boolean {
+  return code === '57P01' || code === '57P02' || code === '57P03' || code.startsWith('08');
+}
+
+/** True when the error means the PostgreSQL connection is unusable. */
+export function isPostgresDisconnect(error: unknown): boolean {
+  if (error instanceof SpillwayError) return error.code === 'CONNECTION_LOST' || error.code === 'CONNECT_TIMEOUT';
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (SOCKET_CODES.has(code) || isDisconnectSqlState(code))) return true;
+  const message = error.message;
+  return (
+    message.includes('Connection terminated') ||
+    message.includes('connection is closed') ||
+    message.includes('Client has encountered a connection error') ||
+    message.includes('Client was closed') ||
+    message.includes('Query read timeout')
+  );
+}
+
+/**
+ * Map a driver error to Spillway's: timeouts and disconnects get their codes (the driver error as
+ * `cause`); SQL errors (constraint violations, syntax) pass through untouched with pg's fields.
+ */
+export function mapPostgresError(error: unknown, statementTimeoutMs: number, lockTimeoutMs: number): unknown {
+  if (error instanceof SpillwayError || !(error instanceof Error)) return error;
+  const code = (error as { code?: unknown }).code;
+  if (code === '57014' && /statement timeout/i.test(error.message)) return new StatementTimeoutError(statementTimeoutMs, error);
+  if (code === '55P03' && /lock timeout/i.test(error.message)) return new LockTimeoutError(lockTimeoutMs, error);
+  if (isPostgresDisconnect(error)) return new ConnectionLostError(`PostgreSQL connection lost: ${error.message}`, error);
+  return error;
+}

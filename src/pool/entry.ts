@@ -1,0 +1,41 @@
+/** Every entry is in exactly one state; the pool derives its counts from these. */
+export enum EntryState {
+  Opening = 0,
+  Idle = 1,
+  InUse = 2,
+  Closing = 3,
+}
+
+/**
+ * The long-lived slot of one physical connection (SQLAlchemy's ConnectionRecord): age, uses,
+ * recycle deadline. Borrowers never see it; they get a short-lived {@link Lease}.
+ */
+export class PoolEntry<C> {
+  readonly id: number;
+  state: EntryState = EntryState.Opening;
+  connection: C | undefined = undefined;
+  /** Monotonic ms (performance.now()). */
+  createdAt: number;
+  /** When it was last returned or validated: the start of its pre-ping bypass window. */
+  lastUsedAt: number;
+  /** Last time a round trip proved it alive (connect, ping). */
+  validatedAt: number;
+  /** Recycle at this monotonic time (Infinity when recycling is off). */
+  expiresAt: number;
+  uses = 0;
+  /** Set when the connection reported an error while lent: discard it on release. */
+  broken = false;
+  /** When the current lease began; the stack that took it when leak detection is on. */
+  checkedOutAt = 0;
+  borrowStack: string | undefined = undefined;
+  /** The current lease, so that a leak can be reclaimed. */
+  lease: { revoke(heldMs: number): void } | undefined = undefined;
+
+  constructor(id: number, now: number, expiresAt: number) {
+    this.id = id;
+    this.createdAt = now;
+    this.lastUsedAt = now;
+    this.validatedAt = now;
+    this.expiresAt = expiresAt;
+  }
+}

@@ -1,0 +1,19 @@
+import type { CloseReason } from './status.js';
+
+/** Events the pool emits. Instrumentation subscribes; the pool pays nothing for events nobody listens to. */
+export interface PoolEventMap {
+  connect: [event: { connectionId: number; durationMs: number }];
+  checkout: [event: { connectionId: number; waitMs: number }];
+  checkin: [event: { connectionId: number; heldMs: number }];
+  invalidate: [event: { connectionId: number | undefined; reason: string; error?: unknown }];
+  recycle: [event: { connectionId: number; ageMs: number }];
+  close: [event: { connectionId: number; reason: CloseReason }];
+  timeout: [event: { waitMs: number; waiting: number }];
+  error: [error: unknown];
+  leak: [event: { connectionId: number; heldMs: number; stack: string | undefined; poolName: string }];
+  circuit: [event: { from: CircuitState; to: CircuitState }];
+  alert: [event: { type: string; severity: 'critical' | 'warning'; message: string; at: number }];
+}
+
+export type CircuitState = 'closed' | 'open' | 'half-open';
+export type PoolEventName = keyof PoolEventMap;

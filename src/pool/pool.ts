@@ -1,0 +1,600 @@
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { AcquireAbortedError, ConnectTimeoutError, PoolClosedError, PoolTimeoutError, SpillwayError } from '../errors.js';
+import type { Connector } from './connector.js';
+import { EntryState, PoolEntry } from './entry.js';
+import type { PoolEventMap, PoolEventName } from './events.js';
+import { Lease, type LeaseOwner } from './lease.js';
+import type { CloseReason, PoolStats, PoolStatus } from './status.js';
+import { type Waiter, WaiterQueue } from './waiter-queue.js';
+
+/** The settings the core needs; a subset of the resolved configuration (durations in ms). */
+export interface CorePoolSettings {
+  name: string;
+  size: number;
+  maxOverflow: number;
+  minIdle: number;
+  checkoutTimeoutMs: number;
+  recycleMs: number;
+  idleTimeoutMs: number;
+  prePing: boolean;
+  prePingBypassMs: number;
+  connectTimeoutMs: number;
+  maxUses: number;
+  housekeepingIntervalMs: number;
+}
+
+export interface AcquireOptions {
+  /** Abort the wait (ACQUIRE_ABORTED). */
+  signal?: AbortSignal;
+  /** Overrides checkoutTimeoutMs for this call. */
+  timeoutMs?: number;
+}
+
+/**
+ * Hooks that let the resilience and leak layers take part in checkouts without the core knowing them.
+ * Every hook is optional; with none set, the hot path checks one undefined field.
+ */
+export interface PoolGate {
+  /** Called before each checkout; throw (CIRCUIT_OPEN) to refuse it. */
+  admit?(): void;
+  /** Called after each connect attempt with its outcome. */
+  connectResult?(error: unknown | undefined): void;
+  /** Called when an entry is lent; may capture state (leak detection's stack). */
+  lent?(entry: PoolEntry<unknown>): void;
+}
+
+const RECYCLE_JITTER = 0.025;
+
+/**
+ * The connection pool core (SQLAlchemy QueuePool semantics, HikariCP care). It decides who borrows
+ * what; the connector cares for the physical connections. Knows no SQL.
+ */
+// Typed events over the untyped EventEmitter (declaration merging keeps 'newListener' usable inside).
+export interface ConnectionPool<C> {
+  on<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this;
+  once<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this;
+  off<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this;
+  emit<K extends PoolEventName>(event: K, ...args: PoolEventMap[K]): boolean;
+}
+
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: typed events, see the interface above
+export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
+  readonly name: string;
+  readonly settings: Readonly<CorePoolSettings>;
+  readonly #connector: Connector<C>;
+  readonly #max: number;
+  readonly #all = new Set<PoolEntry<C>>();
+  /** Idle entries, most recently used at the end: reuse MRU so surplus ages out from the front. */
+  readonly #idle: PoolEntry<C>[] = [];
+  readonly #counts: [number, number, number, number] = [0, 0, 0, 0];
+  readonly #queue: WaiterQueue<Lease<C>>;
+  readonly #stats: PoolStats = {
+    created: 0,
+    closed: 0,
+    recycled: 0,
+    invalidated: 0,
+    checkouts: 0,
+    waits: 0,
+    timeouts: 0,
+    aborts: 0,
+    leaks: 0,
+    connectFailures: 0,
+    pingFailures: 0,
+    closedByReason: { recycled: 0, idle: 0, invalidated: 0, overflow: 0, error: 0, closed: 0 },
+  };
+  #nextId = 1;
+  /** Idle entries created at or before this moment must be validated before reuse. */
+  #invalidatedAt = -Infinity;
+  #lastConnectError: unknown = undefined;
+  #closing: Promise<void> | undefined = undefined;
+  #onDrained: (() => void) | undefined = undefined;
+  #housekeeper: NodeJS.Timeout | undefined = undefined;
+  readonly #closingEntries = new Set<Promise<void>>();
+  /** Listener flags, so the hot path allocates no event objects nobody reads. */
+  #observed = { checkout: false, checkin: false };
+  gate: PoolGate | undefined = undefined;
+
+  constructor(connector: Connector<C>, settings: CorePoolSettings) {
+    super();
+    this.#connector = connector;
+    this.settings = Object.freeze({ ...settings });
+    this.name = settings.name;
+    this.#max = settings.size + settings.maxOverflow;
+    this.#queue = new WaiterQueue<Lease<C>>((waiter, now) => this.#timeOut(waiter, now), performance.now.bind(performance));
+    EventEmitter.prototype.on.call(this, 'newListener', (event: string) => this.#observe(event as PoolEventName, 1));
+    EventEmitter.prototype.on.call(this, 'removeListener', (event: string) => this.#observe(event as PoolEventName, 0));
+  }
+
+  /** Open `minIdle` connections and start the housekeeper. Called once by createPool. */
+  start(): void {
+    if (this.#housekeeper !== undefined || this.#closing !== undefined) return;
+    this.#housekeeper = setInterval(() => this.housekeep(), this.settings.housekeepingIntervalMs);
+    this.#housekeeper.unref();
+    this.#topUp();
+  }
+
+  /** Resolves once `minIdle` connections are open (or rejects with the first connect failure). */
+  async warm(): Promise<void> {
+    const missing = this.settings.minIdle - this.#counts[EntryState.Idle] - this.#counts[EntryState.InUse];
+    const opening: Promise<void>[] = [];
+    for (let i = 0; i < missing && this.#all.size < this.#max; i++) opening.push(this.#open(true));
+    await Promise.all(opening);
+  }
+
+  /**
+   * Borrow a connection. Resolves with a {@link Lease}; release it exactly once.
+   * Waiters are served first come, first served; a wait longer than the timeout rejects POOL_TIMEOUT.
+   */
+  acquire(options?: AcquireOptions): Promise<Lease<C>> {
+    if (this.#closing !== undefined) return Promise.reject(new PoolClosedError(this.name));
+    if (this.gate?.admit !== undefined) {
+      try {
+        this.gate.admit();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    if (this.#queue.size === 0 && this.#idle.length > 0) {
+      const now = performance.now();
+      const entry = this.#takeIdle(now);
+      if (entry !== undefined && !this.#needsPing(entry, now)) {
+        return Promise.resolve(this.#lend(entry, now, now));
+      }
+      if (entry !== undefined) {
+        // Needs validation: go through the queue so ordering and deadlines stay in one place.
+        const promise = this.#enqueue(options, now);
+        this.#validateFor(entry, now);
+        return promise;
+      }
+    }
+    const promise = this.#enqueue(options, performance.now());
+    this.#dispatch();
+    return promise;
+  }
+
+  /** A snapshot of the pool, cheap enough to call on every request. */
+  status(): PoolStatus {
+    const checkedIn = this.#counts[EntryState.Idle];
+    const checkedOut = this.#counts[EntryState.InUse] as number;
+    const opening = this.#counts[EntryState.Opening] as number;
+    const closing = this.#counts[EntryState.Closing] as number;
+    const total = checkedIn + checkedOut + opening + closing;
+    return {
+      name: this.name,
+      size: this.settings.size,
+      maxOverflow: this.settings.maxOverflow,
+      max: this.#max,
+      checkedIn,
+      checkedOut,
+      overflow: Math.max(0, total - this.settings.size),
+      opening,
+      closing,
+      total,
+      waiting: this.#queue.size,
+      closed: this.#closing !== undefined,
+    };
+  }
+
+  /** Counters since start (a copy). */
+  stats(): PoolStats {
+    return { ...this.#stats, closedByReason: { ...this.#stats.closedByReason } };
+  }
+
+  /** The last connect failure, if any (the cause of a POOL_TIMEOUT). */
+  get lastConnectError(): unknown {
+    return this.#lastConnectError;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Entries currently lent, for leak detection. */
+  *lentEntries(): IterableIterator<PoolEntry<C>> {
+    for (const entry of this.#all) if (entry.state === EntryState.InUse && entry.lease !== undefined) yield entry;
+  }
+
+  /** Count a leak (the leak detector reports it). */
+  recordLeak(): void {
+    this.#stats.leaks++;
+  }
+
+  /**
+   * Take a leaked connection back: its lease is revoked (the holder's next use fails LEAK_RECLAIMED)
+   * and the connection is discarded, since its state is unknown.
+   */
+  reclaim(entry: PoolEntry<C>, heldMs: number): void {
+    if (entry.state !== EntryState.InUse || entry.lease === undefined) return;
+    entry.lease.revoke(heldMs);
+    entry.lease = undefined;
+    this.#discard(entry, 'invalidated', undefined);
+  }
+
+  /**
+   * Mark every connection opened up to now as suspect (SQLAlchemy's pool invalidation): idle ones are
+   * validated before their next checkout, lent ones are validated when returned.
+   */
+  invalidateAll(reason: string, error?: unknown): void {
+    this.#invalidatedAt = performance.now();
+    this.emit('invalidate', { connectionId: undefined, reason, error });
+  }
+
+  /** LeaseOwner: a lease returns its entry. */
+  checkin(entry: PoolEntry<C>, lease: Lease<C>, error: unknown): void {
+    if (entry.lease !== lease) return; // reclaimed or already discarded
+    entry.lease = undefined;
+    const now = performance.now();
+    if (this.#observed.checkin) this.emit('checkin', { connectionId: entry.id, heldMs: now - entry.checkedOutAt });
+    entry.uses++;
+    entry.lastUsedAt = now;
+    if (error !== undefined || entry.broken) {
+      this.#discard(entry, 'invalidated', error ?? new SpillwayError('CONNECTION_LOST', 'connection reported an error while lent'));
+      return;
+    }
+    const connection = entry.connection as C;
+    if (this.#connector.needsReset(connection)) {
+      this.#connector.reset(connection).then(
+        () => this.#return(entry, performance.now()),
+        (resetError) => this.#discard(entry, 'invalidated', resetError),
+      );
+      return;
+    }
+    this.#return(entry, now);
+  }
+
+  /**
+   * Stop new checkouts (POOL_CLOSED), wait up to `graceMs` for borrowed connections, then close all.
+   * Idempotent: later calls return the same promise.
+   */
+  close(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.#closing === undefined) this.#closing = this.#shutdown(options.graceMs ?? 30_000);
+    return this.#closing;
+  }
+
+  /** One housekeeping pass: reap idle above minIdle, recycle expired idle, top up minIdle. */
+  housekeep(): void {
+    if (this.#closing !== undefined) return;
+    const now = performance.now();
+    // Oldest-used first: the front of the idle stack.
+    for (let i = 0; i < this.#idle.length; ) {
+      const entry = this.#idle[i] as PoolEntry<C>;
+      if (now >= entry.expiresAt) {
+        this.#idle.splice(i, 1);
+        this.#stats.recycled++;
+        this.emit('recycle', { connectionId: entry.id, ageMs: now - entry.createdAt });
+        this.#destroy(entry, 'recycled');
+        continue;
+      }
+      const above = this.#counts[EntryState.Idle] + this.#counts[EntryState.InUse] - this.settings.minIdle;
+      if (above > 0 && this.settings.idleTimeoutMs > 0 && now - entry.lastUsedAt >= this.settings.idleTimeoutMs) {
+        this.#idle.splice(i, 1);
+        this.#destroy(entry, 'idle');
+        continue;
+      }
+      i++;
+    }
+    this.#topUp();
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  #observe(event: PoolEventName, _adding: number): void {
+    // Listener counts change after this callback on removal, so read them on the next tick.
+    if (event === 'checkout' || event === 'checkin') {
+      queueMicrotask(() => {
+        this.#observed[event] = this.listenerCount(event) > 0;
+      });
+      if (_adding === 1) this.#observed[event] = true;
+    }
+  }
+
+  #setState(entry: PoolEntry<C>, state: EntryState): void {
+    this.#counts[entry.state]--;
+    this.#counts[state]++;
+    entry.state = state;
+  }
+
+  /** The entry's connection is gone: drop it from the counts. */
+  #forget(entry: PoolEntry<C>): void {
+    this.#counts[entry.state]--;
+    this.#all.delete(entry);
+  }
+
+  #takeIdle(now: number): PoolEntry<C> | undefined {
+    let entry = this.#idle.pop();
+    while (entry !== undefined && (now >= entry.expiresAt || (this.settings.maxUses > 0 && entry.uses >= this.settings.maxUses))) {
+      this.#stats.recycled++;
+      this.emit('recycle', { connectionId: entry.id, ageMs: now - entry.createdAt });
+      this.#destroy(entry, 'recycled');
+      entry = this.#idle.pop();
+    }
+    if (entry !== undefined) this.#setState(entry, EntryState.InUse);
+    return entry;
+  }
+
+  #needsPing(entry: PoolEntry<C>, now: number): boolean {
+    if (entry.validatedAt <= this.#invalidatedAt) return true;
+    return this.settings.prePing && now - entry.lastUsedAt >= this.settings.prePingBypassMs;
+  }
+
+  #lend(entry: PoolEntry<C>, now: number, since: number): Lease<C> {
+    const lease = new Lease<C>(this, entry);
+    entry.lease = lease;
+    entry.checkedOutAt = now;
+    this.#stats.checkouts++;
+    if (this.gate?.lent !== undefined) this.gate.lent(entry as PoolEntry<unknown>);
+    if (this.#observed.checkout) this.emit('checkout', { connectionId: entry.id, waitMs: now - since });
+    return lease;
+  }
+
+  #enqueue(options: AcquireOptions | undefined, now: number): Promise<Lease<C>> {
+    const timeoutMs = options?.timeoutMs ?? this.settings.checkoutTimeoutMs;
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(new AcquireAbortedError(this.name, signal.reason));
+    return new Promise<Lease<C>>((resolve, reject) => {
+      const waiter: Waiter<Lease<C>> = {
+        resolve,
+        reject,
+        deadline: timeoutMs > 0 ? now + timeoutMs : Number.POSITIVE_INFINITY,
+        enqueuedAt: now,
+        live: true,
+        cleanup: undefined,
+      };
+      if (signal !== undefined) {
+        const onAbort = (): void => {
+          if (!waiter.live) return;
+          this.#queue.remove(waiter);
+          this.#stats.aborts++;
+          reject(new AcquireAbortedError(this.name, signal.reason));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        waiter.cleanup = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.#queue.push(waiter);
+    });
+  }
+
+  /** Match idle connections with waiters, and open new ones while waiters outnumber openings. */
+  #dispatch(): void {
+    while (this.#queue.size > 0) {
+      const now = performance.now();
+      const entry = this.#takeIdle(now);
+      if (entry === undefined) break;
+      if (this.#needsPing(entry, now)) {
+        this.#validateFor(entry, now);
+        continue;
+      }
+      const waiter = this.#queue.shift() as Waiter<Lease<C>>;
+      this.#settle(waiter, entry, now);
+    }
+    while (this.#queue.size > this.#counts[EntryState.Opening] && this.#all.size < this.#max && this.#closing === undefined) {
+      void this.#open(false);
+    }
+  }
+
+  #settle(waiter: Waiter<Lease<C>>, entry: PoolEntry<C>, now: number): void {
+    waiter.live = false;
+    waiter.cleanup?.();
+    this.#stats.waits++;
+    waiter.resolve(this.#lend(entry, now, waiter.enqueuedAt));
+  }
+
+  /** Ping an entry reserved for the head waiter; on failure discard it and try the next, same deadline. */
+  #validateFor(entry: PoolEntry<C>, _now: number): void {
+    const waiter = this.#queue.shift();
+    if (waiter === undefined) {
+      this.#return(entry, performance.now());
+      return;
+    }
+    this.#connector.ping(entry.connection as C).then(
+      () => {
+        const now = performance.now();
+        entry.validatedAt = now;
+        entry.lastUsedAt = now;
+        if (waiter.live) this.#settle(waiter, entry, now);
+        else this.#return(entry, now);
+      },
+      (error) => {
+        this.#stats.pingFailures++;
+        this.#discard(entry, 'invalidated', error);
+        this.#queue.unshift(waiter);
+        this.#dispatch();
+      },
+    );
+  }
+
+  /** A healthy entry comes back: hand it to the head waiter, or keep it idle, or close it as overflow. */
+  #return(entry: PoolEntry<C>, now: number): void {
+    if (this.#closing !== undefined) {
+      this.#destroy(entry, 'closed');
+      return;
+    }
+    if (now >= entry.expiresAt || (this.settings.maxUses > 0 && entry.uses >= this.settings.maxUses)) {
+      this.#stats.recycled++;
+      this.emit('recycle', { connectionId: entry.id, ageMs: now - entry.createdAt });
+      this.#destroy(entry, 'recycled');
+      this.#dispatch();
+      return;
+    }
+    if (entry.validatedAt <= this.#invalidatedAt) {
+      // Opened before a disconnect elsewhere: validate before anyone gets it.
+      if (this.#queue.size > 0) {
+        this.#validateFor(entry, now);
+        return;
+      }
+    } else if (this.#queue.size > 0) {
+      this.#settle(this.#queue.shift() as Waiter<Lease<C>>, entry, now);
+      return;
+    }
+    if (this.#idle.length >= this.settings.size) {
+      this.#destroy(entry, 'overflow');
+      return;
+    }
+    this.#setState(entry, EntryState.Idle);
+    this.#idle.push(entry);
+    if (this.#counts[EntryState.InUse] === 0) this.#onDrained?.();
+  }
+
+  /** Discard a lent entry after an error; a disconnect marks the whole pool suspect. */
+  #discard(entry: PoolEntry<C>, reason: CloseReason, error: unknown): void {
+    this.#stats.invalidated++;
+    this.emit('invalidate', { connectionId: entry.id, reason: String(reason), error });
+    if (error !== undefined && this.#connector.isDisconnect(error)) {
+      this.invalidateAll('disconnect', error);
+    }
+    this.#destroy(entry, reason);
+    this.#dispatch();
+  }
+
+  #destroy(entry: PoolEntry<C>, reason: CloseReason): void {
+    if (entry.state === EntryState.Closing) return;
+    if (entry.state === EntryState.Idle) {
+      const index = this.#idle.indexOf(entry);
+      if (index >= 0) this.#idle.splice(index, 1);
+    }
+    entry.lease?.revoke(0);
+    entry.lease = undefined;
+    this.#setState(entry, EntryState.Closing);
+    this.#stats.closed++;
+    this.#stats.closedByReason[reason]++;
+    this.emit('close', { connectionId: entry.id, reason });
+    const done = this.#connector
+      .close(entry.connection as C)
+      .catch(() => undefined)
+      .then(() => {
+        this.#forget(entry);
+        this.#closingEntries.delete(done);
+        if (this.#counts[EntryState.InUse] === 0) this.#onDrained?.();
+        if (this.#closing === undefined) {
+          this.#dispatch();
+          if (reason !== 'idle' && reason !== 'overflow') this.#topUp();
+        }
+      });
+    this.#closingEntries.add(done);
+  }
+
+  /** Keep `minIdle` connections open. */
+  #topUp(): void {
+    if (this.#closing !== undefined) return;
+    const have = this.#counts[EntryState.Idle] + this.#counts[EntryState.InUse] + this.#counts[EntryState.Opening];
+    for (let i = have; i < this.settings.minIdle && this.#all.size < this.#max; i++) {
+      // Failures are recorded in lastConnectError and retried by the next housekeeping pass.
+      this.#open(true).catch(() => undefined);
+    }
+  }
+
+  /** Open one connection; when `warm` the failure is recorded but nobody is rejected. */
+  #open(warm: boolean): Promise<void> {
+    const now = performance.now();
+    const recycleMs = this.settings.recycleMs;
+    const expiresAt = recycleMs > 0 ? now + recycleMs - Math.random() * recycleMs * RECYCLE_JITTER : Number.POSITIVE_INFINITY;
+    const entry = new PoolEntry<C>(this.#nextId++, now, expiresAt);
+    this.#all.add(entry);
+    this.#counts[EntryState.Opening]++;
+    const timeoutMs = this.settings.connectTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ConnectTimeoutError(this.#connector.target, timeoutMs)), timeoutMs);
+      timer.unref();
+    });
+    const connecting = this.#connector.connect({
+      timeoutMs,
+      onBroken: (error) => this.#broken(entry, error),
+    });
+    return Promise.race([connecting, timedOut]).then(
+      (connection) => {
+        clearTimeout(timer);
+        entry.connection = connection;
+        this.#stats.created++;
+        this.#lastConnectError = undefined;
+        this.gate?.connectResult?.(undefined);
+        const at = performance.now();
+        entry.validatedAt = at;
+        entry.lastUsedAt = at;
+        this.emit('connect', { connectionId: entry.id, durationMs: at - now });
+        if (this.#closing !== undefined) {
+          this.#setState(entry, EntryState.InUse);
+          this.#destroy(entry, 'closed');
+          return;
+        }
+        this.#setState(entry, EntryState.InUse);
+        this.#return(entry, at);
+        this.#dispatch();
+      },
+      (error) => {
+        clearTimeout(timer);
+        // A connection that arrives after the timeout must still be closed.
+        connecting.then(
+          (late) => this.#connector.close(late),
+          () => undefined,
+        );
+        this.#forget(entry);
+        this.#stats.connectFailures++;
+        this.#lastConnectError = error;
+        this.gate?.connectResult?.(error);
+        if (this.listenerCount('error') > 0) this.emit('error', error);
+        if (this.#queue.size > 0 && !warm) {
+          // The oldest waiter learns why (as pg-pool does); the rest keep waiting and may get a new attempt.
+          const waiter = this.#queue.shift() as Waiter<Lease<C>>;
+          waiter.live = false;
+          waiter.cleanup?.();
+          waiter.reject(error);
+          this.#dispatch();
+        }
+        if (warm) throw error;
+      },
+    );
+  }
+
+  /** The driver reported an error on a connection: never crash; discard it now or on release. */
+  #broken(entry: PoolEntry<C>, error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    if (this.#connector.isDisconnect(error)) this.invalidateAll('disconnect', error);
+    if (entry.state === EntryState.Idle) {
+      this.#stats.invalidated++;
+      this.emit('invalidate', { connectionId: entry.id, reason: 'error', error });
+      this.#destroy(entry, 'error');
+    } else if (entry.state === EntryState.InUse) {
+      entry.broken = true;
+    }
+  }
+
+  #timeOut(waiter: Waiter<Lease<C>>, now: number): void {
+    waiter.cleanup?.();
+    this.#stats.timeouts++;
+    const status = this.status();
+    this.emit('timeout', { waitMs: now - waiter.enqueuedAt, waiting: status.waiting });
+    waiter.reject(new PoolTimeoutError(this.name, status, Math.round(now - waiter.enqueuedAt), this.#lastConnectError));
+  }
+
+  async #shutdown(graceMs: number): Promise<void> {
+    if (this.#housekeeper !== undefined) clearInterval(this.#housekeeper);
+    this.#housekeeper = undefined;
+    for (const waiter of this.#queue.drain()) {
+      waiter.live = false;
+      waiter.cleanup?.();
+      waiter.reject(new PoolClosedError(this.name));
+    }
+    for (const entry of [...this.#idle]) this.#destroy(entry, 'closed');
+    if (this.#counts[EntryState.InUse] > 0 && graceMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        timer.unref();
+        this.#onDrained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#onDrained = undefined;
+    }
+    for (const entry of [...this.#all]) {
+      if (entry.state === EntryState.InUse || entry.state === EntryState.Idle) this.#destroy(entry, 'closed');
+    }
+    // Connections still opening close themselves when they arrive (see #open); wait for them too.
+    while (this.#closingEntries.size > 0 || this.#counts[EntryState.Opening] > 0) {
+      if (this.#closingEntries.size > 0) await Promise.all([...this.#closingEntries]);
+      else await new Promise((resolve) => setTimeout(resolve, 5).unref());
+    }
+  }
+}

@@ -1,0 +1,42 @@
+/** One snapshot type feeds the endpoints, metrics, CLI and dashboard alike. */
+export interface PoolStatus {
+  name: string;
+  size: number;
+  maxOverflow: number;
+  /** size + maxOverflow. */
+  max: number;
+  /** Idle connections ready to lend. */
+  checkedIn: number;
+  /** Connections lent to borrowers (including those being validated or reset). */
+  checkedOut: number;
+  /** Connections above `size`. */
+  overflow: number;
+  /** Connections being opened. */
+  opening: number;
+  /** Connections being closed. */
+  closing: number;
+  /** checkedIn + checkedOut + opening + closing. Never above max. */
+  total: number;
+  /** Callers waiting for a connection. */
+  waiting: number;
+  closed: boolean;
+}
+
+/** Counters since the pool started. */
+export interface PoolStats {
+  created: number;
+  closed: number;
+  recycled: number;
+  invalidated: number;
+  checkouts: number;
+  /** Checkouts that had to wait in the queue. */
+  waits: number;
+  timeouts: number;
+  aborts: number;
+  leaks: number;
+  connectFailures: number;
+  pingFailures: number;
+  closedByReason: Record<CloseReason, number>;
+}
+
+export type CloseReason = 'recycled' | 'idle' | 'invalidated' | 'overflow' | 'error' | 'closed';

@@ -1,0 +1,130 @@
+import type { Dialect, QueryResult, StatementOptions, TransactionOptions } from '../dialect/dialect.js';
+import type { Lease } from '../pool/lease.js';
+import { SqlFragment } from './sql.js';
+
+/** The arguments `query` accepts: dialect text with parameters, or an `sql` fragment. */
+export type QueryInput = string | SqlFragment;
+
+/** Turn `query`'s flexible arguments into text, values and options. */
+export function normalizeQuery(
+  dialect: Dialect,
+  input: QueryInput,
+  paramsOrOptions: readonly unknown[] | StatementOptions | undefined,
+  maybeOptions: StatementOptions | undefined,
+): { text: string; values: readonly unknown[] | undefined; options: StatementOptions | undefined } {
+  if (input instanceof SqlFragment) {
+    const { text, values } = input.compile(dialect);
+    return { text, values, options: Array.isArray(paramsOrOptions) ? maybeOptions : (paramsOrOptions as StatementOptions | undefined) };
+  }
+  if (typeof input !== 'string') throw new TypeError('query() takes SQL text or an sql`...` fragment');
+  if (paramsOrOptions === undefined || Array.isArray(paramsOrOptions)) {
+    return { text: input, values: paramsOrOptions as readonly unknown[] | undefined, options: maybeOptions };
+  }
+  return { text: input, values: undefined, options: paramsOrOptions as StatementOptions };
+}
+
+/** Whether an error leaves the connection unusable, so it must be discarded rather than returned. */
+export function mustDiscard(dialect: Dialect, error: unknown): boolean {
+  return dialect.connector.isDisconnect(error) || (error as { connectionUnusable?: boolean } | null)?.connectionUnusable === true;
+}
+
+/**
+ * One borrowed connection with query methods: what `withConnection`, `transaction` and `acquire`
+ * hand to the caller. Release it once (or let `await using` do it).
+ */
+export class Session {
+  readonly #dialect: Dialect;
+  readonly #lease: Lease<unknown>;
+  #savepoints = 0;
+  #inTransaction = false;
+  #failure: unknown = undefined;
+
+  constructor(dialect: Dialect, lease: Lease<unknown>) {
+    this.#dialect = dialect;
+    this.#lease = lease;
+  }
+
+  /** The driver's own connection (pg.Client, mysql2 Connection, better-sqlite3 Database). */
+  get connection(): unknown {
+    return this.#lease.connection;
+  }
+
+  get dialect(): Dialect {
+    return this.#dialect;
+  }
+
+  get inTransaction(): boolean {
+    return this.#inTransaction;
+  }
+
+  /** Run one statement on this connection. */
+  async query<R = Record<string, unknown>>(
+    input: QueryInput,
+    paramsOrOptions?: readonly unknown[] | StatementOptions,
+    options?: StatementOptions,
+  ): Promise<QueryResult<R>> {
+    const { text, values, options: statementOptions } = normalizeQuery(this.#dialect, input, paramsOrOptions, options);
+    try {
+      return await this.#dialect.query<R>(this.#lease.connection, text, values, statementOptions);
+    } catch (error) {
+      if (mustDiscard(this.#dialect, error)) this.#failure = error;
+      throw error;
+    }
+  }
+
+  /**
+   * Run `fn` in a transaction on this connection: commit, or roll back on throw. Nested calls use
+   * savepoints, so an inner failure undoes only the inner work.
+   */
+  async transaction<T>(fn: (tx: Session) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    if (this.#inTransaction) return this.#savepoint(fn);
+    await this.#run(() => this.#dialect.begin(this.#lease.connection, options));
+    this.#inTransaction = true;
+    let result: T;
+    try {
+      result = await fn(this);
+    } catch (error) {
+      this.#inTransaction = false;
+      if (this.#failure === undefined) {
+        await this.#run(() => this.#dialect.rollback(this.#lease.connection)).catch((rollbackError) => {
+          this.#failure ??= rollbackError;
+        });
+      }
+      throw error;
+    }
+    this.#inTransaction = false;
+    await this.#run(() => this.#dialect.commit(this.#lease.connection));
+    return result;
+  }
+
+  /** Return the connection; after a connection-level failure it is discarded instead. */
+  release(error?: unknown): void {
+    this.#lease.release(error ?? this.#failure);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#lease.released) this.release();
+  }
+
+  async #savepoint<T>(fn: (tx: Session) => Promise<T>): Promise<T> {
+    const name = `spillway_sp_${++this.#savepoints}`;
+    await this.query(`SAVEPOINT ${name}`);
+    try {
+      const result = await fn(this);
+      await this.query(`RELEASE SAVEPOINT ${name}`);
+      return result;
+    } catch (error) {
+      if (this.#failure === undefined) await this.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      throw error;
+    }
+  }
+
+  async #run(step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      if (mustDiscard(this.#dialect, error)) this.#failure = error;
+      throw error;
+    }
+  }
+}
