@@ -16,7 +16,8 @@ export function createPool(options: PoolOptions | string = {}): Database {
   const config = resolveConfig(typeof options === 'string' ? { url: options } : options);
   const dialect = createDialect(config);
   const pool = new ConnectionPool<unknown>(dialect.connector, config);
-  const db = new Database(config, dialect, pool);
+  const multiplexer = config.multiplex.enabled ? dialect.createMultiplexer?.(pool) : undefined;
+  const db = new Database(config, dialect, pool, multiplexer);
   pool.start();
   return db;
 }

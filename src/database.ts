@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ResolvedConfig } from './config/options.js';
 import { describeConfig } from './config/resolve-config.js';
-import type { Dialect, QueryResult, StatementOptions, TransactionOptions } from './dialect/dialect.js';
+import type { Dialect, QueryResult, StatementMultiplexer, StatementOptions, TransactionOptions } from './dialect/dialect.js';
 import type { PoolEventMap, PoolEventName } from './pool/events.js';
 import type { AcquireOptions, ConnectionPool } from './pool/pool.js';
 import type { PoolStats, PoolStatus } from './pool/status.js';
@@ -24,11 +24,14 @@ export class Database {
   readonly dialect: Dialect;
   /** The pool core, for instrumentation and facades. */
   readonly pool: ConnectionPool<unknown>;
+  /** Shares connections between plain statements (PostgreSQL pipelining); undefined when off. */
+  readonly multiplexer: StatementMultiplexer | undefined;
 
-  constructor(config: ResolvedConfig, dialect: Dialect, pool: ConnectionPool<unknown>) {
+  constructor(config: ResolvedConfig, dialect: Dialect, pool: ConnectionPool<unknown>, multiplexer?: StatementMultiplexer) {
     this.config = config;
     this.dialect = dialect;
     this.pool = pool;
+    this.multiplexer = multiplexer;
   }
 
   get name(): string {
@@ -46,6 +49,8 @@ export class Database {
     options?: StatementOptions,
   ): Promise<QueryResult<R>> {
     const { text, values, options: statementOptions } = normalizeQuery(this.dialect, input, paramsOrOptions, options);
+    const multiplexer = this.multiplexer;
+    if (multiplexer?.accepts(text, statementOptions)) return multiplexer.query<R>(text, values, statementOptions);
     const lease = await this.pool.acquire();
     let result: QueryResult<R>;
     try {
@@ -148,6 +153,8 @@ export class Database {
 
   /** Stop new checkouts, wait up to `graceMs` for borrowed connections, then close all. Idempotent. */
   close(options?: { graceMs?: number }): Promise<void> {
+    // Shared connections go home first, so the pool's grace period is not spent waiting for them.
+    if (this.multiplexer !== undefined) return this.multiplexer.close(options?.graceMs).then(() => this.pool.close(options));
     return this.pool.close(options);
   }
 

@@ -1,3 +1,5 @@
+import type { MultiplexOption, MultiplexSettings } from './multiplex-config.js';
+
 /** Options accepted by `createPool`. Durations are milliseconds and say so in their names. */
 export interface PoolOptions {
   /** Where: postgres://, postgresql://, mysql://, mariadb://, sqlite:path or sqlite::memory:. */
@@ -39,6 +41,8 @@ export interface PoolOptions {
   env?: Record<string, string | undefined>;
   /** Driver-specific settings passed to the dialect (for example SQLite pragmas). */
   dialectOptions?: Record<string, unknown>;
+  /** PostgreSQL: plain statements share connections, up to `maxInFlight` at once on each (default on; `false` switches it off). */
+  multiplex?: MultiplexOption;
 }
 
 export type DialectName = 'postgres' | 'mysql' | 'sqlite';
@@ -85,4 +89,5 @@ export interface ResolvedConfig {
   readonly serverPooler: 'none' | 'transaction';
   readonly password: string | (() => string | Promise<string>) | undefined;
   readonly dialectOptions: Readonly<Record<string, unknown>>;
+  readonly multiplex: MultiplexSettings;
 }

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { resolveMultiplex } from './multiplex-config.js';
 import type { PoolOptions, ResolvedConfig } from './options.js';
 import { profileDefaults } from './profiles.js';
 import { recommendPoolSize } from './sizing.js';
@@ -48,6 +49,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'password',
   'env',
   'dialectOptions',
+  'multiplex',
   ...Object.values(NUMERIC_SETTINGS)
     .map((s) => s.option)
     .filter((o) => !o.includes('.')),
@@ -240,6 +242,7 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
     serverPooler,
     password,
     dialectOptions: Object.freeze({ ...dialectOptions }),
+    multiplex: resolveMultiplex(options.multiplex, env),
   });
 }
 

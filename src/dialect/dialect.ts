@@ -1,5 +1,6 @@
 import type { DialectName, ResolvedConfig } from '../config/options.js';
 import type { Connector } from '../pool/connector.js';
+import type { ConnectionPool } from '../pool/pool.js';
 
 /** Rows and counts of one statement, the same shape on every dialect. */
 export interface QueryResult<R = Record<string, unknown>> {
@@ -51,6 +52,23 @@ export interface Dialect<C = unknown> {
   rollback(connection: C): Promise<void>;
   /** Attributes for tracing and health (server address, port, database). */
   readonly server: { address: string; port: number | undefined; database: string | undefined };
+  /** Optional: share the pool's connections between plain statements, several in flight on each (PostgreSQL pipelining). */
+  createMultiplexer?(pool: ConnectionPool<C>): StatementMultiplexer;
+}
+
+/** Runs plain statements (outside transactions and checkouts) on shared connections. */
+export interface StatementMultiplexer {
+  /** True when this statement may share a connection (no per-call timeout, no session state such as BEGIN or SET). */
+  accepts(text: string, options: StatementOptions | undefined): boolean;
+  query<R = Record<string, unknown>>(
+    text: string,
+    params: readonly unknown[] | undefined,
+    options: StatementOptions | undefined,
+  ): Promise<QueryResult<R>>;
+  /** Connections held and statements in flight or waiting for room. */
+  readonly status: { held: number; inFlight: number; waiting: number; acquiring: number };
+  /** Take no new statements, let those in flight finish (up to graceMs), give the connections back. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Builds a dialect from the resolved configuration. */

@@ -12,6 +12,8 @@ import {
   type TransactionOptions,
 } from '../dialect.js';
 import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
+import { createPostgresMultiplexer } from './postgres-multiplexer.js';
+import { toResult } from './postgres-result.js';
 
 type PgModule = typeof import('pg');
 let pgModule: Promise<PgModule> | undefined;
@@ -142,9 +144,6 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
       await query(client, 'ROLLBACK', undefined, undefined);
     },
     server: { address: target.host, port: target.port, database: target.database },
+    createMultiplexer: (pool) => createPostgresMultiplexer(pool, config),
   };
-}
-
-function toResult<R>(result: { rows: unknown[]; rowCount: number | null; fields?: { name: string }[] }): QueryResult<R> {
-  return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length, fields: result.fields, raw: result };
 }

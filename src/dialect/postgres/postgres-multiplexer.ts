@@ -1,0 +1,93 @@
+import type { Client, QueryResult as PgQueryResult, QueryConfig } from 'pg';
+import type { ResolvedConfig } from '../../config/options.js';
+import type { ConnectionPool } from '../../pool/pool.js';
+import { SharedLeases, type SharedUse } from '../../pool/shared-leases.js';
+import type { QueryResult, StatementMultiplexer, StatementOptions } from '../dialect.js';
+import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
+import { toResult } from './postgres-result.js';
+
+/** The parts of pg's Client that pipelining relies on beyond its typings (pg 8.23). */
+interface PipelinedClient {
+  pipeline: boolean;
+  _queryable?: boolean;
+  _ending?: boolean;
+  connection: { stream?: { cork?(): void; uncork?(): void; writableCorked?: number; destroy?(): void } };
+  getTransactionStatus?(): string | null;
+}
+
+/**
+ * Statements that change the session (transactions, settings, LISTEN, COPY, cursors, locks) take a
+ * connection of their own: sharing would leak their state into other callers' statements.
+ */
+const SESSION_STATEMENT =
+  /^\s*(?:begin|start|commit|end|rollback|abort|savepoint|release|prepare|deallocate|set|reset|discard|listen|unlisten|copy|declare|fetch|move|close|lock|load)\b/i;
+
+/** Added to statementTimeoutMs before a silent pipeline counts as stuck: the server's own timeout should answer first. */
+const STALL_GRACE_MS = 1000;
+
+/**
+ * pg's pipeline mode as {@link SharedUse}. pg (>= 8.23) writes each pipelined statement with its own
+ * Sync, so one statement's SQL error fails that statement alone and the others run on. The flag is
+ * switched on only while the multiplexer holds the connection: exclusive borrowers (cursors, COPY)
+ * get the classic one-at-a-time client, which pipeline mode would refuse.
+ */
+const PIPELINE_USE: SharedUse<Client> = {
+  enter(client) {
+    (client as unknown as PipelinedClient).pipeline = true;
+  },
+  leave(client) {
+    (client as unknown as PipelinedClient).pipeline = false;
+  },
+  usable(client) {
+    const c = client as unknown as PipelinedClient;
+    return c._queryable !== false && c._ending !== true;
+  },
+  shareable(client) {
+    const status = (client as unknown as PipelinedClient).getTransactionStatus?.();
+    return status !== 'T' && status !== 'E';
+  },
+  batch(client) {
+    // pg writes each protocol message separately; corking until the next tick sends a burst of
+    // pipelined statements in one write (postgres.js does the same), which is most of the gain.
+    const stream = (client as unknown as PipelinedClient).connection.stream;
+    if (stream?.cork === undefined || stream.writableCorked !== 0) return;
+    stream.cork();
+    process.nextTick(() => stream.uncork?.());
+  },
+  abort(client) {
+    (client as unknown as PipelinedClient).connection.stream?.destroy?.();
+  },
+  isFatal: isPostgresDisconnect,
+};
+
+/** Plain statements pipelined on shared pool connections (see docs/multiplexing.md). */
+export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: ResolvedConfig): StatementMultiplexer {
+  const leakHalf = config.leakThresholdMs > 0 ? config.leakThresholdMs / 2 : Number.POSITIVE_INFINITY;
+  const shared = new SharedLeases<Client>(pool, PIPELINE_USE, {
+    maxInFlight: config.multiplex.maxInFlight,
+    stallTimeoutMs: config.statementTimeoutMs > 0 ? config.statementTimeoutMs + STALL_GRACE_MS : 0,
+    maxHoldMs: Math.min(5000, leakHalf, config.recycleMs > 0 ? config.recycleMs : Number.POSITIVE_INFINITY),
+  });
+  const { statementTimeoutMs, lockTimeoutMs } = config;
+
+  return {
+    accepts(text, options) {
+      return options?.timeoutMs === undefined && !SESSION_STATEMENT.test(text);
+    },
+    query<R>(text: string, params: readonly unknown[] | undefined, options: StatementOptions | undefined): Promise<QueryResult<R>> {
+      const queryConfig: QueryConfig & { rowMode?: string } = { text, values: params as unknown[] | undefined };
+      if (options?.rowMode === 'array') queryConfig.rowMode = 'array';
+      return shared.run<QueryResult<R>>((client, done) => {
+        // The callback form saves pg's own promise per statement.
+        client.query(queryConfig, (error: Error | null, result: PgQueryResult) => {
+          if (error) done(mapPostgresError(error, statementTimeoutMs, lockTimeoutMs));
+          else done(undefined, toResult<R>(result));
+        });
+      });
+    },
+    get status() {
+      return shared.status;
+    },
+    close: (graceMs) => shared.close(graceMs),
+  };
+}

@@ -1,0 +1,425 @@
+import { performance } from 'node:perf_hooks';
+import { PoolClosedError, PoolTimeoutError, SpillwayError, StatementTimeoutError } from '../errors.js';
+import type { Lease } from './lease.js';
+import type { ConnectionPool } from './pool.js';
+import { type Waiter, WaiterQueue } from './waiter-queue.js';
+
+/**
+ * What shared use needs from a connection kind; the dialect provides it (for pg: pipeline mode).
+ * Knows no SQL: work is an opaque callback.
+ */
+export interface SharedUse<C> {
+  /** Switch a freshly leased connection to shared use (pg: pipeline mode on). */
+  enter(connection: C): void;
+  /** Switch back to exclusive use before the lease goes home. */
+  leave(connection: C): void;
+  /** False once the connection takes no more work (socket gone): work not yet sent goes elsewhere. */
+  usable(connection: C): boolean;
+  /** False when the connection now holds session state (an open transaction): it takes no more shared work. */
+  shareable(connection: C): boolean;
+  /** Group the writes made until the next tick into one (pg: cork the socket). Optional. */
+  batch?(connection: C): void;
+  /** Tear the connection down now, failing whatever is in flight on it (a stuck or broken pipeline). */
+  abort(connection: C): void;
+  /** True when this error ends the connection, so it is discarded and its other work fails too. */
+  isFatal(error: unknown): boolean;
+}
+
+export interface SharedLeasesSettings {
+  /** Units of work in flight at once on one connection. */
+  maxInFlight: number;
+  /** A busy connection that answers nothing for this long is stuck: its work fails STATEMENT_TIMEOUT (0 = never). */
+  stallTimeoutMs: number;
+  /** Give a connection back to the pool after holding it this long, so recycling, leak detection and other borrowers see it. */
+  maxHoldMs: number;
+}
+
+/** One unit of work: call `done` exactly once. */
+export type SharedTask<C, T> = (connection: C, done: (error: unknown, value?: T) => void) => void;
+
+interface Job {
+  settled: boolean;
+  startedAt: number;
+  fail(error: unknown): void;
+}
+
+interface Slot<C> {
+  readonly lease: Lease<C>;
+  readonly connection: C;
+  inFlight: number;
+  draining: boolean;
+  dead: boolean;
+  readonly heldAt: number;
+  /** Last answer (or when it went busy): the stall check's clock. */
+  progressAt: number;
+  readonly jobs: Set<Job>;
+}
+
+/** How long an idle shared connection stays before going home (short: exclusive borrowers may be waiting). */
+const IDLE_LINGER_MS = 5;
+const SWEEP_MIN_MS = 50;
+const SWEEP_MAX_MS = 1000;
+
+/**
+ * Leases held from the pool and shared by many callers, several units of work in flight on each
+ * (connection multiplexing). The pool still owns every connection and its size bounds them all:
+ * this class borrows like any caller, so exclusive borrowers (transactions, `acquire`) keep their
+ * semantics and their place in the same FIFO queue.
+ *
+ * - Spread: work goes to the held connection with the fewest in flight, up to `maxInFlight`.
+ * - Growth: a connection is borrowed while the pool has one idle or room below `size`; beyond that
+ *   (overflow) only when every held connection is at its bound.
+ * - Back-pressure: when all are at the bound, callers wait in a FIFO bounded by checkoutTimeoutMs
+ *   (POOL_TIMEOUT), and a borrow request waits in the pool's own queue.
+ * - Failure: a fatal error discards that connection alone; work not yet sent goes elsewhere, and
+ *   nothing is sent twice. A connection that answers nothing for `stallTimeoutMs` is torn down and
+ *   its work fails STATEMENT_TIMEOUT.
+ * - Fairness: when others wait in the pool, or a connection was held `maxHoldMs`, one connection
+ *   stops taking work and goes home once its work is done.
+ */
+export class SharedLeases<C> {
+  readonly #pool: ConnectionPool<C>;
+  readonly #use: SharedUse<C>;
+  readonly #settings: Readonly<SharedLeasesSettings>;
+  readonly #slots: Slot<C>[] = [];
+  readonly #pending: WaiterQueue<Slot<C>>;
+  #acquiring = 0;
+  #draining = 0;
+  #closed = false;
+  #sweepScheduled = false;
+  #stallTimer: NodeJS.Timeout | undefined = undefined;
+  #onEmpty: (() => void) | undefined = undefined;
+
+  constructor(pool: ConnectionPool<C>, use: SharedUse<C>, settings: SharedLeasesSettings) {
+    this.#pool = pool;
+    this.#use = use;
+    this.#settings = Object.freeze({ ...settings });
+    this.#pending = new WaiterQueue<Slot<C>>((waiter, now) => this.#timeOut(waiter, now), performance.now.bind(performance));
+  }
+
+  /** Connections held and work in flight, for tests and status pages. */
+  get status(): { held: number; inFlight: number; waiting: number; acquiring: number } {
+    let inFlight = 0;
+    for (const slot of this.#slots) inFlight += slot.inFlight;
+    return { held: this.#slots.length, inFlight, waiting: this.#pending.size, acquiring: this.#acquiring };
+  }
+
+  /** Run `task` on a shared connection. Rejects POOL_TIMEOUT when none had room within checkoutTimeoutMs. */
+  run<T>(task: SharedTask<C, T>): Promise<T> {
+    if (this.#closed || this.#pool.closed) return Promise.reject(new PoolClosedError(this.#pool.name));
+    const gate = this.#pool.gate;
+    if (gate?.admit !== undefined) {
+      try {
+        gate.admit();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return new Promise<T>((resolve, reject) => {
+      const slot = this.#pending.size === 0 ? this.#pick() : undefined;
+      if (slot !== undefined) {
+        if (slot.inFlight > 0) this.#grow(false);
+        this.#start(slot, task, resolve, reject, 0);
+        return;
+      }
+      const now = performance.now();
+      const timeoutMs = this.#pool.settings.checkoutTimeoutMs;
+      this.#pending.push({
+        resolve: (chosen: Slot<C>) => this.#start(chosen, task, resolve, reject, now),
+        reject,
+        deadline: timeoutMs > 0 ? now + timeoutMs : Number.POSITIVE_INFINITY,
+        enqueuedAt: now,
+        live: true,
+        cleanup: undefined,
+      });
+      this.#grow(true);
+    });
+  }
+
+  /**
+   * Take no new work (POOL_CLOSED), let work in flight finish for up to `graceMs`, then give every
+   * connection back (those still busy are torn down). Idempotent.
+   */
+  async close(graceMs = 30_000): Promise<void> {
+    this.#closed = true;
+    for (const waiter of this.#pending.drain()) {
+      waiter.live = false;
+      waiter.reject(new PoolClosedError(this.#pool.name));
+    }
+    for (const slot of [...this.#slots]) this.#drain(slot);
+    if (this.#slots.length > 0 && graceMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        timer.unref();
+        this.#onEmpty = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#onEmpty = undefined;
+    }
+    for (const slot of [...this.#slots]) {
+      this.#fail(slot, new PoolClosedError(this.#pool.name));
+    }
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  /** The held connection with the fewest in flight and room for one more. */
+  #pick(): Slot<C> | undefined {
+    let best: Slot<C> | undefined;
+    const slots = this.#slots;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i] as Slot<C>;
+      if (slot.draining || (best !== undefined && slot.inFlight >= best.inFlight)) continue;
+      if (!this.#use.usable(slot.connection)) {
+        this.#fail(slot, undefined);
+        i--;
+        continue;
+      }
+      best = slot;
+      if (slot.inFlight === 0) break;
+    }
+    return best !== undefined && best.inFlight < this.#settings.maxInFlight ? best : undefined;
+  }
+
+  #start<T>(slot: Slot<C>, task: SharedTask<C, T>, resolve: (value: T) => void, reject: (error: unknown) => void, since: number): void {
+    const startedAt = performance.now();
+    if (slot.inFlight === 0) slot.progressAt = startedAt;
+    else this.#use.batch?.(slot.connection);
+    slot.inFlight++;
+    const pool = this.#pool;
+    const observed = pool.listenerCount('checkout') > 0 || pool.listenerCount('checkin') > 0;
+    if (observed)
+      pool.emit('checkout', { connectionId: slot.lease.connectionId, waitMs: since === 0 ? 0 : startedAt - since, shared: true });
+    const job: Job = {
+      settled: false,
+      startedAt,
+      fail: (error) => {
+        if (job.settled) return;
+        job.settled = true;
+        slot.jobs.delete(job);
+        slot.inFlight--;
+        reject(error);
+      },
+    };
+    slot.jobs.add(job);
+    const done = (error: unknown, value?: T): void => {
+      if (job.settled) return;
+      job.settled = true;
+      slot.jobs.delete(job);
+      slot.inFlight--;
+      const now = performance.now();
+      slot.progressAt = now;
+      if (observed) pool.emit('checkin', { connectionId: slot.lease.connectionId, heldMs: now - startedAt, shared: true });
+      if (error !== undefined && error !== null) {
+        if (this.#use.isFatal(error)) this.#fail(slot, error);
+        else this.#after(slot);
+        reject(error);
+      } else {
+        this.#after(slot);
+        resolve(value as T);
+      }
+    };
+    try {
+      task(slot.connection, done);
+    } catch (error) {
+      done(error ?? new Error('shared task threw'));
+    }
+    this.#armStallCheck();
+  }
+
+  /** A unit of work finished on `slot`: decide whether it takes more, drains or goes home. */
+  #after(slot: Slot<C>): void {
+    if (slot.dead) return;
+    if (!slot.draining) {
+      if (!this.#use.shareable(slot.connection)) this.#drain(slot);
+      else if (this.#draining === 0 && this.#shouldYield(slot)) this.#drain(slot);
+    }
+    if (slot.draining) {
+      if (slot.inFlight === 0) this.#release(slot);
+      return;
+    }
+    this.#feed(slot);
+    if (slot.inFlight === 0) this.#scheduleSweep();
+  }
+
+  /** Others wait for the pool, or this connection was held long enough: let it go home. */
+  #shouldYield(slot: Slot<C>): boolean {
+    if (performance.now() - slot.heldAt >= this.#settings.maxHoldMs) return true;
+    return this.#pool.status().waiting > this.#acquiring;
+  }
+
+  /** Hand waiting work to `slot` while it has room. */
+  #feed(slot: Slot<C>): void {
+    while (this.#pending.size > 0 && slot.inFlight < this.#settings.maxInFlight && !slot.draining && !slot.dead) {
+      const waiter = this.#pending.shift() as Waiter<Slot<C>>;
+      waiter.live = false;
+      waiter.resolve(slot);
+    }
+  }
+
+  /**
+   * Borrow one more connection. `urgent`: work is waiting that no held connection can take, so wait
+   * in the pool's queue (overflow allowed). Otherwise only when the pool can lend at once within `size`.
+   */
+  #grow(urgent: boolean): void {
+    if (this.#closed) return;
+    const pool = this.#pool;
+    const held = this.#slots.length - this.#draining + this.#acquiring;
+    if (urgent) {
+      const needed = Math.ceil(this.#pending.size / this.#settings.maxInFlight);
+      if (this.#acquiring >= needed || held >= pool.settings.size + pool.settings.maxOverflow) return;
+    } else {
+      if (this.#acquiring > 0 || held >= pool.settings.size) return;
+      const status = pool.status();
+      if (status.checkedIn === 0 && status.total >= status.size) return;
+    }
+    this.#acquiring++;
+    pool.acquire().then(
+      (lease) => {
+        this.#acquiring--;
+        this.#adopt(lease);
+      },
+      (error) => {
+        this.#acquiring--;
+        this.#acquireFailed(error);
+      },
+    );
+  }
+
+  #adopt(lease: Lease<C>): void {
+    let connection: C;
+    try {
+      connection = lease.connection;
+      if (this.#closed) throw new PoolClosedError(this.#pool.name);
+      this.#use.enter(connection);
+    } catch {
+      lease.release();
+      return;
+    }
+    const now = performance.now();
+    const slot: Slot<C> = { lease, connection, inFlight: 0, draining: false, dead: false, heldAt: now, progressAt: now, jobs: new Set() };
+    this.#slots.push(slot);
+    this.#feed(slot);
+    if (this.#pending.size > 0) this.#grow(true);
+    if (slot.inFlight === 0) this.#scheduleSweep();
+  }
+
+  #acquireFailed(error: unknown): void {
+    const code = error instanceof SpillwayError ? error.code : undefined;
+    if (code === 'POOL_TIMEOUT') {
+      // Waiting work has its own deadlines; ask again for the rest.
+      if (this.#pending.size > 0) this.#grow(true);
+      return;
+    }
+    if (code === 'POOL_CLOSED' || code === 'CIRCUIT_OPEN') {
+      for (const waiter of this.#pending.drain()) {
+        waiter.live = false;
+        waiter.reject(error);
+      }
+      return;
+    }
+    // A connect failure: the oldest waiting caller learns why (as with an exclusive checkout); the rest keep waiting.
+    const waiter = this.#pending.shift();
+    if (waiter !== undefined) {
+      waiter.live = false;
+      waiter.reject(error);
+    }
+    if (this.#pending.size > 0) this.#grow(true);
+  }
+
+  #drain(slot: Slot<C>): void {
+    if (slot.draining || slot.dead) return;
+    slot.draining = true;
+    this.#draining++;
+    if (slot.inFlight === 0) this.#release(slot);
+  }
+
+  #remove(slot: Slot<C>): void {
+    const index = this.#slots.indexOf(slot);
+    if (index >= 0) this.#slots.splice(index, 1);
+    if (slot.draining) this.#draining--;
+    if (this.#slots.length === 0) {
+      if (this.#stallTimer !== undefined) clearInterval(this.#stallTimer);
+      this.#stallTimer = undefined;
+      this.#onEmpty?.();
+    }
+  }
+
+  /** Back to exclusive use and home to the pool; waiting work then needs another connection. */
+  #release(slot: Slot<C>): void {
+    if (slot.dead) return;
+    slot.dead = true;
+    this.#remove(slot);
+    try {
+      this.#use.leave(slot.connection);
+      slot.lease.release();
+    } catch (error) {
+      if (!slot.lease.released) slot.lease.release(error);
+    }
+    if (this.#pending.size > 0) this.#grow(true);
+  }
+
+  /**
+   * The connection broke (or is stuck, or the pool is closing): discard it. Work in flight on it fails
+   * (with `error` when given, else with the driver's own error); work not yet sent goes elsewhere.
+   */
+  #fail(slot: Slot<C>, error: unknown): void {
+    if (slot.dead) return;
+    slot.dead = true;
+    this.#remove(slot);
+    if (error !== undefined) for (const job of [...slot.jobs]) job.fail(error);
+    this.#use.abort(slot.connection);
+    if (!slot.lease.released) slot.lease.release(error ?? new SpillwayError('CONNECTION_LOST', 'shared connection is no longer usable'));
+    if (this.#pending.size > 0) this.#grow(true);
+  }
+
+  /**
+   * Idle connections go home after a short linger, not at once: a caller's next statement (or the
+   * next burst) reuses a connection that is already in shared mode instead of borrowing again.
+   */
+  #scheduleSweep(): void {
+    if (this.#sweepScheduled) return;
+    this.#sweepScheduled = true;
+    setTimeout(() => {
+      this.#sweepScheduled = false;
+      const now = performance.now();
+      let lingering = false;
+      for (const slot of [...this.#slots]) {
+        if (slot.inFlight > 0 || slot.dead) continue;
+        if (now - slot.progressAt >= IDLE_LINGER_MS && this.#pending.size === 0) this.#release(slot);
+        else lingering = true;
+      }
+      if (lingering) this.#scheduleSweep();
+    }, IDLE_LINGER_MS).unref();
+  }
+
+  /** One unref'd interval while connections are held, not a timer per statement. */
+  #armStallCheck(): void {
+    const stallMs = this.#settings.stallTimeoutMs;
+    if (this.#stallTimer !== undefined || stallMs <= 0) return;
+    const every = Math.max(SWEEP_MIN_MS, Math.min(SWEEP_MAX_MS, Math.floor(stallMs / 4)));
+    this.#stallTimer = setInterval(() => {
+      const now = performance.now();
+      for (const slot of [...this.#slots]) {
+        if (slot.inFlight > 0 && now - slot.progressAt >= stallMs) this.#fail(slot, new StatementTimeoutError(stallMs));
+      }
+    }, every);
+    this.#stallTimer.unref();
+  }
+
+  #timeOut(waiter: Waiter<Slot<C>>, now: number): void {
+    const pool = this.#pool;
+    const status = pool.status();
+    pool.emit('timeout', { waitMs: now - waiter.enqueuedAt, waiting: status.waiting + this.#pending.size });
+    waiter.reject(
+      new PoolTimeoutError(
+        pool.name,
+        { ...status, waiting: status.waiting + this.#pending.size },
+        Math.round(now - waiter.enqueuedAt),
+        pool.lastConnectError,
+      ),
+    );
+  }
+}
