@@ -39,7 +39,6 @@ export type SharedTask<C, T> = (connection: C, done: (error: unknown, value?: T)
 
 interface Job {
   settled: boolean;
-  startedAt: number;
   fail(error: unknown): void;
 }
 
@@ -194,12 +193,13 @@ export class SharedLeases<C> {
       pool.emit('checkout', { connectionId: slot.lease.connectionId, waitMs: since === 0 ? 0 : startedAt - since, shared: true });
     const job: Job = {
       settled: false,
-      startedAt,
+
       fail: (error) => {
         if (job.settled) return;
         job.settled = true;
         slot.jobs.delete(job);
         slot.inFlight--;
+        if (observed) pool.emit('checkin', { connectionId: slot.lease.connectionId, heldMs: performance.now() - startedAt, shared: true });
         reject(error);
       },
     };

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createPool, type Database, type SpillwayError, sql } from '../../../src/index.js';
+import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
+import { adminQuery, backendPids, InFlightCounter } from '../../support/postgres-activity.js';
+
+describe('PostgreSQL multiplexing: a killed backend', () => {
+  let db: Database;
+  const name = uniqueName('mux_kill');
+  const table = uniqueName('sw_mux_kill');
+  let ready = false;
+
+  before(async (t) => {
+    ready = await requireServer(t as never, POSTGRES_URL, 'postgres');
+    if (!ready) return;
+    db = createPool({ url: POSTGRES_URL, name, size: 2, maxOverflow: 0, multiplex: { maxInFlight: 5 }, env: {} });
+    await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, pid int NOT NULL)`);
+  });
+
+  after(async () => {
+    if (!ready) return;
+    await db.query(`DROP TABLE IF EXISTS ${table}`);
+    await db.close();
+    assert.deepEqual(await backendPids(name), [], 'no server connection left after close()');
+  });
+
+  it("fails only that connection's statements with CONNECTION_LOST; the other connection's and later calls succeed", async (t) => {
+    if (!ready) return t.skip('postgres unreachable');
+    const counter = new InFlightCounter();
+    db.on('checkout', counter.onCheckout).on('checkin', counter.onCheckin);
+    // Ten slow inserts: five in flight on each of the two connections. Each records its backend pid.
+    const calls = Array.from({ length: 10 }, (_, i) =>
+      db.query<{ pid: number }>(
+        sql`INSERT INTO ${sql.identifier(table)} (id, pid) SELECT ${i}, pg_backend_pid() FROM pg_sleep(0.15) RETURNING pid`,
+      ),
+    );
+    const settling = Promise.allSettled(calls);
+    let pids: number[] = [];
+    for (let tries = 0; tries < 100 && pids.length < 2; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      pids = await backendPids(name);
+    }
+    assert.equal(pids.length, 2, 'both connections are open');
+    const victim = pids[0]!;
+    await adminQuery('SELECT pg_terminate_backend($1)', [victim]);
+
+    const settled = await settling;
+    const lost = settled.filter((r) => r.status === 'rejected');
+    const done = settled.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ rows: { pid: number }[] }>[];
+    for (const r of lost) assert.equal(((r as PromiseRejectedResult).reason as SpillwayError).code, 'CONNECTION_LOST');
+    assert.ok(lost.length >= 1, 'the killed connection failed its statements');
+    assert.ok(done.length >= 1, "the other connection's statements succeeded");
+    for (const r of done) assert.notEqual(r.value.rows[0]!.pid, victim, 'no statement succeeded on the killed backend');
+    assert.equal(counter.maxPerConnection, 5, 'in flight per connection reached, and never passed, maxInFlight');
+
+    // Nothing sent twice and no acknowledged write lost: the table holds exactly the acknowledged rows.
+    const { rows } = await db.query<{ id: number }>(`SELECT id FROM ${table} ORDER BY id`);
+    const acknowledged = settled.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      acknowledged,
+    );
+
+    // Later calls succeed, on a fresh connection where needed.
+    const later = await Promise.all(Array.from({ length: 20 }, (_, i) => db.query('SELECT $1::int AS i', [i])));
+    assert.deepEqual(
+      later.map((r) => r.rows[0]),
+      Array.from({ length: 20 }, (_, i) => ({ i })),
+    );
+    assert.ok(!(await backendPids(name)).includes(victim));
+  });
+});
