@@ -32,6 +32,13 @@ export interface SharedLeasesSettings {
   stallTimeoutMs: number;
   /** Give a connection back to the pool after holding it this long, so recycling, leak detection and other borrowers see it. */
   maxHoldMs: number;
+  /**
+   * Latency budget for queueing on one connection: another connection is borrowed only when the
+   * least busy one's expected wait (in flight x measured time per unit) reaches this. Fast statements
+   * then pipeline deeply on few connections (fewer writes, reads and wake-ups on both sides); slow
+   * ones spread over the pool as with exclusive checkouts.
+   */
+  spreadAfterMs: number;
 }
 
 /** One unit of work: call `done` exactly once. */
@@ -57,6 +64,8 @@ interface Slot<C> {
 /** How long an idle shared connection stays before going home (short: exclusive borrowers may be waiting). */
 const IDLE_LINGER_MS = 5;
 const SWEEP_MIN_MS = 50;
+/** Weight of each new sample in the smoothed service time and load. */
+const EWMA_WEIGHT = 0.1;
 const SWEEP_MAX_MS = 1000;
 
 /**
@@ -83,6 +92,12 @@ export class SharedLeases<C> {
   readonly #slots: Slot<C>[] = [];
   readonly #pending: WaiterQueue<Slot<C>>;
   #acquiring = 0;
+  /** Work in flight on all held connections. */
+  #inFlight = 0;
+  /** Smoothed server time of one pipelined unit (ms). Starts at a quarter of the budget: a cold multiplexer pipelines a few, then learns. */
+  #serviceMs: number;
+  /** Smoothed work in flight, sampled at each start: the load the held connections must carry. */
+  #load = 0;
   #draining = 0;
   #closed = false;
   #sweepScheduled = false;
@@ -93,6 +108,7 @@ export class SharedLeases<C> {
     this.#pool = pool;
     this.#use = use;
     this.#settings = Object.freeze({ ...settings });
+    this.#serviceMs = settings.spreadAfterMs / 4;
     this.#pending = new WaiterQueue<Slot<C>>((waiter, now) => this.#timeOut(waiter, now), performance.now.bind(performance));
   }
 
@@ -117,7 +133,7 @@ export class SharedLeases<C> {
     return new Promise<T>((resolve, reject) => {
       const slot = this.#pending.size === 0 ? this.#pick() : undefined;
       if (slot !== undefined) {
-        if (slot.inFlight > 0) this.#grow(false);
+        if (slot.inFlight > 0 && slot.inFlight * this.#serviceMs >= this.#settings.spreadAfterMs) this.#grow(false);
         this.#start(slot, task, resolve, reject, 0);
         return;
       }
@@ -187,6 +203,8 @@ export class SharedLeases<C> {
     if (slot.inFlight === 0) slot.progressAt = startedAt;
     else this.#use.batch?.(slot.connection);
     slot.inFlight++;
+    this.#inFlight++;
+    this.#load += (this.#inFlight - this.#load) * EWMA_WEIGHT;
     const pool = this.#pool;
     const observed = pool.listenerCount('checkout') > 0 || pool.listenerCount('checkin') > 0;
     if (observed)
@@ -199,6 +217,7 @@ export class SharedLeases<C> {
         job.settled = true;
         slot.jobs.delete(job);
         slot.inFlight--;
+        this.#inFlight--;
         if (observed) pool.emit('checkin', { connectionId: slot.lease.connectionId, heldMs: performance.now() - startedAt, shared: true });
         reject(error);
       },
@@ -209,7 +228,11 @@ export class SharedLeases<C> {
       job.settled = true;
       slot.jobs.delete(job);
       slot.inFlight--;
+      this.#inFlight--;
       const now = performance.now();
+      // Sent before the previous answer arrived: the gap between the two answers is the time the server
+      // spent on this one, free of the round trip (which pipelining hides). Units that went out alone say nothing.
+      if (startedAt < slot.progressAt) this.#serviceMs += (now - slot.progressAt - this.#serviceMs) * EWMA_WEIGHT;
       slot.progressAt = now;
       if (observed) pool.emit('checkin', { connectionId: slot.lease.connectionId, heldMs: now - startedAt, shared: true });
       if (error !== undefined && error !== null) {
@@ -244,8 +267,13 @@ export class SharedLeases<C> {
     if (slot.inFlight === 0) this.#scheduleSweep();
   }
 
-  /** Others wait for the pool, or this connection was held long enough: let it go home. */
+  /**
+   * Let this connection go home when others wait for the pool, when it was held long enough, or when
+   * the rest can carry the load within the latency budget (half of it, so the set does not flap).
+   */
   #shouldYield(slot: Slot<C>): boolean {
+    const held = this.#slots.length;
+    if (held > 1 && this.#pending.size === 0 && this.#load * this.#serviceMs < (held - 1) * this.#settings.spreadAfterMs * 0.5) return true;
     if (performance.now() - slot.heldAt >= this.#settings.maxHoldMs) return true;
     return this.#pool.status().waiting > this.#acquiring;
   }

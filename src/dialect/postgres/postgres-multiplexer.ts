@@ -22,6 +22,9 @@ interface PipelinedClient {
 const SESSION_STATEMENT =
   /^\s*(?:begin|start|commit|end|rollback|abort|savepoint|release|prepare|deallocate|set|reset|discard|listen|unlisten|copy|declare|fetch|move|close|lock|load)\b/i;
 
+/** Queueing one connection may add before the multiplexer spreads to another (see SharedLeasesSettings). */
+const SPREAD_AFTER_MS = 1;
+
 /** Added to statementTimeoutMs before a silent pipeline counts as stuck: the server's own timeout should answer first. */
 const STALL_GRACE_MS = 1000;
 
@@ -66,6 +69,7 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
   const shared = new SharedLeases<Client>(pool, PIPELINE_USE, {
     maxInFlight: config.multiplex.maxInFlight,
     stallTimeoutMs: config.statementTimeoutMs > 0 ? config.statementTimeoutMs + STALL_GRACE_MS : 0,
+    spreadAfterMs: SPREAD_AFTER_MS,
     maxHoldMs: Math.min(5000, leakHalf, config.recycleMs > 0 ? config.recycleMs : Number.POSITIVE_INFINITY),
   });
   const { statementTimeoutMs, lockTimeoutMs } = config;

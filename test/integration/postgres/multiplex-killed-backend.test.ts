@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { createPool, type Database, type SpillwayError, sql } from '../../../src/index.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
 import { adminQuery, backendPids, InFlightCounter } from '../../support/postgres-activity.js';
@@ -28,10 +29,15 @@ describe('PostgreSQL multiplexing: a killed backend', () => {
     if (!ready) return t.skip('postgres unreachable');
     const counter = new InFlightCounter();
     db.on('checkout', counter.onCheckout).on('checkin', counter.onCheckin);
-    // Ten slow inserts: five in flight on each of the two connections. Each records its backend pid.
+    // An advisory lock held elsewhere keeps every insert waiting at the head of its pipeline, so the
+    // kill below lands while all ten are in flight: five on each of the two connections.
+    const lockHolder = new pg.Client({ connectionString: POSTGRES_URL, application_name: 'spillway-test-admin' });
+    await lockHolder.connect();
+    const lockKey = Math.floor(Math.random() * 1e9);
+    await lockHolder.query('SELECT pg_advisory_lock($1)', [lockKey]);
     const calls = Array.from({ length: 10 }, (_, i) =>
       db.query<{ pid: number }>(
-        sql`INSERT INTO ${sql.identifier(table)} (id, pid) SELECT ${i}, pg_backend_pid() FROM pg_sleep(0.15) RETURNING pid`,
+        sql`INSERT INTO ${sql.identifier(table)} (id, pid) SELECT ${i}, pg_backend_pid() FROM pg_advisory_xact_lock_shared(${lockKey}) RETURNING pid`,
       ),
     );
     const settling = Promise.allSettled(calls);
@@ -43,13 +49,15 @@ describe('PostgreSQL multiplexing: a killed backend', () => {
     assert.equal(pids.length, 2, 'both connections are open');
     const victim = pids[0]!;
     await adminQuery('SELECT pg_terminate_backend($1)', [victim]);
+    await lockHolder.query('SELECT pg_advisory_unlock($1)', [lockKey]);
+    await lockHolder.end();
 
     const settled = await settling;
     const lost = settled.filter((r) => r.status === 'rejected');
     const done = settled.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ rows: { pid: number }[] }>[];
     for (const r of lost) assert.equal(((r as PromiseRejectedResult).reason as SpillwayError).code, 'CONNECTION_LOST');
-    assert.ok(lost.length >= 1, 'the killed connection failed its statements');
-    assert.ok(done.length >= 1, "the other connection's statements succeeded");
+    assert.equal(lost.length, 5, 'the killed connection failed its five statements');
+    assert.equal(done.length, 5, "the other connection's five statements succeeded");
     for (const r of done) assert.notEqual(r.value.rows[0]!.pid, victim, 'no statement succeeded on the killed backend');
     assert.equal(counter.maxPerConnection, 5, 'in flight per connection reached, and never passed, maxInFlight');
 

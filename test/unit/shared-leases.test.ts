@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConnectionPool } from '../../src/pool/pool.js';
+import { SharedLeases, type SharedUse } from '../../src/pool/shared-leases.js';
+import { type MemoryConnection, MemoryConnector, testSettings } from '../support/memory-connector.js';
+
+/**
+ * The shared-lease scheduler against the in-memory connector: no database is needed to check who
+ * gets which connection. Work is answered by hand, in order per connection, as a pipeline is.
+ */
+function setup(settings: Parameters<typeof testSettings>[0] = {}, connector = new MemoryConnector()) {
+  const pool = new ConnectionPool<MemoryConnection>(connector, testSettings(settings));
+  pool.start();
+  const pipelines = new Map<number, ((error: unknown, value?: number) => void)[]>();
+  const aborted: number[] = [];
+  const use: SharedUse<MemoryConnection> = {
+    enter: () => undefined,
+    leave: () => undefined,
+    usable: (c) => c.open,
+    shareable: (c) => !c.inTransaction,
+    abort: (c) => {
+      aborted.push(c.id);
+      c.open = false;
+    },
+    isFatal: (error) => (error as { code?: string }).code === 'ECONNRESET',
+  };
+  const shared = new SharedLeases(pool, use, { maxInFlight: 2, stallTimeoutMs: 0, maxHoldMs: 60_000, spreadAfterMs: 1 });
+  let sent = 0;
+  const run = (value: number) =>
+    shared.run<number>((connection, done) => {
+      sent++;
+      const queue = pipelines.get(connection.id) ?? [];
+      pipelines.set(connection.id, queue);
+      queue.push(done);
+    });
+  /** Answer the oldest unit in flight on connection `id`. */
+  const answer = (id: number, error?: unknown, value = id) => pipelines.get(id)?.shift()?.(error, value);
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 2));
+  return {
+    pool,
+    shared,
+    run,
+    answer,
+    tick,
+    connector,
+    aborted,
+    sent: () => sent,
+    inFlightOn: (id: number) => pipelines.get(id)?.length ?? 0,
+  };
+}
+
+describe('SharedLeases', () => {
+  it('never puts more than maxInFlight on a connection, and queues the rest FIFO within the pool size', async () => {
+    const t = setup({ size: 2, maxOverflow: 0 });
+    const results = Array.from({ length: 6 }, (_, i) => t.run(i));
+    await t.tick();
+    assert.equal(t.pool.status().total, 2);
+    assert.equal(t.inFlightOn(1), 2);
+    assert.equal(t.inFlightOn(2), 2);
+    assert.equal(t.shared.status.waiting, 2);
+    t.answer(1);
+    assert.equal(t.inFlightOn(1), 2, 'the freed room went to the oldest waiting unit');
+    for (let i = 0; i < 3; i++) {
+      t.answer(1);
+      t.answer(2);
+    }
+    assert.deepEqual((await Promise.all(results)).length, 6);
+    assert.equal(t.sent(), 6);
+    await t.shared.close(0);
+    await t.pool.close({ graceMs: 0 });
+  });
+
+  it('lets an exclusive borrower have a shared connection once its work in flight is done', async () => {
+    const t = setup({ size: 1, maxOverflow: 0 });
+    const first = [t.run(1), t.run(2)];
+    await t.tick();
+    const exclusive = t.pool.acquire();
+    t.answer(1);
+    const later = t.run(3); // queued behind the exclusive borrower: the connection is draining
+    t.answer(1);
+    await Promise.all(first);
+    const lease = await exclusive;
+    assert.equal(t.inFlightOn(1), 0, 'nothing shared runs while it is lent exclusively');
+    lease.release();
+    await t.tick();
+    t.answer(1);
+    assert.equal(await later, 1);
+    await t.shared.close(0);
+    await t.pool.close({ graceMs: 0 });
+  });
+
+  it('on a fatal error discards that connection alone, fails its work in flight, and sends waiting work elsewhere once', async () => {
+    const t = setup({ size: 2, maxOverflow: 0 });
+    const calls = Array.from({ length: 5 }, (_, i) => t.run(i));
+    const settled = Promise.allSettled(calls);
+    await t.tick();
+    const reset = Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+    t.answer(1, reset); // the driver fails everything in flight on the broken connection
+    t.answer(1, reset);
+    await t.tick();
+    assert.deepEqual(t.aborted, [1]);
+    // The waiting unit went to connection 2 (or a new connection 3), never back to 1.
+    for (const id of [2, 3]) while (t.inFlightOn(id) > 0) t.answer(id);
+    await t.tick();
+    for (const id of [2, 3]) while (t.inFlightOn(id) > 0) t.answer(id);
+    const outcome = await settled;
+    assert.equal(outcome.filter((r) => r.status === 'rejected').length, 2);
+    assert.equal(outcome.filter((r) => r.status === 'fulfilled').length, 3);
+    assert.equal(t.sent(), 5, 'no unit was sent twice');
+    await t.shared.close(0);
+    await t.pool.close({ graceMs: 0 });
+  });
+
+  it('passes a connect failure to the oldest waiting caller and POOL_CLOSED to all after close', async () => {
+    const failure = Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+    const connector = new MemoryConnector({ failConnect: () => failure });
+    const t = setup({ size: 1, maxOverflow: 0 }, connector);
+    await assert.rejects(t.run(1), /refused/);
+    connector.options = {};
+    const waiting = t.run(2);
+    await t.shared.close(0);
+    await assert.rejects(waiting, (error: { code?: string }) => error.code === 'POOL_CLOSED');
+    await assert.rejects(t.run(3), (error: { code?: string }) => error.code === 'POOL_CLOSED');
+    await t.pool.close({ graceMs: 0 });
+  });
+});
