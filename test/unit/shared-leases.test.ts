@@ -26,7 +26,7 @@ function setup(settings: Parameters<typeof testSettings>[0] = {}, connector = ne
   };
   const shared = new SharedLeases(pool, use, { maxInFlight: 2, stallTimeoutMs: 0, maxHoldMs: 60_000, spreadAfterMs: 1 });
   let sent = 0;
-  const run = (value: number) =>
+  const run = () =>
     shared.run<number>((connection, done) => {
       sent++;
       const queue = pipelines.get(connection.id) ?? [];
@@ -52,7 +52,7 @@ function setup(settings: Parameters<typeof testSettings>[0] = {}, connector = ne
 describe('SharedLeases', () => {
   it('never puts more than maxInFlight on a connection, and queues the rest FIFO within the pool size', async () => {
     const t = setup({ size: 2, maxOverflow: 0 });
-    const results = Array.from({ length: 6 }, (_, i) => t.run(i));
+    const results = Array.from({ length: 6 }, (_, i) => t.run());
     await t.tick();
     assert.equal(t.pool.status().total, 2);
     assert.equal(t.inFlightOn(1), 2);
@@ -72,11 +72,11 @@ describe('SharedLeases', () => {
 
   it('lets an exclusive borrower have a shared connection once its work in flight is done', async () => {
     const t = setup({ size: 1, maxOverflow: 0 });
-    const first = [t.run(1), t.run(2)];
+    const first = [t.run(), t.run()];
     await t.tick();
     const exclusive = t.pool.acquire();
     t.answer(1);
-    const later = t.run(3); // queued behind the exclusive borrower: the connection is draining
+    const later = t.run(); // queued behind the exclusive borrower: the connection is draining
     t.answer(1);
     await Promise.all(first);
     const lease = await exclusive;
@@ -91,7 +91,7 @@ describe('SharedLeases', () => {
 
   it('on a fatal error discards that connection alone, fails its work in flight, and sends waiting work elsewhere once', async () => {
     const t = setup({ size: 2, maxOverflow: 0 });
-    const calls = Array.from({ length: 5 }, (_, i) => t.run(i));
+    const calls = Array.from({ length: 5 }, (_, i) => t.run());
     const settled = Promise.allSettled(calls);
     await t.tick();
     const reset = Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
@@ -115,12 +115,12 @@ describe('SharedLeases', () => {
     const failure = Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
     const connector = new MemoryConnector({ failConnect: () => failure });
     const t = setup({ size: 1, maxOverflow: 0 }, connector);
-    await assert.rejects(t.run(1), /refused/);
+    await assert.rejects(t.run(), /refused/);
     connector.options = {};
-    const waiting = t.run(2);
+    const waiting = t.run();
     await t.shared.close(0);
     await assert.rejects(waiting, (error: { code?: string }) => error.code === 'POOL_CLOSED');
-    await assert.rejects(t.run(3), (error: { code?: string }) => error.code === 'POOL_CLOSED');
+    await assert.rejects(t.run(), (error: { code?: string }) => error.code === 'POOL_CLOSED');
     await t.pool.close({ graceMs: 0 });
   });
 });
