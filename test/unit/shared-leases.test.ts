@@ -52,7 +52,7 @@ function setup(settings: Parameters<typeof testSettings>[0] = {}, connector = ne
 describe('SharedLeases', () => {
   it('never puts more than maxInFlight on a connection, and queues the rest FIFO within the pool size', async () => {
     const t = setup({ size: 2, maxOverflow: 0 });
-    const results = Array.from({ length: 6 }, (_, i) => t.run());
+    const results = Array.from({ length: 6 }, () => t.run());
     await t.tick();
     assert.equal(t.pool.status().total, 2);
     assert.equal(t.inFlightOn(1), 2);
@@ -91,7 +91,7 @@ describe('SharedLeases', () => {
 
   it('on a fatal error discards that connection alone, fails its work in flight, and sends waiting work elsewhere once', async () => {
     const t = setup({ size: 2, maxOverflow: 0 });
-    const calls = Array.from({ length: 5 }, (_, i) => t.run());
+    const calls = Array.from({ length: 5 }, () => t.run());
     const settled = Promise.allSettled(calls);
     await t.tick();
     const reset = Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
