@@ -128,6 +128,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    */
   acquire(options?: AcquireOptions): Promise<Lease<C>> {
     if (this.#closing !== undefined) return Promise.reject(new PoolClosedError(this.name));
+    if (options?.signal?.aborted) return Promise.reject(new AcquireAbortedError(this.name, options.signal.reason));
     if (this.gate?.admit !== undefined) {
       try {
         this.gate.admit();
@@ -579,8 +580,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     for (const entry of [...this.#idle]) this.#destroy(entry, 'closed');
     if (this.#counts[EntryState.InUse] > 0 && graceMs > 0) {
       await new Promise<void>((resolve) => {
+        // Referenced on purpose: the caller awaits close(), so its grace is work still to do.
         const timer = setTimeout(resolve, graceMs);
-        timer.unref();
         this.#onDrained = () => {
           clearTimeout(timer);
           resolve();
@@ -594,7 +595,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     // Connections still opening close themselves when they arrive (see #open); wait for them too.
     while (this.#closingEntries.size > 0 || this.#counts[EntryState.Opening] > 0) {
       if (this.#closingEntries.size > 0) await Promise.all([...this.#closingEntries]);
-      else await new Promise((resolve) => setTimeout(resolve, 5).unref());
+      else await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 }
