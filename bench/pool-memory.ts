@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
 import genericPool from 'generic-pool';
-import PgPool from 'pg-pool';
+import pg from 'pg';
 import { Pool as TarnPool } from 'tarn';
 import type { Connector } from '../src/pool/connector.js';
 import { ConnectionPool } from '../src/pool/pool.js';
@@ -80,7 +80,7 @@ const SUBJECTS: Record<string, () => Subject> = {
     };
   },
   'pg-pool': () => {
-    const pool = new PgPool({ max: SIZE, connectionTimeoutMillis: 30_000, Client: FakePgClient as never });
+    const pool = new pg.Pool({ max: SIZE, connectionTimeoutMillis: 30_000, Client: FakePgClient as never });
     return { acquire: () => pool.connect(), release: (c) => (c as { release(): void }).release(), close: () => pool.end() };
   },
   tarn: () => {
@@ -91,7 +91,11 @@ const SUBJECTS: Record<string, () => Subject> = {
       max: SIZE,
       acquireTimeoutMillis: 30_000,
     });
-    return { acquire: () => pool.acquire().promise, release: (c) => void pool.release(c as object), close: () => pool.destroy() };
+    return {
+      acquire: () => pool.acquire().promise,
+      release: (c) => void pool.release(c as object),
+      close: async () => void (await pool.destroy()),
+    };
   },
 };
 

@@ -52,6 +52,7 @@ const RECYCLE_JITTER = 0.025;
  * what; the connector cares for the physical connections. Knows no SQL.
  */
 // Typed events over the untyped EventEmitter (declaration merging keeps 'newListener' usable inside).
+// biome-ignore lint/correctness/noUnusedVariables: the type parameter must match the class for declaration merging
 export interface ConnectionPool<C> {
   on<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this;
   once<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this;
