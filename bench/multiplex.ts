@@ -44,7 +44,7 @@ const PEERS: Peer[] = [
   {
     name: 'spillway',
     async open() {
-      const db = createPool({ url: URL, name: 'bench_mux', size: CONNECTIONS, maxOverflow: 0, env: {} });
+      const db = createPool({ url: URL, name: 'bench_mux', size: CONNECTIONS, maxOverflow: 0, multiplex: true, env: {} });
       return { query: (text, values) => db.query(text, values), close: () => db.close() };
     },
   },

@@ -16,7 +16,7 @@ export const DEFAULT_MAX_IN_FLIGHT = 100;
 const MAX_IN_FLIGHT_LIMIT = 10_000;
 
 /**
- * Resolve `multiplex` (option) over `DB_MULTIPLEX_MAX_IN_FLIGHT` (environment; 0 switches it off).
+ * Resolve `multiplex` (option) over `DB_MULTIPLEX_MAX_IN_FLIGHT` (environment; 0 = off). Off by default.
  * Invalid values throw CONFIG_INVALID naming the variable.
  */
 export function resolveMultiplex(option: unknown, env: Record<string, string | undefined>): MultiplexSettings {
@@ -34,7 +34,8 @@ export function resolveMultiplex(option: unknown, env: Record<string, string | u
     return Object.freeze({ enabled: true, maxInFlight: checkBound('multiplex.maxInFlight', value, value, 1) });
   }
   const raw = env.DB_MULTIPLEX_MAX_IN_FLIGHT?.trim();
-  if (raw === undefined || raw === '') return Object.freeze({ enabled: true, maxInFlight: DEFAULT_MAX_IN_FLIGHT });
+  // Off unless asked for (docs/multiplexing.md says why it is not the default yet).
+  if (raw === undefined || raw === '') return Object.freeze({ enabled: false, maxInFlight: DEFAULT_MAX_IN_FLIGHT });
   const parsed = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
   const maxInFlight = checkBound('DB_MULTIPLEX_MAX_IN_FLIGHT', parsed, raw, 0);
   return Object.freeze({ enabled: maxInFlight > 0, maxInFlight: maxInFlight > 0 ? maxInFlight : DEFAULT_MAX_IN_FLIGHT });

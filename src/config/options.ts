@@ -41,7 +41,7 @@ export interface PoolOptions {
   env?: Record<string, string | undefined>;
   /** Driver-specific settings passed to the dialect (for example SQLite pragmas). */
   dialectOptions?: Record<string, unknown>;
-  /** PostgreSQL: plain statements share connections, up to `maxInFlight` at once on each (default on; `false` switches it off). */
+  /** PostgreSQL: plain statements share connections, up to `maxInFlight` at once on each (off by default; `true` or `{ maxInFlight }` switches it on). */
   multiplex?: MultiplexOption;
 }
 

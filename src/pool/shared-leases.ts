@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { PoolClosedError, PoolTimeoutError, SpillwayError, StatementTimeoutError } from '../errors.js';
 import type { Lease } from './lease.js';
 import type { ConnectionPool } from './pool.js';
-import { type Waiter, WaiterQueue } from './waiter-queue.js';
+import { Waiter, WaiterQueue } from './waiter-queue.js';
 
 /**
  * What shared use needs from a connection kind; the dialect provides it (for pg: pipeline mode).
@@ -61,8 +61,6 @@ interface Slot<C> {
   readonly jobs: Set<Job>;
 }
 
-/** How long an idle shared connection stays before going home (short: exclusive borrowers may be waiting). */
-const IDLE_LINGER_MS = 5;
 const SWEEP_MIN_MS = 50;
 /** Weight of each new sample in the smoothed service time and load. */
 const EWMA_WEIGHT = 0.1;
@@ -100,7 +98,6 @@ export class SharedLeases<C> {
   #load = 0;
   #draining = 0;
   #closed = false;
-  #sweepScheduled = false;
   #stallTimer: NodeJS.Timeout | undefined = undefined;
   #onEmpty: (() => void) | undefined = undefined;
 
@@ -132,22 +129,19 @@ export class SharedLeases<C> {
     }
     return new Promise<T>((resolve, reject) => {
       const slot = this.#pending.size === 0 ? this.#pick() : undefined;
-      if (slot !== undefined) {
-        if (slot.inFlight > 0 && slot.inFlight * this.#serviceMs >= this.#settings.spreadAfterMs) this.#grow(false);
+      // Over the latency budget while the pool can lend another connection at once: wait for that one
+      // (a moment) rather than queue behind slow statements.
+      if (slot !== undefined && (this.#withinBudget(slot) || !this.#canGrowNow())) {
         this.#start(slot, task, resolve, reject, 0);
         return;
       }
       const now = performance.now();
       const timeoutMs = this.#pool.settings.checkoutTimeoutMs;
-      this.#pending.push({
-        resolve: (chosen: Slot<C>) => this.#start(chosen, task, resolve, reject, now),
-        reject,
-        deadline: timeoutMs > 0 ? now + timeoutMs : Number.POSITIVE_INFINITY,
-        enqueuedAt: now,
-        live: true,
-        cleanup: undefined,
-      });
-      this.#grow(true);
+      const waiter = new Waiter<Slot<C>>(timeoutMs > 0 ? Math.ceil(now + timeoutMs) : Number.POSITIVE_INFINITY, Math.floor(now));
+      waiter.resolve = (chosen) => this.#start(chosen, task, resolve, reject, now);
+      waiter.reject = reject;
+      this.#pending.push(waiter);
+      this.#grow();
     });
   }
 
@@ -264,7 +258,21 @@ export class SharedLeases<C> {
       return;
     }
     this.#feed(slot);
-    if (slot.inFlight === 0) this.#scheduleSweep();
+    // Idle: home at once, so status() tells the truth and exclusive borrowers never wait for an idle shared connection.
+    if (slot.inFlight === 0) this.#release(slot);
+  }
+
+  /** The unit about to be placed on `slot` would wait behind less than the latency budget. */
+  #withinBudget(slot: Slot<C>): boolean {
+    return slot.inFlight === 0 || slot.inFlight * this.#serviceMs < this.#settings.spreadAfterMs;
+  }
+
+  /** The pool can lend one more connection without a wait (idle, or room to open one). */
+  #canGrowNow(): boolean {
+    const pool = this.#pool;
+    if (this.#slots.length - this.#draining + this.#acquiring >= pool.settings.size + pool.settings.maxOverflow) return false;
+    const status = pool.status();
+    return status.checkedIn > 0 || status.total < status.max;
   }
 
   /**
@@ -278,9 +286,16 @@ export class SharedLeases<C> {
     return this.#pool.status().waiting > this.#acquiring;
   }
 
-  /** Hand waiting work to `slot` while it has room. */
+  /**
+   * Hand waiting work to `slot` while it has room: within the latency budget, or up to the bound when
+   * the pool has no other connection to lend at once (then pipelining deeper is the only way forward).
+   */
   #feed(slot: Slot<C>): void {
     while (this.#pending.size > 0 && slot.inFlight < this.#settings.maxInFlight && !slot.draining && !slot.dead) {
+      if (!this.#withinBudget(slot) && this.#canGrowNow()) {
+        this.#grow();
+        return;
+      }
       const waiter = this.#pending.shift() as Waiter<Slot<C>>;
       waiter.live = false;
       waiter.resolve(slot);
@@ -288,32 +303,28 @@ export class SharedLeases<C> {
   }
 
   /**
-   * Borrow one more connection. `urgent`: work is waiting that no held connection can take, so wait
-   * in the pool's queue (overflow allowed). Otherwise only when the pool can lend at once within `size`.
+   * Borrow connections for the work waiting: as many as it needs at the pipeline depth the budget
+   * allows (measured), within size + maxOverflow. A request the pool cannot serve at once waits in its queue.
    */
-  #grow(urgent: boolean): void {
-    if (this.#closed) return;
+  #grow(): void {
+    if (this.#closed || this.#pending.size === 0) return;
     const pool = this.#pool;
-    const held = this.#slots.length - this.#draining + this.#acquiring;
-    if (urgent) {
-      const needed = Math.ceil(this.#pending.size / this.#settings.maxInFlight);
-      if (this.#acquiring >= needed || held >= pool.settings.size + pool.settings.maxOverflow) return;
-    } else {
-      if (this.#acquiring > 0 || held >= pool.settings.size) return;
-      const status = pool.status();
-      if (status.checkedIn === 0 && status.total >= status.size) return;
+    const perConnection = Math.max(1, Math.min(this.#settings.maxInFlight, Math.floor(this.#settings.spreadAfterMs / this.#serviceMs)));
+    const needed = Math.ceil(this.#pending.size / perConnection);
+    const max = pool.settings.size + pool.settings.maxOverflow;
+    while (this.#acquiring < needed && this.#slots.length - this.#draining + this.#acquiring < max) {
+      this.#acquiring++;
+      pool.acquire().then(
+        (lease) => {
+          this.#acquiring--;
+          this.#adopt(lease);
+        },
+        (error) => {
+          this.#acquiring--;
+          this.#acquireFailed(error);
+        },
+      );
     }
-    this.#acquiring++;
-    pool.acquire().then(
-      (lease) => {
-        this.#acquiring--;
-        this.#adopt(lease);
-      },
-      (error) => {
-        this.#acquiring--;
-        this.#acquireFailed(error);
-      },
-    );
   }
 
   #adopt(lease: Lease<C>): void {
@@ -330,15 +341,19 @@ export class SharedLeases<C> {
     const slot: Slot<C> = { lease, connection, inFlight: 0, draining: false, dead: false, heldAt: now, progressAt: now, jobs: new Set() };
     this.#slots.push(slot);
     this.#feed(slot);
-    if (this.#pending.size > 0) this.#grow(true);
-    if (slot.inFlight === 0) this.#scheduleSweep();
+    if (this.#pending.size > 0) {
+      // The pool may have nothing more to lend: then the others take what they can, up to the bound.
+      for (const other of [...this.#slots]) if (other !== slot) this.#feed(other);
+      this.#grow();
+    }
+    if (slot.inFlight === 0) this.#release(slot);
   }
 
   #acquireFailed(error: unknown): void {
     const code = error instanceof SpillwayError ? error.code : undefined;
     if (code === 'POOL_TIMEOUT') {
       // Waiting work has its own deadlines; ask again for the rest.
-      if (this.#pending.size > 0) this.#grow(true);
+      if (this.#pending.size > 0) this.#grow();
       return;
     }
     if (code === 'POOL_CLOSED' || code === 'CIRCUIT_OPEN') {
@@ -354,7 +369,7 @@ export class SharedLeases<C> {
       waiter.live = false;
       waiter.reject(error);
     }
-    if (this.#pending.size > 0) this.#grow(true);
+    if (this.#pending.size > 0) this.#grow();
   }
 
   #drain(slot: Slot<C>): void {
@@ -386,7 +401,7 @@ export class SharedLeases<C> {
     } catch (error) {
       if (!slot.lease.released) slot.lease.release(error);
     }
-    if (this.#pending.size > 0) this.#grow(true);
+    if (this.#pending.size > 0) this.#grow();
   }
 
   /**
@@ -400,27 +415,7 @@ export class SharedLeases<C> {
     if (error !== undefined) for (const job of [...slot.jobs]) job.fail(error);
     this.#use.abort(slot.connection);
     if (!slot.lease.released) slot.lease.release(error ?? new SpillwayError('CONNECTION_LOST', 'shared connection is no longer usable'));
-    if (this.#pending.size > 0) this.#grow(true);
-  }
-
-  /**
-   * Idle connections go home after a short linger, not at once: a caller's next statement (or the
-   * next burst) reuses a connection that is already in shared mode instead of borrowing again.
-   */
-  #scheduleSweep(): void {
-    if (this.#sweepScheduled) return;
-    this.#sweepScheduled = true;
-    setTimeout(() => {
-      this.#sweepScheduled = false;
-      const now = performance.now();
-      let lingering = false;
-      for (const slot of [...this.#slots]) {
-        if (slot.inFlight > 0 || slot.dead) continue;
-        if (now - slot.progressAt >= IDLE_LINGER_MS && this.#pending.size === 0) this.#release(slot);
-        else lingering = true;
-      }
-      if (lingering) this.#scheduleSweep();
-    }, IDLE_LINGER_MS).unref();
+    if (this.#pending.size > 0) this.#grow();
   }
 
   /** One unref'd interval while connections are held, not a timer per statement. */

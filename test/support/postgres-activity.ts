@@ -1,15 +1,8 @@
-import pg from 'pg';
-import { POSTGRES_URL } from './databases.js';
+import { withAdminClient } from './postgres.js';
 
 /** Run one statement on a fresh connection of its own (outside any pool under test). */
-export async function adminQuery<R extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL, application_name: 'spillway-test-admin' });
-  await client.connect();
-  try {
-    return (await client.query<R>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
+export function adminQuery<R extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<R[]> {
+  return withAdminClient(async (client) => (await client.query<R>(text, values)).rows);
 }
 
 /** Backend pids the server holds for the pool named `poolName` (application_name spillway:<name>). */

@@ -14,8 +14,9 @@ function configError(fn: () => unknown): ConfigError {
 }
 
 describe('config: multiplex', () => {
-  it('is on with a bound of 100 by default, and takes false or { maxInFlight }', () => {
-    assert.deepEqual(resolveConfig({ url, env: {} }).multiplex, { enabled: true, maxInFlight: 100 });
+  it('is off by default, and takes true, false or { maxInFlight } (bound 100 unless given)', () => {
+    assert.deepEqual(resolveConfig({ url, env: {} }).multiplex, { enabled: false, maxInFlight: 100 });
+    assert.deepEqual(resolveConfig({ url, env: {}, multiplex: true }).multiplex, { enabled: true, maxInFlight: 100 });
     assert.equal(resolveConfig({ url, env: {}, multiplex: false }).multiplex.enabled, false);
     assert.deepEqual(resolveConfig({ url, env: {}, multiplex: { maxInFlight: 8 } }).multiplex, { enabled: true, maxInFlight: 8 });
   });

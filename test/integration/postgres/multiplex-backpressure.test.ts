@@ -60,7 +60,7 @@ describe('PostgreSQL multiplexing: bound, back-pressure and exclusive borrowers'
   it('gives a transaction its own connection while plain statements keep flowing, and runs session statements exclusively', async (t) => {
     if (!(await requireServer(t, POSTGRES_URL, 'postgres'))) return;
     const name = uniqueName('mux_tx');
-    const db = createPool({ url: POSTGRES_URL, name, size: 1, maxOverflow: 0, checkoutTimeoutMs: 5000, env: {} });
+    const db = createPool({ url: POSTGRES_URL, name, size: 1, maxOverflow: 0, checkoutTimeoutMs: 5000, multiplex: true, env: {} });
     try {
       // A steady stream of plain statements holds the only connection. Each reports the transaction id
       // it runs under: none outside a transaction, the transaction's own id if it leaked into one.
@@ -98,14 +98,17 @@ describe('PostgreSQL multiplexing: bound, back-pressure and exclusive borrowers'
     assert.deepEqual(await backendPids(name), []);
   });
 
-  it('switches off with multiplex: false', async (t) => {
+  it('is off by default and with multiplex: false', async (t) => {
     if (!(await requireServer(t, POSTGRES_URL, 'postgres'))) return;
     const db = createPool({ url: POSTGRES_URL, name: uniqueName('mux_off'), size: 1, multiplex: false, maxOverflow: 0, env: {} });
+    const byDefault = createPool({ url: POSTGRES_URL, name: uniqueName('mux_default'), size: 1, maxOverflow: 0, env: {} });
     try {
       assert.equal(db.multiplexer, undefined);
+      assert.equal(byDefault.multiplexer, undefined);
       assert.deepEqual((await db.query('SELECT 1 AS n')).rows, [{ n: 1 }]);
     } finally {
       await db.close();
+      await byDefault.close();
     }
   });
 });

@@ -15,7 +15,7 @@ describe('PostgreSQL multiplexing: errors stay per statement, nothing is sent tw
     ready = await requireServer(t as never, POSTGRES_URL, 'postgres');
     if (!ready) return;
     // One connection, so every statement below shares it.
-    db = createPool({ url: POSTGRES_URL, name, size: 1, maxOverflow: 0, statementTimeoutMs: 300, env: {} });
+    db = createPool({ url: POSTGRES_URL, name, size: 1, maxOverflow: 0, statementTimeoutMs: 300, multiplex: true, env: {} });
     db.on('checkout', counter.onCheckout).on('checkin', counter.onCheckin);
     await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, label text)`);
   });
@@ -29,7 +29,7 @@ describe('PostgreSQL multiplexing: errors stay per statement, nothing is sent tw
 
   it('fails only the statement whose SQL fails; the others pipelined around it succeed', async (t) => {
     if (!ready) return t.skip('postgres unreachable');
-    assert.ok(db.multiplexer, 'multiplexing is on by default');
+    assert.ok(db.multiplexer, 'multiplexing is on');
     const calls = Array.from({ length: 30 }, (_, i) => {
       if (i % 3 === 1) return db.query('SELECT 1/0 AS boom');
       if (i % 3 === 2) return db.query(sql`SELECT * FROM ${sql.identifier(`${table}_missing`)}`);

@@ -54,7 +54,7 @@ describe('PostgreSQL multiplexing: a connection that stops answering', () => {
     const proxy = await freezableProxy(target);
     const name = uniqueName('mux_stall');
     const url = `postgres://${target.username}@127.0.0.1:${proxy.port}${target.pathname}`;
-    const db = createPool({ url, name, size: 1, maxOverflow: 0, statementTimeoutMs: 200, prePing: false, env: {} });
+    const db = createPool({ url, name, size: 1, maxOverflow: 0, statementTimeoutMs: 200, prePing: false, multiplex: true, env: {} });
     try {
       assert.deepEqual((await db.query('SELECT 1 AS n')).rows, [{ n: 1 }]);
       proxy.freeze();
