@@ -136,6 +136,23 @@ export class SharedLeases<C> {
         return;
       }
       const now = performance.now();
+      if (slot === undefined && this.#pending.size === 0 && this.#acquiring === 0) {
+        // Nothing held and nobody waiting (a quiet moment): borrow straight from the pool, whose own
+        // queue and timeout apply, and start on the connection it lends. Callers arriving meanwhile wait below.
+        this.#acquiring++;
+        this.#pool.acquire().then(
+          (lease) => {
+            this.#acquiring--;
+            this.#adopt(lease, (chosen) => this.#start(chosen, task, resolve, reject, now), reject);
+          },
+          (error) => {
+            this.#acquiring--;
+            reject(error);
+            this.#grow();
+          },
+        );
+        return;
+      }
       const timeoutMs = this.#pool.settings.checkoutTimeoutMs;
       const waiter = new Waiter<Slot<C>>(timeoutMs > 0 ? Math.ceil(now + timeoutMs) : Number.POSITIVE_INFINITY, Math.floor(now));
       waiter.resolve = (chosen) => this.#start(chosen, task, resolve, reject, now);
@@ -327,19 +344,22 @@ export class SharedLeases<C> {
     }
   }
 
-  #adopt(lease: Lease<C>): void {
+  /** Take a lent connection into shared use; `first` (a caller that asked for it directly) starts on it before the waiting ones. */
+  #adopt(lease: Lease<C>, first?: (slot: Slot<C>) => void, firstFailed?: (error: unknown) => void): void {
     let connection: C;
     try {
       connection = lease.connection;
       if (this.#closed) throw new PoolClosedError(this.#pool.name);
       this.#use.enter(connection);
-    } catch {
+    } catch (error) {
       lease.release();
+      firstFailed?.(error);
       return;
     }
     const now = performance.now();
     const slot: Slot<C> = { lease, connection, inFlight: 0, draining: false, dead: false, heldAt: now, progressAt: now, jobs: new Set() };
     this.#slots.push(slot);
+    first?.(slot);
     this.#feed(slot);
     if (this.#pending.size > 0) {
       // The pool may have nothing more to lend: then the others take what they can, up to the bound.
