@@ -1,6 +1,7 @@
 import type { DialectName, ResolvedConfig } from '../config/options.js';
 import type { Connector } from '../pool/connector.js';
 import type { ConnectionPool } from '../pool/pool.js';
+import type { SharedLeasesStatus } from '../pool/shared-leases.js';
 
 /** Rows and counts of one statement, the same shape on every dialect. */
 export interface QueryResult<R = Record<string, unknown>> {
@@ -65,8 +66,8 @@ export interface StatementMultiplexer {
     params: readonly unknown[] | undefined,
     options: StatementOptions | undefined,
   ): Promise<QueryResult<R>>;
-  /** Connections held and statements in flight or waiting for room. */
-  readonly status: { held: number; inFlight: number; waiting: number; acquiring: number };
+  /** Connections held, statements in flight or waiting for room, measured server time per statement. */
+  readonly status: SharedLeasesStatus;
   /** Take no new statements, let those in flight finish (up to graceMs), give the connections back. */
   close(graceMs?: number): Promise<void>;
 }

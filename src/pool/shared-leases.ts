@@ -41,6 +41,15 @@ export interface SharedLeasesSettings {
   spreadAfterMs: number;
 }
 
+export interface SharedLeasesStatus {
+  held: number;
+  inFlight: number;
+  waiting: number;
+  acquiring: number;
+  /** Smoothed server time of one pipelined unit (ms), which sets how deep connections pipeline. */
+  serviceTimeMs: number;
+}
+
 /** One unit of work: call `done` exactly once. */
 export type SharedTask<C, T> = (connection: C, done: (error: unknown, value?: T) => void) => void;
 
@@ -61,10 +70,11 @@ interface Slot<C> {
   readonly jobs: Set<Job>;
 }
 
+/** Bounds of the stall check's period (a quarter of the stall timeout in between). */
 const SWEEP_MIN_MS = 50;
+const SWEEP_MAX_MS = 1000;
 /** Weight of each new sample in the smoothed service time and load. */
 const EWMA_WEIGHT = 0.1;
-const SWEEP_MAX_MS = 1000;
 
 /**
  * Leases held from the pool and shared by many callers, several units of work in flight on each
@@ -73,10 +83,11 @@ const SWEEP_MAX_MS = 1000;
  * semantics and their place in the same FIFO queue.
  *
  * - Spread: work goes to the held connection with the fewest in flight, up to `maxInFlight`.
- * - Growth: a connection is borrowed while the pool has one idle or room below `size`; beyond that
- *   (overflow) only when every held connection is at its bound.
- * - Back-pressure: when all are at the bound, callers wait in a FIFO bounded by checkoutTimeoutMs
- *   (POOL_TIMEOUT), and a borrow request waits in the pool's own queue.
+ * - Growth: another connection is borrowed when the least busy one's expected queueing (in flight x
+ *   measured server time per unit) would pass `spreadAfterMs` and the pool can lend one at once; an
+ *   idle shared connection goes home at once.
+ * - Back-pressure: when the pool has nothing more to lend and all are at the bound, callers wait in a
+ *   FIFO bounded by checkoutTimeoutMs (POOL_TIMEOUT), and a borrow request waits in the pool's own queue.
  * - Failure: a fatal error discards that connection alone; work not yet sent goes elsewhere, and
  *   nothing is sent twice. A connection that answers nothing for `stallTimeoutMs` is torn down and
  *   its work fails STATEMENT_TIMEOUT.
@@ -109,11 +120,15 @@ export class SharedLeases<C> {
     this.#pending = new WaiterQueue<Slot<C>>((waiter, now) => this.#timeOut(waiter, now), performance.now.bind(performance));
   }
 
-  /** Connections held and work in flight, for tests and status pages. */
-  get status(): { held: number; inFlight: number; waiting: number; acquiring: number } {
-    let inFlight = 0;
-    for (const slot of this.#slots) inFlight += slot.inFlight;
-    return { held: this.#slots.length, inFlight, waiting: this.#pending.size, acquiring: this.#acquiring };
+  /** Connections held, work in flight and waiting, and the measured server time of one pipelined unit. */
+  get status(): SharedLeasesStatus {
+    return {
+      held: this.#slots.length,
+      inFlight: this.#inFlight,
+      waiting: this.#pending.size,
+      acquiring: this.#acquiring,
+      serviceTimeMs: this.#serviceMs,
+    };
   }
 
   /** Run `task` on a shared connection. Rejects POOL_TIMEOUT when none had room within checkoutTimeoutMs. */
@@ -222,7 +237,6 @@ export class SharedLeases<C> {
       pool.emit('checkout', { connectionId: slot.lease.connectionId, waitMs: since === 0 ? 0 : startedAt - since, shared: true });
     const job: Job = {
       settled: false,
-
       fail: (error) => {
         if (job.settled) return;
         job.settled = true;
