@@ -2,7 +2,7 @@
  * Multiplexing benchmark: Spillway (plain statements pipelined over shared connections) against
  * postgres.js, pg.Pool and a raw ceiling (10 dedicated pg.Client loops, one statement at a time each),
  * all with 10 connections, side by side in one run. Peers are interleaved (each round runs every peer
- * once per scenario, in rotating order) and the medians of the rounds are reported.
+ * once per scenario, alternating the order) and the medians of the rounds are reported.
  *
  *   node --import tsx bench/multiplex.ts [--seconds 2] [--rounds 3] [--url postgres://...]
  *
@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import postgres from 'postgres';
 import { createPool } from '../src/index.js';
+import { interleaved, machineLine, median, percentile } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -162,12 +163,8 @@ async function measure(peer: Peer, scenario: Scenario, callers: number): Promise
   } finally {
     await close();
   }
-  latencies.sort((a, b) => a - b);
-  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? Number.NaN;
-  return { qps: count / (RUN_MS / 1000), p50: pick(0.5), p99: pick(0.99) };
+  return { qps: count / (RUN_MS / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 async function main(): Promise<void> {
   const admin = new pg.Client({ connectionString: URL });
@@ -178,21 +175,21 @@ async function main(): Promise<void> {
   const scenarios = SCENARIOS.filter((s) => args.only === undefined || s.name === args.only);
   const results = new Map<string, Sample[]>();
   try {
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const scenario of scenarios) {
-        for (const callers of scenario.callers) {
-          const peers = PEERS.filter((p) => scenario.peers.includes(p.name));
-          // Rotate the order each round so no peer always runs first (or right after another).
-          const order = peers.map((_, i) => peers[(i + round) % peers.length] as Peer);
-          for (const peer of order) {
-            const sample = await measure(peer, scenario, callers);
-            const key = `${scenario.name}|${callers}|${peer.name}`;
-            results.set(key, [...(results.get(key) ?? []), sample]);
+    for (const scenario of scenarios) {
+      for (const callers of scenario.callers) {
+        const peers = PEERS.filter((p) => scenario.peers.includes(p.name));
+        const samples = await interleaved(
+          ROUNDS,
+          peers.map((p) => p.name),
+          async (name, round) => {
+            const sample = await measure(peers.find((p) => p.name === name) as Peer, scenario, callers);
             process.stderr.write(
-              `round ${round + 1} ${scenario.name} ${callers} ${peer.name}: ${Math.round(sample.qps)} q/s p99 ${sample.p99.toFixed(1)} ms\n`,
+              `round ${round + 1} ${scenario.name} ${callers} ${name}: ${Math.round(sample.qps)} q/s p99 ${sample.p99.toFixed(1)} ms\n`,
             );
-          }
-        }
+            return sample;
+          },
+        );
+        for (const [name, list] of samples) results.set(`${scenario.name}|${callers}|${name}`, list);
       }
     }
   } finally {
@@ -226,6 +223,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(lines.join('\n'));
+  console.log(`\nMachine: ${machineLine()}; PostgreSQL on loopback; ${RUN_MS / 1000} s per run after ${WARM_MS} ms warm-up.`);
 }
 
 await main();
