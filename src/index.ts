@@ -3,13 +3,21 @@
  * This file is the public surface of the `spillway` entry point; everything else is internal.
  */
 
+export type { MultiplexOption, MultiplexSettings } from './config/multiplex-config.js';
 export type { ConnectionTarget, DialectName, PoolOptions, ResolvedConfig } from './config/options.js';
 export { describeConfig, resolveConfig } from './config/resolve-config.js';
 export { type PoolSizeRecommendation, recommendPoolSize } from './config/sizing.js';
 export { redactUrl } from './config/url.js';
 export { createPool } from './create-pool.js';
 export { Database, type HealthReport } from './database.js';
-export type { Dialect, IsolationLevel, QueryResult, StatementOptions, TransactionOptions } from './dialect/dialect.js';
+export type {
+  Dialect,
+  IsolationLevel,
+  QueryResult,
+  StatementMultiplexer,
+  StatementOptions,
+  TransactionOptions,
+} from './dialect/dialect.js';
 export {
   AcquireAbortedError,
   BatchInvalidError,
@@ -32,6 +40,7 @@ export type { CircuitState, PoolEventMap, PoolEventName } from './pool/events.js
 export { Lease } from './pool/lease.js';
 export type { AcquireOptions } from './pool/pool.js';
 export { ConnectionPool, type CorePoolSettings, type PoolGate } from './pool/pool.js';
+export type { SharedLeasesStatus } from './pool/shared-leases.js';
 export type { CloseReason, PoolStats, PoolStatus } from './pool/status.js';
 export { type QueryInput, Session } from './query/session.js';
 export { SqlFragment, SqlIdentifier, type SqlTag, sql } from './query/sql.js';
