@@ -75,6 +75,11 @@ const SWEEP_MIN_MS = 50;
 const SWEEP_MAX_MS = 1000;
 /** Weight of each new sample in the smoothed service time and load. */
 const EWMA_WEIGHT = 0.1;
+/** A service-time sample counts at most this many times the estimate, plus the floor. */
+const SAMPLE_CAP = 4;
+const SAMPLE_FLOOR_MS = 0.05;
+/** One placement in this many (a power of two) pipelines despite the estimate, to keep measuring. */
+const PROBE_EVERY = 16;
 
 /**
  * Leases held from the pool and shared by many callers, several units of work in flight on each
@@ -108,6 +113,7 @@ export class SharedLeases<C> {
   /** Smoothed work in flight, sampled at each start: the load the held connections must carry. */
   #load = 0;
   #draining = 0;
+  #probes = 0;
   #closed = false;
   #stallTimer: NodeJS.Timeout | undefined = undefined;
   #onEmpty: (() => void) | undefined = undefined;
@@ -146,14 +152,16 @@ export class SharedLeases<C> {
       const slot = this.#pending.size === 0 ? this.#pick() : undefined;
       // Over the latency budget while the pool can lend another connection at once: wait for that one
       // (a moment) rather than queue behind slow statements.
-      if (slot !== undefined && (this.#withinBudget(slot) || !this.#canGrowNow())) {
+      let growNow: boolean | undefined;
+      if (slot !== undefined && (this.#withinBudget(slot) || this.#probe() || !(growNow = this.#canGrowNow()))) {
         this.#start(slot, task, resolve, reject, 0);
         return;
       }
       const now = performance.now();
-      if (slot === undefined && this.#pending.size === 0 && this.#acquiring === 0) {
-        // Nothing held and nobody waiting (a quiet moment): borrow straight from the pool, whose own
-        // queue and timeout apply, and start on the connection it lends. Callers arriving meanwhile wait below.
+      if (this.#pending.size === 0 && this.#acquiring === 0 && (slot === undefined ? this.#slots.length === 0 : growNow)) {
+        // Nothing held (a quiet moment), or the pool can lend another connection at once: borrow straight
+        // from the pool, whose own queue and timeout apply, and start on the connection it lends.
+        // Callers arriving meanwhile wait below.
         this.#acquiring++;
         this.#pool.acquire().then(
           (lease) => {
@@ -257,7 +265,13 @@ export class SharedLeases<C> {
       const now = performance.now();
       // Sent before the previous answer arrived: the gap between the two answers is the time the server
       // spent on this one, free of the round trip (which pipelining hides). Units that went out alone say nothing.
-      if (startedAt < slot.progressAt) this.#serviceMs += (now - slot.progressAt - this.#serviceMs) * EWMA_WEIGHT;
+      // A sample is capped at a few times the estimate: a stall of the machine (a descheduled backend,
+      // a long tick here) must not read as slow statements, while a real slowdown still compounds in a
+      // handful of samples.
+      if (startedAt < slot.progressAt) {
+        const sample = Math.min(now - slot.progressAt, this.#serviceMs * SAMPLE_CAP + SAMPLE_FLOOR_MS);
+        this.#serviceMs += (sample - this.#serviceMs) * EWMA_WEIGHT;
+      }
       slot.progressAt = now;
       if (observed) pool.emit('checkin', { connectionId: slot.lease.connectionId, heldMs: now - startedAt, shared: true });
       if (error !== undefined && error !== null) {
@@ -291,6 +305,15 @@ export class SharedLeases<C> {
     this.#feed(slot);
     // Idle: home at once, so status() tells the truth and exclusive borrowers never wait for an idle shared connection.
     if (slot.inFlight === 0) this.#release(slot);
+  }
+
+  /**
+   * Now and then pipeline one unit anyway although the estimate says spread: units that go out alone
+   * measure nothing, so without probes an estimate inflated once would never come back down.
+   */
+  #probe(): boolean {
+    this.#probes = (this.#probes + 1) & (PROBE_EVERY - 1);
+    return this.#probes === 0;
   }
 
   /** The unit about to be placed on `slot` would wait behind less than the latency budget. */
