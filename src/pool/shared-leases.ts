@@ -152,8 +152,8 @@ export class SharedLeases<C> {
       const slot = this.#pending.size === 0 ? this.#pick() : undefined;
       // Over the latency budget while the pool can lend another connection at once: wait for that one
       // (a moment) rather than queue behind slow statements.
-      let growNow: boolean | undefined;
-      if (slot !== undefined && (this.#withinBudget(slot) || this.#probe() || !(growNow = this.#canGrowNow()))) {
+      const growNow = slot !== undefined && !this.#withinBudget(slot) && !this.#probe() && this.#canGrowNow();
+      if (slot !== undefined && !growNow) {
         this.#start(slot, task, resolve, reject, 0);
         return;
       }
