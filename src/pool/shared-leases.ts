@@ -68,6 +68,8 @@ interface Slot<C> {
   /** Last answer (or when it went busy): the stall check's clock. */
   progressAt: number;
   readonly jobs: Set<Job>;
+  /** Heavy units in flight (writes: their commit waits for the WAL flush); nothing light queues behind them by choice. */
+  heavy: number;
 }
 
 /** Bounds of the stall check's period (a quarter of the stall timeout in between). */
@@ -138,7 +140,7 @@ export class SharedLeases<C> {
   }
 
   /** Run `task` on a shared connection. Rejects POOL_TIMEOUT when none had room within checkoutTimeoutMs. */
-  run<T>(task: SharedTask<C, T>): Promise<T> {
+  run<T>(task: SharedTask<C, T>, heavy = false): Promise<T> {
     if (this.#closed || this.#pool.closed) return Promise.reject(new PoolClosedError(this.#pool.name));
     const gate = this.#pool.gate;
     if (gate?.admit !== undefined) {
@@ -154,7 +156,7 @@ export class SharedLeases<C> {
       // (a moment) rather than queue behind slow statements.
       const growNow = slot !== undefined && !this.#withinBudget(slot) && !this.#probe() && this.#canGrowNow();
       if (slot !== undefined && !growNow) {
-        this.#start(slot, task, resolve, reject, 0);
+        this.#start(slot, task, resolve, reject, 0, heavy);
         return;
       }
       const now = performance.now();
@@ -166,7 +168,7 @@ export class SharedLeases<C> {
         this.#pool.acquire().then(
           (lease) => {
             this.#acquiring--;
-            this.#adopt(lease, (chosen) => this.#start(chosen, task, resolve, reject, now), reject);
+            this.#adopt(lease, (chosen) => this.#start(chosen, task, resolve, reject, now, heavy), reject);
           },
           (error) => {
             this.#acquiring--;
@@ -178,7 +180,7 @@ export class SharedLeases<C> {
       }
       const timeoutMs = this.#pool.settings.checkoutTimeoutMs;
       const waiter = new Waiter<Slot<C>>(timeoutMs > 0 ? Math.ceil(now + timeoutMs) : Number.POSITIVE_INFINITY, Math.floor(now));
-      waiter.resolve = (chosen) => this.#start(chosen, task, resolve, reject, now);
+      waiter.resolve = (chosen) => this.#start(chosen, task, resolve, reject, now, heavy);
       waiter.reject = reject;
       this.#pending.push(waiter);
       this.#grow();
@@ -232,8 +234,16 @@ export class SharedLeases<C> {
     return best !== undefined && best.inFlight < this.#settings.maxInFlight ? best : undefined;
   }
 
-  #start<T>(slot: Slot<C>, task: SharedTask<C, T>, resolve: (value: T) => void, reject: (error: unknown) => void, since: number): void {
+  #start<T>(
+    slot: Slot<C>,
+    task: SharedTask<C, T>,
+    resolve: (value: T) => void,
+    reject: (error: unknown) => void,
+    since: number,
+    heavy: boolean,
+  ): void {
     const startedAt = performance.now();
+    if (heavy) slot.heavy++;
     if (slot.inFlight === 0) slot.progressAt = startedAt;
     else this.#use.batch?.(slot.connection);
     slot.inFlight++;
@@ -251,6 +261,7 @@ export class SharedLeases<C> {
         slot.jobs.delete(job);
         slot.inFlight--;
         this.#inFlight--;
+        if (heavy) slot.heavy--;
         if (observed) pool.emit('checkin', { connectionId: slot.lease.connectionId, heldMs: performance.now() - startedAt, shared: true });
         reject(error);
       },
@@ -262,13 +273,14 @@ export class SharedLeases<C> {
       slot.jobs.delete(job);
       slot.inFlight--;
       this.#inFlight--;
+      if (heavy) slot.heavy--;
       const now = performance.now();
       // Sent before the previous answer arrived: the gap between the two answers is the time the server
       // spent on this one, free of the round trip (which pipelining hides). Units that went out alone say nothing.
       // A sample is capped at a few times the estimate: a stall of the machine (a descheduled backend,
       // a long tick here) must not read as slow statements, while a real slowdown still compounds in a
       // handful of samples.
-      if (startedAt < slot.progressAt) {
+      if (startedAt < slot.progressAt && !heavy) {
         const sample = Math.min(now - slot.progressAt, this.#serviceMs * SAMPLE_CAP + SAMPLE_FLOOR_MS);
         this.#serviceMs += (sample - this.#serviceMs) * EWMA_WEIGHT;
       }
@@ -318,7 +330,7 @@ export class SharedLeases<C> {
 
   /** The unit about to be placed on `slot` would wait behind less than the latency budget. */
   #withinBudget(slot: Slot<C>): boolean {
-    return slot.inFlight === 0 || slot.inFlight * this.#serviceMs < this.#settings.spreadAfterMs;
+    return slot.inFlight === 0 || (slot.heavy === 0 && slot.inFlight * this.#serviceMs < this.#settings.spreadAfterMs);
   }
 
   /** The pool can lend one more connection without a wait (idle, or room to open one). */
@@ -394,7 +406,17 @@ export class SharedLeases<C> {
       return;
     }
     const now = performance.now();
-    const slot: Slot<C> = { lease, connection, inFlight: 0, draining: false, dead: false, heldAt: now, progressAt: now, jobs: new Set() };
+    const slot: Slot<C> = {
+      lease,
+      connection,
+      inFlight: 0,
+      draining: false,
+      dead: false,
+      heldAt: now,
+      progressAt: now,
+      jobs: new Set(),
+      heavy: 0,
+    };
     this.#slots.push(slot);
     first?.(slot);
     this.#feed(slot);

@@ -22,6 +22,10 @@ interface PipelinedClient {
 const SESSION_STATEMENT =
   /^\s*(?:begin|start|commit|end|rollback|abort|savepoint|release|prepare|deallocate|set|reset|discard|listen|unlisten|copy|declare|fetch|move|close|lock|load)\b/i;
 
+/** Writes end in a commit that waits for the WAL flush: reads are not queued behind them by choice. */
+const WRITE_STATEMENT =
+  /^\s*(?:insert|update|delete|merge|with|call|do|create|alter|drop|truncate|grant|revoke|vacuum|analyze|refresh|cluster|reindex|comment)\b/i;
+
 /** Queueing one connection may add before the multiplexer spreads to another (see SharedLeasesSettings). */
 const SPREAD_AFTER_MS = 1;
 
@@ -87,7 +91,7 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
           if (error) done(mapPostgresError(error, statementTimeoutMs, lockTimeoutMs));
           else done(undefined, toResult<R>(result));
         });
-      });
+      }, WRITE_STATEMENT.test(text));
     },
     get status() {
       return shared.status;
