@@ -38,8 +38,13 @@ export interface AcquireOptions {
 export interface PoolGate {
   /** Called before each checkout; throw (CIRCUIT_OPEN) to refuse it. */
   admit?(): void;
-  /** Called after each connect attempt with its outcome. */
-  connectResult?(error: unknown | undefined): void;
+  /** Called after each connect attempt with its outcome; `startedAt` is when the attempt began (performance.now()). */
+  connectResult?(error: unknown | undefined, startedAt: number): void;
+  /**
+   * Called by the query layer after a statement: `undefined` when the server answered, the error when
+   * the connection broke (never for SQL errors). Lets the circuit breaker see query-level outages.
+   */
+  statementResult?(error: unknown | undefined, startedAt: number): void;
   /** Called when an entry is lent; may capture state (leak detection's stack). */
   lent?(entry: PoolEntry<unknown>): void;
 }
@@ -120,6 +125,15 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     const opening: Promise<void>[] = [];
     for (let i = 0; i < missing && this.#all.size < this.#max; i++) opening.push(this.#open(true));
     await Promise.all(opening);
+  }
+
+  /**
+   * Open one more connection and keep it idle, bypassing the gate's admit (start-up retries use it).
+   * Rejects with the connect failure.
+   */
+  async probe(): Promise<void> {
+    if (this.#closing !== undefined) throw new PoolClosedError(this.name);
+    if (this.#all.size < this.#max) await this.#open(true);
   }
 
   /**
@@ -509,7 +523,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
         entry.connection = connection;
         this.#stats.created++;
         this.#lastConnectError = undefined;
-        this.gate?.connectResult?.(undefined);
+        this.gate?.connectResult?.(undefined, now);
         const at = performance.now();
         entry.validatedAt = at;
         entry.lastUsedAt = at;
@@ -533,7 +547,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
         this.#forget(entry);
         this.#stats.connectFailures++;
         this.#lastConnectError = error;
-        this.gate?.connectResult?.(error);
+        this.gate?.connectResult?.(error, now);
         if (this.listenerCount('error') > 0) this.emit('error', error);
         if (this.#queue.size > 0 && !warm) {
           // The oldest waiter learns why (as pg-pool does); the rest keep waiting and may get a new attempt.
