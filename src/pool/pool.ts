@@ -36,8 +36,11 @@ export interface AcquireOptions {
  * Every hook is optional; with none set, the hot path checks one undefined field.
  */
 export interface PoolGate {
-  /** Called before each checkout; throw (CIRCUIT_OPEN) to refuse it. */
-  admit?(): void;
+  /**
+   * Called before each checkout, on the caller's stack; throw (CIRCUIT_OPEN) to refuse it. What it
+   * returns is handed to `lent` with the entry (leak detection's call-site trace).
+   */
+  admit?(): unknown;
   /** Called after each connect attempt with its outcome; `startedAt` is when the attempt began (performance.now()). */
   connectResult?(error: unknown | undefined, startedAt: number): void;
   /**
@@ -45,8 +48,8 @@ export interface PoolGate {
    * the connection broke (never for SQL errors). Lets the circuit breaker see query-level outages.
    */
   statementResult?(error: unknown | undefined, startedAt: number): void;
-  /** Called when an entry is lent; may capture state (leak detection's stack). */
-  lent?(entry: PoolEntry<unknown>): void;
+  /** Called when an entry is lent, with what `admit` returned for that checkout. */
+  lent?(entry: PoolEntry<unknown>, context: unknown): void;
 }
 
 const RECYCLE_JITTER = 0.025;
@@ -143,9 +146,10 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   acquire(options?: AcquireOptions): Promise<Lease<C>> {
     if (this.#closing !== undefined) return Promise.reject(new PoolClosedError(this.name));
     if (options?.signal?.aborted) return Promise.reject(new AcquireAbortedError(this.name, options.signal.reason));
+    let context: unknown;
     if (this.gate?.admit !== undefined) {
       try {
-        this.gate.admit();
+        context = this.gate.admit();
       } catch (error) {
         return Promise.reject(error);
       }
@@ -154,16 +158,16 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       const now = performance.now();
       const entry = this.#takeIdle(now);
       if (entry !== undefined && !this.#needsPing(entry, now)) {
-        return Promise.resolve(this.#lend(entry, now, now));
+        return Promise.resolve(this.#lend(entry, now, now, context));
       }
       if (entry !== undefined) {
         // Needs validation: go through the queue so ordering and deadlines stay in one place.
-        const promise = this.#enqueue(options, now);
+        const promise = this.#enqueue(options, now, context);
         this.#validateFor(entry, now);
         return promise;
       }
     }
-    const promise = this.#enqueue(options, performance.now());
+    const promise = this.#enqueue(options, performance.now(), context);
     this.#dispatch();
     return promise;
   }
@@ -333,17 +337,17 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     return this.settings.prePing && now - entry.lastUsedAt >= this.settings.prePingBypassMs;
   }
 
-  #lend(entry: PoolEntry<C>, now: number, since: number): Lease<C> {
+  #lend(entry: PoolEntry<C>, now: number, since: number, context: unknown): Lease<C> {
     const lease = new Lease<C>(this, entry);
     entry.lease = lease;
     entry.checkedOutAt = now;
     this.#stats.checkouts++;
-    if (this.gate?.lent !== undefined) this.gate.lent(entry as PoolEntry<unknown>);
+    if (this.gate?.lent !== undefined) this.gate.lent(entry as PoolEntry<unknown>, context);
     if (this.#observed.checkout) this.emit('checkout', { connectionId: entry.id, waitMs: now - since });
     return lease;
   }
 
-  #enqueue(options: AcquireOptions | undefined, now: number): Promise<Lease<C>> {
+  #enqueue(options: AcquireOptions | undefined, now: number, context: unknown): Promise<Lease<C>> {
     const timeoutMs = options?.timeoutMs ?? this.settings.checkoutTimeoutMs;
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AcquireAbortedError(this.name, signal.reason));
@@ -355,6 +359,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
         enqueuedAt: now,
         live: true,
         cleanup: undefined,
+        context,
       };
       if (signal !== undefined) {
         const onAbort = (): void => {
@@ -392,7 +397,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     waiter.live = false;
     waiter.cleanup?.();
     this.#stats.waits++;
-    waiter.resolve(this.#lend(entry, now, waiter.enqueuedAt));
+    waiter.resolve(this.#lend(entry, now, waiter.enqueuedAt, waiter.context));
   }
 
   /** Ping an entry reserved for the head waiter; on failure discard it and try the next, same deadline. */

@@ -9,6 +9,8 @@ export interface Waiter<T> {
   live: boolean;
   /** Detaches the AbortSignal listener, if any. */
   cleanup: (() => void) | undefined;
+  /** What the pool's gate returned at admission (leak detection's call-site trace), if anything. */
+  context?: unknown;
 }
 
 /**

@@ -27,8 +27,9 @@ export class DeadlineSweeper {
     const tracked: TrackedDeadline = { deadline, expire };
     this.#inflight.add(tracked);
     if (this.#timer === undefined) {
+      // Not unref'd: a statement in flight is work the process awaits, and its deadline must fire even
+      // if nothing else holds the event loop. The timer stops on the first sweep with nothing in flight.
       this.#timer = setInterval(() => this.sweep(), this.tickMs);
-      this.#timer.unref();
     }
     return tracked;
   }

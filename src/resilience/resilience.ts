@@ -31,7 +31,12 @@ export function attachResilience(
     statementResult: report,
   };
   if (leaks !== undefined) {
-    gate.lent = (entry) => leaks.lent(entry);
+    // The call site must be taken on the caller's stack (admit), not when a queued waiter is served.
+    gate.admit = () => {
+      breaker.admit();
+      return leaks.capture();
+    };
+    gate.lent = (entry, trace) => leaks.lent(entry, trace);
     leaks.start();
   }
   pool.gate = gate;
