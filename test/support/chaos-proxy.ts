@@ -6,14 +6,27 @@ export type ChaosMode = 'pass' | 'blackhole';
 interface Pair {
   client: net.Socket;
   upstream: net.Socket | undefined;
+  /** Caught by a 'drop' blackhole: never passes traffic again (the network forgot it). */
+  frozen: boolean;
+  /** A frozen pair's client closed during the blackhole: its FIN reaches the server once traffic passes. */
+  clientGone: boolean;
 }
+
+/**
+ * How a blackhole treats the connections open during it once traffic passes again:
+ * - 'delay': their bytes arrive late, as TCP retransmission delivers them after a short outage;
+ * - 'drop': their bytes are lost and they stay silent for good (a firewall or NAT forgot them, the
+ *   server moved): only new connections work afterwards. A client that closes one meanwhile has its
+ *   close delivered to the server when traffic passes (TCP retransmits the FIN).
+ */
+export type BlackholeKind = 'delay' | 'drop';
 
 /**
  * A TCP proxy on loopback between a pool and its database, for fault tests and the fault benchmark.
  * - `pass`: bytes flow (after `latencyMs`, if set).
  * - `blackhole`: nothing flows either way and new connections hang, like a network that drops
- *   packets: sockets are paused, so what was sent waits in kernel buffers and arrives (late) when
- *   traffic passes again, as TCP retransmission would deliver it.
+ *   packets (sockets are paused: what was sent waits in kernel buffers). See {@link BlackholeKind}
+ *   for what becomes of those connections afterwards.
  * - `resetAll()`: every open connection is cut with a TCP RST on the client side.
  * Written here because no maintained npm package offers blackholing with late delivery.
  */
@@ -22,6 +35,7 @@ export class ChaosProxy {
   readonly #pairs = new Set<Pair>();
   #server: net.Server | undefined;
   #mode: ChaosMode = 'pass';
+  #kind: BlackholeKind = 'drop';
   /** Added one-way delay on every chunk, in both directions. */
   latencyMs = 0;
   port = 0;
@@ -55,17 +69,19 @@ export class ChaosProxy {
     return this.#pairs.size;
   }
 
-  blackhole(): void {
+  blackhole(kind: BlackholeKind = 'drop'): void {
     this.#mode = 'blackhole';
-    for (const pair of this.#pairs) {
-      pair.client.pause();
-      pair.upstream?.pause();
-    }
+    this.#kind = kind;
+    for (const pair of this.#pairs) this.#silence(pair);
   }
 
   pass(): void {
     this.#mode = 'pass';
-    for (const pair of this.#pairs) {
+    for (const pair of [...this.#pairs]) {
+      if (pair.frozen) {
+        if (pair.clientGone) this.#drop(pair, false);
+        continue;
+      }
       if (pair.upstream === undefined) this.#connectUpstream(pair);
       pair.client.resume();
       pair.upstream?.resume();
@@ -85,14 +101,32 @@ export class ChaosProxy {
   }
 
   #accept(client: net.Socket): void {
-    const pair: Pair = { client, upstream: undefined };
+    const pair: Pair = { client, upstream: undefined, frozen: false, clientGone: false };
     this.#pairs.add(pair);
     client.setNoDelay(true);
-    client.on('error', () => this.#drop(pair, false));
-    client.on('close', () => this.#drop(pair, false));
+    client.on('error', () => this.#clientClosed(pair));
+    client.on('close', () => this.#clientClosed(pair));
     client.on('data', (chunk) => this.#forward(pair, chunk, () => pair.upstream));
-    if (this.#mode === 'blackhole') client.pause();
+    if (this.#mode === 'blackhole') this.#silence(pair);
     else this.#connectUpstream(pair);
+  }
+
+  #silence(pair: Pair): void {
+    if (this.#kind === 'drop') {
+      // Keep reading and discard (see #forward): lost packets, and a client's close is still noticed.
+      pair.frozen = true;
+      return;
+    }
+    pair.client.pause();
+    pair.upstream?.pause();
+  }
+
+  #clientClosed(pair: Pair): void {
+    if (pair.frozen && this.#mode === 'blackhole') {
+      pair.clientGone = true;
+      return;
+    }
+    this.#drop(pair, false);
   }
 
   #connectUpstream(pair: Pair): void {
@@ -107,7 +141,7 @@ export class ChaosProxy {
 
   #forward(pair: Pair, chunk: Buffer, to: () => net.Socket | undefined): void {
     const write = (): void => {
-      if (!this.#pairs.has(pair)) return;
+      if (!this.#pairs.has(pair) || pair.frozen) return;
       const target = to();
       if (target === undefined) return;
       target.write(chunk);
