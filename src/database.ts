@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { ResolvedConfig } from './config/options.js';
 import { describeConfig } from './config/resolve-config.js';
 import type { Dialect, QueryResult, StatementOptions, TransactionOptions } from './dialect/dialect.js';
+import { coarseNow } from './pool/clock.js';
 import type { PoolEventMap, PoolEventName } from './pool/events.js';
 import type { AcquireOptions, ConnectionPool } from './pool/pool.js';
 import type { PoolStats, PoolStatus } from './pool/status.js';
@@ -53,7 +54,7 @@ export class Database {
     const { text, values, options: statementOptions } = normalizeQuery(this.dialect, input, paramsOrOptions, options);
     const lease = await this.pool.acquire();
     const report = this.pool.gate?.statementResult;
-    const startedAt = report === undefined ? 0 : performance.now();
+    const startedAt = report === undefined ? 0 : coarseNow();
     let result: QueryResult<R>;
     try {
       result = await this.dialect.query<R>(lease.connection, text, values, statementOptions);
