@@ -23,6 +23,11 @@ export interface LoadOptions {
   afterMs: number;
   /** Calls still pending this long after traffic stops are counted as hung (never returned). */
   hangGraceMs: number;
+  /**
+   * Stop traffic and let every call finish before the fault, resuming when it ends: the fault then
+   * hits idle connections only (does the pool hand out dead ones afterwards?).
+   */
+  quietFault?: boolean;
 }
 
 export interface LoadResult {
@@ -54,6 +59,7 @@ function codeOf(error: unknown): string {
 export async function runLoad(target: LoadTarget, options: LoadOptions): Promise<LoadResult> {
   const result: LoadResult = { calls: 0, ok: 0, errors: {}, longestMs: 0, hung: 0, recoverMs: undefined, failuresAfterFault: 0, acked: [] };
   let running = true;
+  let quiet = false;
   let faultEndedAt = Number.POSITIVE_INFINITY;
   /** Start time of every call in flight, by call number. */
   const pending = new Map<number, number>();
@@ -86,7 +92,10 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   for (let i = 0; i < options.callers; i++) {
     loops.push(
       (async () => {
-        while (running) if (!(await call(() => target.select()))) await pause(20);
+        while (running) {
+          if (quiet) await pause(5);
+          else if (!(await call(() => target.select()))) await pause(20);
+        }
       })(),
     );
   }
@@ -94,6 +103,10 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
     (async () => {
       let id = 1;
       while (running) {
+        if (quiet) {
+          await pause(5);
+          continue;
+        }
         const mine = id++;
         if (await call(() => target.insert(mine))) result.acked.push(mine);
         else await pause(20);
@@ -102,10 +115,16 @@ export async function runLoad(target: LoadTarget, options: LoadOptions): Promise
   );
 
   await pause(options.warmupMs);
+  if (options.quietFault) {
+    quiet = true;
+    while (pending.size > 0) await pause(5);
+    await pause(50);
+  }
   await options.startFault();
   await pause(options.faultMs);
   await options.endFault();
   faultEndedAt = performance.now();
+  quiet = false;
   await pause(options.afterMs);
   running = false;
   const settled = Promise.all(loops).then(() => true);
