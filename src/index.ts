@@ -19,6 +19,7 @@ export {
   ConnectTimeoutError,
   ERROR_CODES,
   type ErrorCode,
+  InitializationError,
   LeakReclaimedError,
   LockTimeoutError,
   PoolClosedError,
@@ -29,9 +30,11 @@ export {
 } from './errors.js';
 export type { ConnectContext, Connector } from './pool/connector.js';
 export type { CircuitState, PoolEventMap, PoolEventName } from './pool/events.js';
+export type { LeakReport } from './pool/leak-detector.js';
 export { Lease } from './pool/lease.js';
 export type { AcquireOptions } from './pool/pool.js';
 export { ConnectionPool, type CorePoolSettings, type PoolGate } from './pool/pool.js';
 export type { CloseReason, PoolStats, PoolStatus } from './pool/status.js';
 export { type QueryInput, Session } from './query/session.js';
 export { SqlFragment, SqlIdentifier, type SqlTag, sql } from './query/sql.js';
+export type { CircuitSnapshot } from './resilience/circuit-breaker.js';
