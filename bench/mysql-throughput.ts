@@ -52,6 +52,8 @@ const FACTORIES: Record<string, () => Promise<Contender>> = {
 interface Sample {
   qps: number;
   p99Ms: number;
+  /** Client CPU (user + system) per query: robust on a shared machine, where q/s mostly measures the neighbours. */
+  cpuUs: number;
 }
 
 async function run(name: string, callers: number): Promise<Sample> {
@@ -70,10 +72,12 @@ async function run(name: string, callers: number): Promise<Sample> {
     }
   };
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(Array.from({ length: callers }, loop));
+  const used = process.cpuUsage(cpu);
   const elapsed = (performance.now() - started) / 1000;
   await contender.close();
-  return { qps: count / elapsed, p99Ms: percentile(latencies, 99) };
+  return { qps: count / elapsed, p99Ms: percentile(latencies, 99), cpuUs: (used.user + used.system) / count };
 }
 
 const names = Object.keys(FACTORIES);
@@ -82,7 +86,11 @@ for (const callers of CALLERS) {
   const results = await interleaved(ROUNDS, names, (name) => run(name, callers));
   for (const [name, samples] of results) {
     table[name] ??= {};
-    table[name][callers] = { qps: median(samples.map((s) => s.qps)), p99Ms: median(samples.map((s) => s.p99Ms)) };
+    table[name][callers] = {
+      qps: median(samples.map((s) => s.qps)),
+      p99Ms: median(samples.map((s) => s.p99Ms)),
+      cpuUs: median(samples.map((s) => s.cpuUs)),
+    };
   }
 }
 
@@ -92,13 +100,14 @@ if (args.json) {
   const peer = table['mysql2 pool (promise)']!;
   console.log(`SELECT 1 on MySQL/MariaDB, pool of ${SIZE}, ${SECONDS}s per run, median of ${ROUNDS} interleaved runs; ${machineLine()}`);
   console.log(
-    `| pool | ${CALLERS.map((c) => `q/s @${c}`).join(' | ')} | ${CALLERS.map((c) => `÷ mysql2 promise pool @${c}`).join(' | ')} | ${CALLERS.map((c) => `p99 ms @${c}`).join(' | ')} |`,
+    `| pool | ${CALLERS.map((c) => `q/s @${c}`).join(' | ')} | ${CALLERS.map((c) => `÷ mysql2 promise pool @${c}`).join(' | ')} | ${CALLERS.map((c) => `p99 ms @${c}`).join(' | ')} | ${CALLERS.map((c) => `client CPU µs/query @${c}`).join(' | ')} |`,
   );
-  console.log(`|---|${CALLERS.map(() => '---:').join('|')}|${CALLERS.map(() => '---:').join('|')}|${CALLERS.map(() => '---:').join('|')}|`);
+  const columns = CALLERS.map(() => '---:').join('|');
+  console.log(`|---|${columns}|${columns}|${columns}|${columns}|`);
   for (const name of names) {
     const row = table[name]!;
     console.log(
-      `| ${name} | ${CALLERS.map((c) => row[c]!.qps.toFixed(0)).join(' | ')} | ${CALLERS.map((c) => (row[c]!.qps / peer[c]!.qps).toFixed(2)).join(' | ')} | ${CALLERS.map((c) => row[c]!.p99Ms.toFixed(1)).join(' | ')} |`,
+      `| ${name} | ${CALLERS.map((c) => row[c]!.qps.toFixed(0)).join(' | ')} | ${CALLERS.map((c) => (row[c]!.qps / peer[c]!.qps).toFixed(2)).join(' | ')} | ${CALLERS.map((c) => row[c]!.p99Ms.toFixed(1)).join(' | ')} | ${CALLERS.map((c) => row[c]!.cpuUs.toFixed(0)).join(' | ')} |`,
     );
   }
 }
