@@ -17,9 +17,25 @@ import { attachResilience } from './resilience/resilience.js';
 export function createPool(options: PoolOptions | string = {}): Database {
   const config = resolveConfig(typeof options === 'string' ? { url: options } : options);
   const dialect = createDialect(config);
-  const pool = new ConnectionPool<unknown>(dialect.connector, config);
-  attachResilience(pool, config, (error) => mustDiscard(dialect, error));
-  const db = new Database(config, dialect, pool);
+  const settings = { ...config, ...dialect.routing?.pool };
+  const pool = new ConnectionPool<unknown>(dialect.connector, settings);
+  const isConnectivityFailure = (error: unknown) => mustDiscard(dialect, error);
+  attachResilience(pool, config, isConnectivityFailure);
+  // SQLite's one writer: a pool of exactly one connection, so writers queue here, not in a lock loop.
+  const writer = dialect.routing?.writer;
+  const writerPool =
+    writer === undefined
+      ? undefined
+      : new ConnectionPool<unknown>(writer.connector, {
+          ...settings,
+          name: `${config.name}:writer`,
+          size: 1,
+          maxOverflow: 0,
+          minIdle: Math.min(1, config.minIdle),
+        });
+  if (writerPool !== undefined) attachResilience(writerPool, config, isConnectivityFailure);
+  const db = new Database(config, dialect, pool, writerPool);
   pool.start();
+  writerPool?.start();
   return db;
 }
