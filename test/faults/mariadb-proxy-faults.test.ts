@@ -8,7 +8,7 @@ import { type LoadOptions, runLoad } from '../support/fault-load.js';
 
 // The same faults as on PostgreSQL, on MariaDB through the chaos proxy. Every connection of the pool
 // goes through the proxy, so "no connection left after close()" is read there.
-describe('MariaDB through a chaos proxy: 20 callers and a writer', () => {
+describe('MariaDB through a chaos proxy: 20 callers and a writer', { timeout: 120_000 }, () => {
   let proxy: ChaosProxy;
   let admin: mysql.Connection;
   let ready = false;

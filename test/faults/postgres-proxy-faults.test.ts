@@ -16,7 +16,7 @@ import { type LoadOptions, runLoad } from '../support/fault-load.js';
 
 // Faults on the network between the pool and the shared PostgreSQL: a TCP proxy on loopback that
 // blackholes or resets, and pg_terminate_backend on the pool's own backends only.
-describe('PostgreSQL through a chaos proxy: 20 callers and a writer', () => {
+describe('PostgreSQL through a chaos proxy: 20 callers and a writer', { timeout: 120_000 }, () => {
   let proxy: ChaosProxy;
   let admin: pg.Client;
   let ready = false;

@@ -9,7 +9,7 @@ import { freePort } from '../support/pg-cluster.js';
 
 // Start-up retries and graceful shutdown on the real PostgreSQL (through a proxy we control for
 // the unreachable phase).
-describe('start and stop on PostgreSQL', () => {
+describe('start and stop on PostgreSQL', { timeout: 60_000 }, () => {
   let admin: pg.Client;
   let ready = false;
 
