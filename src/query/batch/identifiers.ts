@@ -22,7 +22,7 @@ export function checkTable(dialect: Dialect, table: unknown): BatchTableName {
   if (typeof table !== 'string') throw new BatchInvalidError(`table ${describe(table)} must be a string`);
   const parts = table.split('.');
   if (parts.length > 2) throw new BatchInvalidError(`table ${describe(table)} must be "table" or "schema.table"`);
-  parts.forEach((part) => checkIdentifier(part, 'table'));
+  for (const part of parts) checkIdentifier(part, 'table');
   const [first, second] = parts as [string, string | undefined];
   return {
     schema: second === undefined ? undefined : first,
