@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { AcquireAbortedError, ConnectTimeoutError, PoolClosedError, PoolTimeoutError, SpillwayError } from '../errors.js';
+import { TICK_MS, coarseNow, retainClock } from './clock.js';
 import type { Connector } from './connector.js';
 import { EntryState, PoolEntry } from './entry.js';
 import type { PoolEventMap, PoolEventName } from './events.js';
@@ -90,6 +91,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   #closing: Promise<void> | undefined = undefined;
   #onDrained: (() => void) | undefined = undefined;
   #housekeeper: NodeJS.Timeout | undefined = undefined;
+  #releaseClock: (() => void) | undefined = undefined;
   readonly #closingEntries = new Set<Promise<void>>();
   /** Listener flags, so the hot path allocates no event objects nobody reads. */
   #observed = { checkout: false, checkin: false };
@@ -111,6 +113,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     if (this.#housekeeper !== undefined || this.#closing !== undefined) return;
     this.#housekeeper = setInterval(() => this.housekeep(), this.settings.housekeepingIntervalMs);
     this.#housekeeper.unref();
+    this.#releaseClock = retainClock();
     this.#topUp();
   }
 
@@ -128,6 +131,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    */
   acquire(options?: AcquireOptions): Promise<Lease<C>> {
     if (this.#closing !== undefined) return Promise.reject(new PoolClosedError(this.name));
+    if (options?.signal?.aborted) return Promise.reject(new AcquireAbortedError(this.name, options.signal.reason));
     if (this.gate?.admit !== undefined) {
       try {
         this.gate.admit();
@@ -136,7 +140,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       }
     }
     if (this.#queue.size === 0 && this.#idle.length > 0) {
-      const now = performance.now();
+      const now = coarseNow();
       const entry = this.#takeIdle(now);
       if (entry !== undefined && !this.#needsPing(entry, now)) {
         return Promise.resolve(this.#lend(entry, now, now));
@@ -148,7 +152,9 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
         return promise;
       }
     }
-    const promise = this.#enqueue(options, performance.now());
+    // Precise time only when someone reads the wait (checkout events); otherwise the coarse clock,
+    // with deadlines pushed one tick later so a timeout never fires early.
+    const promise = this.#enqueue(options, this.#observed.checkout ? performance.now() : coarseNow());
     this.#dispatch();
     return promise;
   }
@@ -224,7 +230,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   checkin(entry: PoolEntry<C>, lease: Lease<C>, error: unknown): void {
     if (entry.lease !== lease) return; // reclaimed or already discarded
     entry.lease = undefined;
-    const now = performance.now();
+    const now = this.#observed.checkin ? performance.now() : coarseNow();
     if (this.#observed.checkin) this.emit('checkin', { connectionId: entry.id, heldMs: now - entry.checkedOutAt });
     entry.uses++;
     entry.lastUsedAt = now;
@@ -321,6 +327,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   #lend(entry: PoolEntry<C>, now: number, since: number): Lease<C> {
     const lease = new Lease<C>(this, entry);
     entry.lease = lease;
+    // Durations someone reads (checkout/checkin events, leak detection) get the precise clock.
+    if (this.#observed.checkin || this.#observed.checkout || this.gate?.lent !== undefined) now = performance.now();
     entry.checkedOutAt = now;
     this.#stats.checkouts++;
     if (this.gate?.lent !== undefined) this.gate.lent(entry as PoolEntry<unknown>);
@@ -336,7 +344,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       const waiter: Waiter<Lease<C>> = {
         resolve,
         reject,
-        deadline: timeoutMs > 0 ? now + timeoutMs : Number.POSITIVE_INFINITY,
+        deadline: timeoutMs > 0 ? now + timeoutMs + (this.#observed.checkout ? 0 : TICK_MS) : Number.POSITIVE_INFINITY,
         enqueuedAt: now,
         live: true,
         cleanup: undefined,
@@ -358,7 +366,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   /** Match idle connections with waiters, and open new ones while waiters outnumber openings. */
   #dispatch(): void {
     while (this.#queue.size > 0) {
-      const now = performance.now();
+      const now = coarseNow();
       const entry = this.#takeIdle(now);
       if (entry === undefined) break;
       if (this.#needsPing(entry, now)) {
@@ -571,6 +579,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   async #shutdown(graceMs: number): Promise<void> {
     if (this.#housekeeper !== undefined) clearInterval(this.#housekeeper);
     this.#housekeeper = undefined;
+    this.#releaseClock?.();
     for (const waiter of this.#queue.drain()) {
       waiter.live = false;
       waiter.cleanup?.();
@@ -579,8 +588,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     for (const entry of [...this.#idle]) this.#destroy(entry, 'closed');
     if (this.#counts[EntryState.InUse] > 0 && graceMs > 0) {
       await new Promise<void>((resolve) => {
+        // Referenced on purpose: the caller awaits close(), so its grace is work still to do.
         const timer = setTimeout(resolve, graceMs);
-        timer.unref();
         this.#onDrained = () => {
           clearTimeout(timer);
           resolve();
@@ -594,7 +603,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     // Connections still opening close themselves when they arrive (see #open); wait for them too.
     while (this.#closingEntries.size > 0 || this.#counts[EntryState.Opening] > 0) {
       if (this.#closingEntries.size > 0) await Promise.all([...this.#closingEntries]);
-      else await new Promise((resolve) => setTimeout(resolve, 5).unref());
+      else await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 }
