@@ -105,7 +105,9 @@ if (args.json) {
   console.log(JSON.stringify({ bench: 'pg-select1', machine: machineLine(), table }));
 } else {
   console.log(`SELECT 1 on PostgreSQL, pool of ${SIZE}, ${SECONDS}s per run, median of 3 interleaved runs; ${machineLine()}`);
-  console.log(`| pool | ${CALLERS.map((c) => `q/s @${c}`).join(' | ')} | ${CALLERS.map((c) => `÷ ceiling @${c}`).join(' | ')} | ${CALLERS.map((c) => `p99 ms @${c}`).join(' | ')} |`);
+  console.log(
+    `| pool | ${CALLERS.map((c) => `q/s @${c}`).join(' | ')} | ${CALLERS.map((c) => `÷ ceiling @${c}`).join(' | ')} | ${CALLERS.map((c) => `p99 ms @${c}`).join(' | ')} |`,
+  );
   console.log(`|---|${CALLERS.map(() => '---:').join('|')}|${CALLERS.map(() => '---:').join('|')}|${CALLERS.map(() => '---:').join('|')}|`);
   const ceiling = table['raw ceiling']!;
   for (const name of names) {

@@ -81,12 +81,25 @@ function spillwayPool(): BenchPool {
 }
 
 function genericPoolPool(): BenchPool {
-  const pool = genericPool.createPool({ create: async () => ({}), destroy: async () => undefined }, { max: SIZE, min: 0, acquireTimeoutMillis: 30_000 });
-  return { acquire: () => pool.acquire(), release: (c) => void pool.release(c as object), close: async () => pool.drain().then(() => pool.clear()) };
+  const pool = genericPool.createPool(
+    { create: async () => ({}), destroy: async () => undefined },
+    { max: SIZE, min: 0, acquireTimeoutMillis: 30_000 },
+  );
+  return {
+    acquire: () => pool.acquire(),
+    release: (c) => void pool.release(c as object),
+    close: async () => pool.drain().then(() => pool.clear()),
+  };
 }
 
 function tarnPool(): BenchPool {
-  const pool = new TarnPool({ create: (cb: (e: Error | null, c: object) => void) => cb(null, {}), destroy: () => undefined, min: 0, max: SIZE, acquireTimeoutMillis: 30_000 });
+  const pool = new TarnPool({
+    create: (cb: (e: Error | null, c: object) => void) => cb(null, {}),
+    destroy: () => undefined,
+    min: 0,
+    max: SIZE,
+    acquireTimeoutMillis: 30_000,
+  });
   return { acquire: () => pool.acquire().promise, release: (c) => void pool.release(c as object), close: () => pool.destroy() };
 }
 
@@ -123,7 +136,13 @@ async function run(factory: () => BenchPool, concurrency: number): Promise<numbe
     for (let i = 0; i < perCaller; i++) pool.release(await pool.acquire());
   };
   // Warm-up, then measure.
-  await Promise.all(Array.from({ length: concurrency }, () => (async () => { for (let i = 0; i < 50; i++) pool.release(await pool.acquire()); })()));
+  await Promise.all(
+    Array.from({ length: concurrency }, () =>
+      (async () => {
+        for (let i = 0; i < 50; i++) pool.release(await pool.acquire());
+      })(),
+    ),
+  );
   const started = process.hrtime.bigint();
   await Promise.all(Array.from({ length: concurrency }, loop));
   const elapsed = Number(process.hrtime.bigint() - started);

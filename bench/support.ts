@@ -21,7 +21,11 @@ export function percentile(values: number[], p: number): number {
 }
 
 /** Run `fn` for each contender in every round, interleaved, so drift hits all alike. */
-export async function interleaved<T>(rounds: number, contenders: string[], fn: (name: string, round: number) => Promise<T>): Promise<Map<string, T[]>> {
+export async function interleaved<T>(
+  rounds: number,
+  contenders: string[],
+  fn: (name: string, round: number) => Promise<T>,
+): Promise<Map<string, T[]>> {
   const results = new Map<string, T[]>(contenders.map((c) => [c, []]));
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? contenders : [...contenders].reverse();

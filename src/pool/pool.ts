@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { AcquireAbortedError, ConnectTimeoutError, PoolClosedError, PoolTimeoutError, SpillwayError } from '../errors.js';
-import { TICK_MS, coarseNow, retainClock } from './clock.js';
+import { coarseNow, retainClock, TICK_MS } from './clock.js';
 import type { Connector } from './connector.js';
 import { EntryState, PoolEntry } from './entry.js';
 import type { PoolEventMap, PoolEventName } from './events.js';
