@@ -5,7 +5,8 @@ import { BATCH_DIALECTS, openBatch } from '../../support/batch-harness.js';
 
 // Text every dialect stores unchanged: well-formed UTF-16 (no lone surrogates) without NUL, which
 // PostgreSQL text cannot hold.
-const storable = (s: string): boolean => !s.includes('\u0000') && !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+const storable = (s: string): boolean =>
+  !s.includes('\u0000') && !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 const sqlLooking = fc.constantFrom(
   "'; DROP TABLE users; --",
   "' OR '1'='1",
