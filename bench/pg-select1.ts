@@ -97,7 +97,8 @@ const table: Record<string, Record<number, Sample>> = {};
 for (const callers of CALLERS) {
   const results = await interleaved(3, names, (name) => run(name, callers));
   for (const [name, samples] of results) {
-    (table[name] ??= {})[callers] = { qps: median(samples.map((s) => s.qps)), p99Ms: median(samples.map((s) => s.p99Ms)) };
+    table[name] ??= {};
+    table[name][callers] = { qps: median(samples.map((s) => s.qps)), p99Ms: median(samples.map((s) => s.p99Ms)) };
   }
 }
 

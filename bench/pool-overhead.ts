@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
 import genericPool from 'generic-pool';
-import PgPool from 'pg-pool';
+import pg from 'pg';
 import { Pool as TarnPool } from 'tarn';
 import type { Connector } from '../src/pool/connector.js';
 import { ConnectionPool } from '../src/pool/pool.js';
@@ -100,7 +100,11 @@ function tarnPool(): BenchPool {
     max: SIZE,
     acquireTimeoutMillis: 30_000,
   });
-  return { acquire: () => pool.acquire().promise, release: (c) => void pool.release(c as object), close: () => pool.destroy() };
+  return {
+    acquire: () => pool.acquire().promise,
+    release: (c) => void pool.release(c as object),
+    close: async () => void (await pool.destroy()),
+  };
 }
 
 /** pg-pool with a fake Client class, so only the pool's own work is measured. */
@@ -117,7 +121,7 @@ class FakePgClient extends EventEmitter {
 }
 
 function pgPool(): BenchPool {
-  const pool = new PgPool({ max: SIZE, connectionTimeoutMillis: 30_000, idleTimeoutMillis: 300_000, Client: FakePgClient as never });
+  const pool = new pg.Pool({ max: SIZE, connectionTimeoutMillis: 30_000, idleTimeoutMillis: 300_000, Client: FakePgClient as never });
   return { acquire: () => pool.connect(), release: (c) => (c as { release(): void }).release(), close: () => pool.end() };
 }
 
@@ -154,7 +158,10 @@ const names = Object.keys(FACTORIES);
 const table: Record<string, Record<number, number>> = {};
 for (const concurrency of CONCURRENCY) {
   const results = await interleaved(3, names, (name) => run(FACTORIES[name]!, concurrency));
-  for (const [name, values] of results) (table[name] ??= {})[concurrency] = median(values);
+  for (const [name, values] of results) {
+    table[name] ??= {};
+    table[name][concurrency] = median(values);
+  }
 }
 
 if (args.json) {

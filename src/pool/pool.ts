@@ -7,7 +7,7 @@ import { EntryState, PoolEntry } from './entry.js';
 import type { PoolEventMap, PoolEventName } from './events.js';
 import { Lease, type LeaseOwner } from './lease.js';
 import type { CloseReason, PoolStats, PoolStatus } from './status.js';
-import { type Waiter, WaiterQueue } from './waiter-queue.js';
+import { Waiter, WaiterQueue } from './waiter-queue.js';
 
 /** The settings the core needs; a subset of the resolved configuration (durations in ms). */
 export interface CorePoolSettings {
@@ -52,6 +52,7 @@ const RECYCLE_JITTER = 0.025;
  * what; the connector cares for the physical connections. Knows no SQL.
  */
 // Typed events over the untyped EventEmitter (declaration merging keeps 'newListener' usable inside).
+// biome-ignore lint/correctness/noUnusedVariables: the type parameter must match the class for declaration merging
 export interface ConnectionPool<C> {
   on<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this;
   once<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this;
@@ -340,27 +341,26 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     const timeoutMs = options?.timeoutMs ?? this.settings.checkoutTimeoutMs;
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AcquireAbortedError(this.name, signal.reason));
-    return new Promise<Lease<C>>((resolve, reject) => {
-      const waiter: Waiter<Lease<C>> = {
-        resolve,
-        reject,
-        deadline: timeoutMs > 0 ? now + timeoutMs + (this.#observed.checkout ? 0 : TICK_MS) : Number.POSITIVE_INFINITY,
-        enqueuedAt: now,
-        live: true,
-        cleanup: undefined,
-      };
-      if (signal !== undefined) {
-        const onAbort = (): void => {
-          if (!waiter.live) return;
-          this.#queue.remove(waiter);
-          this.#stats.aborts++;
-          reject(new AcquireAbortedError(this.name, signal.reason));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        waiter.cleanup = () => signal.removeEventListener('abort', onAbort);
-      }
-      this.#queue.push(waiter);
+    const deadline = timeoutMs > 0 ? Math.ceil(now + timeoutMs + (this.#observed.checkout ? 0 : TICK_MS)) : Number.POSITIVE_INFINITY;
+    const waiter = new Waiter<Lease<C>>(deadline, Math.floor(now));
+    const promise = new Promise<Lease<C>>((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
     });
+    if (signal !== undefined) this.#watchAbort(waiter, signal);
+    this.#queue.push(waiter);
+    return promise;
+  }
+
+  #watchAbort(waiter: Waiter<Lease<C>>, signal: AbortSignal): void {
+    const onAbort = (): void => {
+      if (!waiter.live) return;
+      this.#queue.remove(waiter);
+      this.#stats.aborts++;
+      waiter.reject(new AcquireAbortedError(this.name, signal.reason));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    waiter.cleanup = () => signal.removeEventListener('abort', onAbort);
   }
 
   /** Match idle connections with waiters, and open new ones while waiters outnumber openings. */
