@@ -155,11 +155,11 @@ async function insertIdSource(
   column: string,
   checked: { columns: string[] },
 ): Promise<(slice: readonly Record<string, unknown>[], insertId: number | bigint | undefined) => Record<string, unknown>[]> {
-  if (checked.columns.includes(column)) return (slice) => slice.map((row) => ({ [column]: row[column] }));
   const info = await batch.autoIncrement?.(run, table);
   if (info === undefined) throw new BatchInvalidError(`${OP}: this dialect cannot report generated keys`);
   if (info.column !== column)
     throw new BatchInvalidError(`${OP}: on MySQL, returning may name only the AUTO_INCREMENT column (${info.column ?? 'none'})`);
+  if (checked.columns.includes(column)) return (slice) => slice.map((row) => ({ [column]: row[column] }));
   return (slice, insertId) => {
     if (insertId === undefined) throw new BatchInvalidError(`${OP}: the driver reported no insert id`);
     return slice.map((_, i) => ({ [column]: typeof insertId === 'bigint' ? insertId + BigInt(i * info.step) : insertId + i * info.step }));
