@@ -11,6 +11,7 @@ import {
   type TransactionOptions,
 } from '../dialect.js';
 import { StatementBackstop, type WatchedStatement } from './mysql-backstop.js';
+import { mysqlBatch } from './mysql-batch.js';
 import { isMysqlDisconnect, mapMysqlError } from './mysql-errors.js';
 
 /**
@@ -332,6 +333,7 @@ export function createMysqlDialect(config: ResolvedConfig): Dialect<MysqlConnect
     },
     commit: (connection) => control(connection, 'COMMIT', false),
     rollback: (connection) => control(connection, 'ROLLBACK', false),
+    batch: mysqlBatch,
     server: { address: target.host, port: target.port, database: target.database },
   };
 }
