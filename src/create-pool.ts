@@ -1,6 +1,7 @@
-import type { PoolOptions } from './config/options.js';
+import type { PoolOptions, ResolvedConfig } from './config/options.js';
 import { resolveConfig } from './config/resolve-config.js';
 import { Database } from './database.js';
+import type { Dialect } from './dialect/dialect.js';
 import { createDialect } from './dialect/registry.js';
 import { ConnectionPool } from './pool/pool.js';
 
@@ -14,9 +15,18 @@ import { ConnectionPool } from './pool/pool.js';
  */
 export function createPool(options: PoolOptions | string = {}): Database {
   const config = resolveConfig(typeof options === 'string' ? { url: options } : options);
-  const dialect = createDialect(config);
-  const pool = new ConnectionPool<unknown>(dialect.connector, config);
-  const db = new Database(config, dialect, pool);
-  pool.start();
+  const db = openDatabase(config, createDialect(config));
+  db.pool.start();
   return db;
+}
+
+/**
+ * Wire the pool and its query layer for a resolved config and a dialect, without starting it.
+ * Shared by createPool and the drop-in facades (spillway/pg, spillway/mysql): they bring a dialect
+ * whose connector runs their driver's hooks, and start the pool on first use as pg.Pool does.
+ * Wiring every pool needs (resilience, instrumentation) belongs here, so the facades get it too.
+ */
+export function openDatabase(config: ResolvedConfig, dialect: Dialect): Database {
+  const pool = new ConnectionPool<unknown>(dialect.connector, config);
+  return new Database(config, dialect, pool);
 }

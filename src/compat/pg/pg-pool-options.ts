@@ -1,0 +1,204 @@
+import type { Client, ClientConfig, PoolConfig } from 'pg';
+import type { PoolOptions } from '../../config/options.js';
+
+/**
+ * Spillway options that ride along in a `spillway/pg` Pool's config. Each is off or pg.Pool-like
+ * unless given: pass them to opt in to overflow, pre-ping, leak detection, timeouts, the breaker.
+ */
+export type SpillwayExtras = Pick<
+  PoolOptions,
+  | 'name'
+  | 'maxOverflow'
+  | 'prePing'
+  | 'prePingBypassMs'
+  | 'leakThresholdMs'
+  | 'leakAction'
+  | 'circuit'
+  | 'healthCheckIntervalMs'
+  | 'statementTimeoutMs'
+  | 'lockTimeoutMs'
+  | 'checkoutTimeoutMs'
+  | 'connectTimeoutMs'
+  | 'recycleMs'
+  | 'housekeepingIntervalMs'
+  | 'podCount'
+  | 'connectionBudget'
+  | 'serverPooler'
+  | 'env'
+>;
+
+/** The constructor options of `spillway/pg`'s Pool: pg.Pool's own, plus Spillway's (all optional). */
+export type PgPoolConfig = PoolConfig & SpillwayExtras;
+
+/** pg.Pool's own settings, which are not passed to each client. */
+const POOL_KEYS = new Set([
+  'max',
+  'min',
+  'poolSize',
+  'idleTimeoutMillis',
+  'connectionTimeoutMillis',
+  'maxUses',
+  'maxLifetimeSeconds',
+  'allowExitOnIdle',
+  'Client',
+  'Promise',
+  'log',
+  'verify',
+  'onConnect',
+  'password',
+]);
+
+const SPILLWAY_KEYS = new Set<string>([
+  'name',
+  'maxOverflow',
+  'prePing',
+  'prePingBypassMs',
+  'leakThresholdMs',
+  'leakAction',
+  'circuit',
+  'healthCheckIntervalMs',
+  'statementTimeoutMs',
+  'lockTimeoutMs',
+  'checkoutTimeoutMs',
+  'connectTimeoutMs',
+  'recycleMs',
+  'housekeepingIntervalMs',
+  'podCount',
+  'connectionBudget',
+  'serverPooler',
+  'env',
+]);
+
+/** pg.Pool's default idle timeout. */
+const PG_IDLE_TIMEOUT_MS = 10_000;
+
+/** What the facade builds from one pg.Pool config. */
+export interface PgPoolPlan {
+  /** Options for Spillway's resolveConfig: pg.Pool's behaviour unless a Spillway option says otherwise. */
+  options: PoolOptions;
+  /** Settings passed to every new pg.Client, as pg.Pool passes its config (password excluded). */
+  clientConfig: ClientConfig;
+  Client: (new (config: ClientConfig) => Client) | undefined;
+  /** pg.Pool's config with its defaults filled in (pool.options), password not enumerable. */
+  poolOptions: Record<string, unknown>;
+}
+
+/**
+ * Translate a pg.Pool config into Spillway options and per-client settings. Where pg.Pool and
+ * Spillway's defaults differ (no checkout timeout, 10 s idle timeout, no pre-ping, no statement
+ * timeout, no overflow, no leak detection), pg.Pool's win unless the Spillway option is given.
+ */
+export function planPgPool(config: PgPoolConfig = {}, ClientArg?: new (config: ClientConfig) => Client): PgPoolPlan {
+  const input = config as Record<string, unknown>;
+  const clientConfig: Record<string, unknown> = {};
+  const spillway: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (SPILLWAY_KEYS.has(key)) spillway[key] = value;
+    else if (!POOL_KEYS.has(key)) clientConfig[key] = value;
+  }
+  const max = config.max || (input.poolSize as number | undefined) || 10;
+  const min = config.min || 0;
+  const idleTimeoutMillis = config.idleTimeoutMillis === undefined ? PG_IDLE_TIMEOUT_MS : config.idleTimeoutMillis || 0;
+  const connectionTimeoutMillis = config.connectionTimeoutMillis || 0;
+  const target = connectionTarget(config);
+
+  // pg.Pool sends no session timeouts and no startup `options` of its own; keep Spillway's only when asked.
+  if (spillway.statementTimeoutMs === undefined && spillway.lockTimeoutMs === undefined) clientConfig.options = config.options;
+  // pg reads PGSSLMODE when `ssl` is left undefined; Spillway's URL-derived default must not override that.
+  clientConfig.ssl = config.ssl;
+  clientConfig.host = target.host;
+  clientConfig.port = target.port;
+  clientConfig.user = target.user;
+  clientConfig.database = target.database;
+
+  const options: PoolOptions = {
+    url: labelUrl(target),
+    size: max,
+    maxOverflow: 0,
+    minIdle: Math.min(min, max),
+    // 0 = wait for a connection as long as it takes, as pg.Pool does.
+    checkoutTimeoutMs: connectionTimeoutMillis,
+    ...(connectionTimeoutMillis > 0 ? { connectTimeoutMs: connectionTimeoutMillis } : {}),
+    idleTimeoutMs: idleTimeoutMillis,
+    recycleMs: (config.maxLifetimeSeconds || 0) * 1000,
+    maxUses: config.maxUses && Number.isFinite(config.maxUses) ? config.maxUses : 0,
+    prePing: false,
+    statementTimeoutMs: 0,
+    lockTimeoutMs: 0,
+    leakThresholdMs: 0,
+    healthCheckIntervalMs: 0,
+    // Idle connections are reaped at most a quarter of idleTimeoutMillis late, as pg.Pool's per-client timers would.
+    housekeepingIntervalMs: idleTimeoutMillis > 0 ? Math.max(10, Math.min(30_000, Math.round(idleTimeoutMillis / 4))) : 30_000,
+    // pg.Pool reads no DB_* variables: the facade's behaviour depends on its config alone unless `env` is given.
+    env: {},
+    ...(config.password === undefined && target.password === undefined
+      ? {}
+      : { password: (config.password ?? target.password) as NonNullable<PoolOptions['password']> }),
+    ...spillway,
+  };
+
+  const poolOptions: Record<string, unknown> = {
+    ...input,
+    max,
+    min,
+    idleTimeoutMillis: config.idleTimeoutMillis === undefined ? PG_IDLE_TIMEOUT_MS : config.idleTimeoutMillis,
+    maxUses: config.maxUses || Number.POSITIVE_INFINITY,
+    allowExitOnIdle: config.allowExitOnIdle || false,
+    maxLifetimeSeconds: config.maxLifetimeSeconds || 0,
+  };
+  // Hidden as pg.Pool hides it, so it never shows in a console.log of pool.options.
+  if ('password' in input) Object.defineProperty(poolOptions, 'password', { value: input.password, enumerable: false, writable: true });
+
+  return {
+    options,
+    clientConfig: clientConfig as ClientConfig,
+    Client: (config.Client as (new (config: ClientConfig) => Client) | undefined) ?? ClientArg,
+    poolOptions,
+  };
+}
+
+interface Target {
+  host: string;
+  port: number;
+  user: string | undefined;
+  database: string | undefined;
+  password: string | undefined;
+}
+
+/**
+ * Where pg would connect: the connection string, then the fields, then libpq's environment
+ * variables, then pg's defaults. Only used to label the pool and to give pg the same answer.
+ */
+function connectionTarget(config: ClientConfig): Target {
+  const env = process.env;
+  let fromString: Partial<Target> = {};
+  if (config.connectionString !== undefined) {
+    try {
+      const url = new URL(config.connectionString);
+      fromString = {
+        host: url.searchParams.get('host') ?? (url.hostname ? decodeURIComponent(url.hostname) : undefined),
+        port: url.port ? Number(url.port) : undefined,
+        user: url.username ? decodeURIComponent(url.username) : undefined,
+        database: url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined,
+        password: url.password ? decodeURIComponent(url.password) : undefined,
+      };
+    } catch {
+      // pg understands forms URL does not (socket:/path?db=x); it parses those itself.
+    }
+  }
+  const user = fromString.user ?? config.user ?? env.PGUSER ?? (process.platform === 'win32' ? env.USERNAME : env.USER);
+  return {
+    host: fromString.host ?? config.host ?? env.PGHOST ?? 'localhost',
+    port: Number(fromString.port ?? config.port ?? env.PGPORT ?? 5432),
+    user,
+    database: fromString.database ?? config.database ?? env.PGDATABASE ?? user,
+    password: fromString.password,
+  };
+}
+
+/** A URL naming the server for Spillway's config, logs and metrics; never carries the password. */
+function labelUrl(target: Target): string {
+  const user = target.user === undefined ? '' : `${encodeURIComponent(target.user)}@`;
+  const database = target.database === undefined ? '' : encodeURIComponent(target.database);
+  return `postgres://${user}${encodeURIComponent(target.host)}:${target.port}/${database}`;
+}
