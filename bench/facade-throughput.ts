@@ -1,0 +1,66 @@
+/**
+ * SELECT 1 through spillway/pg's drop-in Pool against pg.Pool itself, side by side in one run:
+ * 10, 100 and 1000 concurrent callers calling pool.query on a pool of 10 (max: 10, both with their
+ * defaults otherwise). Medians of 3 interleaved runs; the ratio is facade ÷ pg.Pool (target >= 1).
+ *
+ * Run: npx tsx bench/facade-throughput.ts [--seconds 2] [--rounds 3] [--url postgres://postgres@127.0.0.1:5432/test]
+ */
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { Pool as FacadePool } from '../src/pg.js';
+import { interleaved, machineLine, median } from './support.js';
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
+    url: { type: 'string', default: process.env.SPILLWAY_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
+    callers: { type: 'string', default: '10,100,1000' },
+  },
+});
+const SECONDS = Number(args.seconds);
+const ROUNDS = Number(args.rounds);
+const MAX = 10;
+const CALLERS = args.callers.split(',').map(Number);
+
+interface QueryPool {
+  query(text: string): Promise<unknown>;
+  end(): Promise<void>;
+}
+
+const FACTORIES: Record<string, () => QueryPool> = {
+  'pg.Pool': () => new pg.Pool({ connectionString: args.url, max: MAX }),
+  'spillway/pg Pool': () => new FacadePool({ connectionString: args.url, max: MAX, name: 'bench-facade' }),
+};
+
+/** Queries per second for `callers` concurrent loops over one fresh pool. */
+async function run(name: string, callers: number): Promise<number> {
+  const pool = (FACTORIES[name] as () => QueryPool)();
+  // Warm up: open every connection and let the JIT see the path.
+  await Promise.all(Array.from({ length: Math.max(callers, MAX * 20) }, () => pool.query('SELECT 1')));
+  let count = 0;
+  const until = performance.now() + SECONDS * 1000;
+  const loop = async (): Promise<void> => {
+    while (performance.now() < until) {
+      await pool.query('SELECT 1');
+      count++;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: callers }, loop));
+  const qps = count / ((performance.now() - started) / 1000);
+  await pool.end();
+  return qps;
+}
+
+const names = Object.keys(FACTORIES);
+console.log(`SELECT 1 via pool.query, max ${MAX}, ${SECONDS}s per run, median of ${ROUNDS} interleaved runs; ${machineLine()}`);
+console.log('| callers | pg.Pool q/s | spillway/pg q/s | facade ÷ pg.Pool | every run (pg.Pool ; facade) |');
+console.log('|---:|---:|---:|---:|---|');
+for (const callers of CALLERS) {
+  const results = await interleaved(ROUNDS, names, (name) => run(name, callers));
+  const samples = names.map((name) => results.get(name) ?? []);
+  const [pgQps, facadeQps] = samples.map(median) as [number, number];
+  const every = samples.map((s) => s.map((q) => q.toFixed(0)).join(' ')).join(' ; ');
+  console.log(`| ${callers} | ${pgQps.toFixed(0)} | ${facadeQps.toFixed(0)} | ${(facadeQps / pgQps).toFixed(2)} | ${every} |`);
+}
