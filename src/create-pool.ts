@@ -17,16 +17,30 @@ export function createPool(options: PoolOptions | string = {}): Database {
   const config = resolveConfig(typeof options === 'string' ? { url: options } : options);
   const db = openDatabase(config, createDialect(config));
   db.pool.start();
+  db.writerPool?.start();
   return db;
 }
 
 /**
- * Wire the pool and its query layer for a resolved config and a dialect, without starting it.
+ * Wire the pools and the query layer for a resolved config and a dialect, without starting them.
  * Shared by createPool and the drop-in facades (spillway/pg, spillway/mysql): they bring a dialect
  * whose connector runs their driver's hooks, and start the pool on first use as pg.Pool does.
  * Wiring every pool needs (resilience, instrumentation) belongs here, so the facades get it too.
  */
 export function openDatabase(config: ResolvedConfig, dialect: Dialect): Database {
-  const pool = new ConnectionPool<unknown>(dialect.connector, config);
-  return new Database(config, dialect, pool);
+  const settings = { ...config, ...dialect.routing?.pool };
+  const pool = new ConnectionPool<unknown>(dialect.connector, settings);
+  // SQLite's one writer: a pool of exactly one connection, so writers queue here, not in a lock loop.
+  const writer = dialect.routing?.writer;
+  const writerPool =
+    writer === undefined
+      ? undefined
+      : new ConnectionPool<unknown>(writer.connector, {
+          ...settings,
+          name: `${config.name}:writer`,
+          size: 1,
+          maxOverflow: 0,
+          minIdle: Math.min(1, config.minIdle),
+        });
+  return new Database(config, dialect, pool, writerPool);
 }

@@ -7,6 +7,15 @@ import type { AcquireOptions, ConnectionPool } from './pool/pool.js';
 import type { PoolStats, PoolStatus } from './pool/status.js';
 import { mustDiscard, normalizeQuery, type QueryInput, Session } from './query/session.js';
 
+/** Checkout options of `acquire` and `withConnection`. */
+export interface SessionOptions extends AcquireOptions {
+  /**
+   * The borrower only reads. On SQLite this lends a reader connection (many in parallel) instead
+   * of the one writer; elsewhere it changes nothing.
+   */
+  readOnly?: boolean;
+}
+
 export interface HealthReport {
   status: 'healthy' | 'degraded' | 'unhealthy';
   latencyMs: number | undefined;
@@ -24,11 +33,29 @@ export class Database {
   readonly dialect: Dialect;
   /** The pool core, for instrumentation and facades. */
   readonly pool: ConnectionPool<unknown>;
+  /**
+   * SQLite only: the pool of the one writer connection, serving transactions and writing
+   * statements; `pool` then serves reads. Undefined on client/server databases.
+   */
+  readonly writerPool: ConnectionPool<unknown> | undefined;
+  readonly #isWrite: ((text: string) => boolean) | undefined;
 
-  constructor(config: ResolvedConfig, dialect: Dialect, pool: ConnectionPool<unknown>) {
+  constructor(config: ResolvedConfig, dialect: Dialect, pool: ConnectionPool<unknown>, writerPool?: ConnectionPool<unknown>) {
     this.config = config;
     this.dialect = dialect;
     this.pool = pool;
+    this.writerPool = writerPool;
+    this.#isWrite = writerPool === undefined ? undefined : dialect.routing?.writer?.isWrite;
+  }
+
+  /** The pool a borrower goes to: the writer for writes (when the dialect has one), else the main pool. */
+  #route(write: boolean): ConnectionPool<unknown> {
+    return write && this.writerPool !== undefined ? this.writerPool : this.pool;
+  }
+
+  /** Both pools, for events and shutdown. */
+  #pools(): ConnectionPool<unknown>[] {
+    return this.writerPool === undefined ? [this.pool] : [this.pool, this.writerPool];
   }
 
   get name(): string {
@@ -46,7 +73,8 @@ export class Database {
     options?: StatementOptions,
   ): Promise<QueryResult<R>> {
     const { text, values, options: statementOptions } = normalizeQuery(this.dialect, input, paramsOrOptions, options);
-    const lease = await this.pool.acquire();
+    const pool = this.#isWrite === undefined ? this.pool : this.#route(this.#isWrite(text));
+    const lease = await pool.acquire();
     let result: QueryResult<R>;
     try {
       result = await this.dialect.query<R>(lease.connection, text, values, statementOptions);
@@ -67,8 +95,8 @@ export class Database {
     return this.withConnection((session) => session.transaction(fn, options), options);
   }
 
-  /** Borrow one connection for several statements. */
-  async withConnection<T>(fn: (connection: Session) => Promise<T>, options?: AcquireOptions): Promise<T> {
+  /** Borrow one connection for several statements (on SQLite the writer, unless `readOnly`). */
+  async withConnection<T>(fn: (connection: Session) => Promise<T>, options?: SessionOptions): Promise<T> {
     const session = await this.acquire(options);
     try {
       return await fn(session);
@@ -81,8 +109,8 @@ export class Database {
    * Borrow a connection; call `release()` exactly once (`release(err)` discards it), or use `await using`.
    * @example await using conn = await db.acquire({ timeoutMs: 1000 })
    */
-  async acquire(options?: AcquireOptions): Promise<Session> {
-    return new Session(this.dialect, await this.pool.acquire(options));
+  async acquire(options?: SessionOptions): Promise<Session> {
+    return new Session(this.dialect, await this.#route(options?.readOnly !== true).acquire(options));
   }
 
   /** Pool snapshot: size, maxOverflow, max, checkedIn, checkedOut, overflow, total, waiting. */
@@ -132,23 +160,23 @@ export class Database {
   }
 
   on<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this {
-    this.pool.on(event, listener);
+    for (const pool of this.#pools()) pool.on(event, listener);
     return this;
   }
 
   off<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this {
-    this.pool.off(event, listener);
+    for (const pool of this.#pools()) pool.off(event, listener);
     return this;
   }
 
   once<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this {
-    this.pool.once(event, listener);
+    for (const pool of this.#pools()) pool.once(event, listener);
     return this;
   }
 
   /** Stop new checkouts, wait up to `graceMs` for borrowed connections, then close all. Idempotent. */
-  close(options?: { graceMs?: number }): Promise<void> {
-    return this.pool.close(options);
+  async close(options?: { graceMs?: number }): Promise<void> {
+    await Promise.all(this.#pools().map((pool) => pool.close(options)));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -44,6 +44,23 @@ function startupOptions(config: ResolvedConfig): string {
 }
 
 /**
+ * Statements that must not be wrapped in a transaction behind a transaction pooler: transaction
+ * control itself, and commands PostgreSQL refuses inside a transaction block.
+ */
+const UNWRAPPABLE =
+  /^\s*(?:BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION|VACUUM|CLUSTER\b(?!.*\bON\b)|(?:CREATE|DROP|ALTER)\s+(?:DATABASE|TABLESPACE|SYSTEM|SUBSCRIPTION)|ALTER\s+SYSTEM|(?:CREATE\s+(?:UNIQUE\s+)?|DROP\s+|REINDEX\s+.*)INDEX\s+CONCURRENTLY|REINDEX\s+.*CONCURRENTLY|DISCARD|CHECKPOINT)\b/i;
+
+/** `SET LOCAL` statements scoping the timeouts to the current transaction (transaction-pooler mode). */
+function localTimeouts(statementTimeoutMs: number, lockTimeoutMs: number): string {
+  return `SET LOCAL statement_timeout = ${Math.max(0, Math.round(statementTimeoutMs))}; SET LOCAL lock_timeout = ${Math.max(0, Math.round(lockTimeoutMs))}`;
+}
+
+function inTransaction(client: Client): boolean {
+  const status = (client as Client & { getTransactionStatus?(): string | null }).getTransactionStatus?.();
+  return status === 'T' || status === 'E';
+}
+
+/**
  * What the drop-in `spillway/pg` Pool passes through to each new client, as pg.Pool does: the user's
  * pg.Client settings (merged last, so they win) and their Client class. Kept out of the resolved
  * config so that secrets such as `ssl.key` never reach describeConfig or an endpoint.
@@ -94,11 +111,8 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
     async ping(client: Client): Promise<void> {
       await client.query(';');
     },
-    needsReset(client: Client): boolean {
-      // 'I' idle, 'T' in a transaction, 'E' in a failed transaction (pg >= 8.20 tracks ReadyForQuery status).
-      const status = (client as Client & { getTransactionStatus?(): string | null }).getTransactionStatus?.();
-      return status === 'T' || status === 'E';
-    },
+    // 'I' idle, 'T' in a transaction, 'E' in a failed transaction (pg >= 8.20 tracks ReadyForQuery status).
+    needsReset: inTransaction,
     async reset(client: Client): Promise<void> {
       await client.query('ROLLBACK');
     },
@@ -120,6 +134,7 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
     const queryConfig: QueryConfig = { text, values: params as unknown[] | undefined };
     if (options?.rowMode === 'array') (queryConfig as QueryConfig & { rowMode: string }).rowMode = 'array';
     try {
+      if (transactionPooler) return await pooledQuery<R>(client, queryConfig, timeoutMs);
       if (timeoutMs === undefined) return toResult<R>(await client.query(queryConfig));
       // A per-call timeout overrides the session's for this statement only; SET inside a transaction
       // is undone by its rollback, so restoring can fail harmlessly there.
@@ -134,6 +149,33 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
     }
   }
 
+  /**
+   * Behind a transaction pooler the server connection may change between transactions, so no
+   * session setting can be relied on: timeouts are set with SET LOCAL inside a transaction, and a
+   * statement outside one is wrapped in its own short transaction so its timeout still holds.
+   * pg's parameterised queries use the unnamed prepared statement, which PgBouncer supports.
+   */
+  async function pooledQuery<R>(client: Client, queryConfig: QueryConfig, timeoutMs: number | undefined): Promise<QueryResult<R>> {
+    if (inTransaction(client)) {
+      if (timeoutMs === undefined) return toResult<R>(await client.query(queryConfig));
+      await client.query(`SET LOCAL statement_timeout = ${Math.max(0, Math.round(timeoutMs))}`);
+      const result = toResult<R>(await client.query(queryConfig));
+      await client.query(`SET LOCAL statement_timeout = ${config.statementTimeoutMs}`);
+      return result;
+    }
+    if (UNWRAPPABLE.test(queryConfig.text)) return toResult<R>(await client.query(queryConfig));
+    await client.query(`BEGIN; ${localTimeouts(timeoutMs ?? config.statementTimeoutMs, config.lockTimeoutMs)}`);
+    let result: QueryResult<R>;
+    try {
+      result = toResult<R>(await client.query(queryConfig));
+    } catch (error) {
+      if (!isPostgresDisconnect(error)) await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+    await client.query('COMMIT');
+    return result;
+  }
+
   return {
     name: 'postgres',
     connector,
@@ -144,6 +186,8 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
       let text = 'BEGIN';
       if (options?.isolation !== undefined) text += ` ISOLATION LEVEL ${ISOLATION_SQL[options.isolation]}`;
       if (options?.readOnly) text += ' READ ONLY';
+      // Behind a transaction pooler the session's timeouts are not ours: scope them to this transaction.
+      if (transactionPooler) text += `; ${localTimeouts(config.statementTimeoutMs, config.lockTimeoutMs)}`;
       await query(client, text, undefined, undefined);
     },
     async commit(client) {
@@ -156,6 +200,10 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
   };
 }
 
-function toResult<R>(result: { rows: unknown[]; rowCount: number | null; fields?: { name: string }[] }): QueryResult<R> {
+type PgResult = { rows: unknown[]; rowCount: number | null; fields?: { name: string }[] };
+
+function toResult<R>(raw: PgResult | PgResult[]): QueryResult<R> {
+  // Several statements in one simple query (BEGIN; SET LOCAL ...) answer with one result each: the last one counts.
+  const result = Array.isArray(raw) ? (raw[raw.length - 1] as PgResult) : raw;
   return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length, fields: result.fields, raw: result };
 }
