@@ -247,19 +247,30 @@ export class Pool extends EventEmitter {
     return client;
   }
 
-  async #query(config: unknown, values: unknown): Promise<QueryResult> {
-    const lease = await this.#acquire();
-    const client = this.#lend(lease);
-    let result: QueryResult;
-    try {
-      result = await client.query(config as QueryConfig, values as unknown[]);
-    } catch (error) {
-      // A SQL error leaves the connection usable; only a broken one is closed (pg.Pool closes both).
-      this.#giveBack(lease, client, this.#isDisconnect(error) ? error : undefined);
-      throw error;
-    }
-    this.#giveBack(lease, client, undefined);
-    return result;
+  /** pool.query's hot path: pg's callback form, as pg-pool uses it, saves the two promises of its promise form. */
+  #query(config: unknown, values: unknown): Promise<QueryResult> {
+    return this.#acquire().then(
+      (lease) =>
+        new Promise<QueryResult>((resolve, reject) => {
+          const client = this.#lend(lease);
+          const done = (error: Error | null | undefined, result?: QueryResult): void => {
+            // A SQL error leaves the connection usable; only a broken one is closed (pg.Pool closes both).
+            this.#giveBack(lease, client, error && this.#isDisconnect(error) ? error : undefined);
+            if (error) reject(error);
+            else resolve(result as QueryResult);
+          };
+          try {
+            (client.query as unknown as (config: unknown, values: unknown, callback: typeof done) => void).call(
+              client,
+              config,
+              values,
+              done,
+            );
+          } catch (error) {
+            done(error as Error); // pg throws synchronously for a null query
+          }
+        }),
+    );
   }
 
   #submit<T extends Submittable & SubmittableHooks>(submittable: T, values: unknown, callback: unknown): T {
