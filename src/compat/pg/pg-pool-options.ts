@@ -1,31 +1,8 @@
 import type { Client, ClientConfig, PoolConfig } from 'pg';
 import type { PoolOptions } from '../../config/options.js';
+import { facadeDefaults, labelUrl, type SpillwayExtras, splitFacadeConfig } from '../facade-settings.js';
 
-/**
- * Spillway options that ride along in a `spillway/pg` Pool's config. Each is off or pg.Pool-like
- * unless given: pass them to opt in to overflow, pre-ping, leak detection, timeouts, the breaker.
- */
-export type SpillwayExtras = Pick<
-  PoolOptions,
-  | 'name'
-  | 'maxOverflow'
-  | 'prePing'
-  | 'prePingBypassMs'
-  | 'leakThresholdMs'
-  | 'leakAction'
-  | 'circuit'
-  | 'healthCheckIntervalMs'
-  | 'statementTimeoutMs'
-  | 'lockTimeoutMs'
-  | 'checkoutTimeoutMs'
-  | 'connectTimeoutMs'
-  | 'recycleMs'
-  | 'housekeepingIntervalMs'
-  | 'podCount'
-  | 'connectionBudget'
-  | 'serverPooler'
-  | 'env'
->;
+export type { SpillwayExtras };
 
 /** The constructor options of `spillway/pg`'s Pool: pg.Pool's own, plus Spillway's (all optional). */
 export type PgPoolConfig = PoolConfig & SpillwayExtras;
@@ -46,27 +23,6 @@ const POOL_KEYS = new Set([
   'verify',
   'onConnect',
   'password',
-]);
-
-const SPILLWAY_KEYS = new Set<string>([
-  'name',
-  'maxOverflow',
-  'prePing',
-  'prePingBypassMs',
-  'leakThresholdMs',
-  'leakAction',
-  'circuit',
-  'healthCheckIntervalMs',
-  'statementTimeoutMs',
-  'lockTimeoutMs',
-  'checkoutTimeoutMs',
-  'connectTimeoutMs',
-  'recycleMs',
-  'housekeepingIntervalMs',
-  'podCount',
-  'connectionBudget',
-  'serverPooler',
-  'env',
 ]);
 
 /** pg.Pool's default idle timeout. */
@@ -90,12 +46,7 @@ export interface PgPoolPlan {
  */
 export function planPgPool(config: PgPoolConfig = {}, ClientArg?: new (config: ClientConfig) => Client): PgPoolPlan {
   const input = config as Record<string, unknown>;
-  const clientConfig: Record<string, unknown> = {};
-  const spillway: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(input)) {
-    if (SPILLWAY_KEYS.has(key)) spillway[key] = value;
-    else if (!POOL_KEYS.has(key)) clientConfig[key] = value;
-  }
+  const { spillway, connection: clientConfig } = splitFacadeConfig(input, POOL_KEYS);
   const max = config.max || (input.poolSize as number | undefined) || 10;
   const min = config.min || 0;
   const idleTimeoutMillis = config.idleTimeoutMillis === undefined ? PG_IDLE_TIMEOUT_MS : config.idleTimeoutMillis || 0;
@@ -112,25 +63,16 @@ export function planPgPool(config: PgPoolConfig = {}, ClientArg?: new (config: C
   clientConfig.database = target.database;
 
   const options: PoolOptions = {
-    url: labelUrl(target),
+    ...facadeDefaults(idleTimeoutMillis),
+    url: labelUrl('postgres', target.host, target.port, target.user, target.database),
     size: max,
-    maxOverflow: 0,
     minIdle: Math.min(min, max),
     // 0 = wait for a connection as long as it takes, as pg.Pool does.
     checkoutTimeoutMs: connectionTimeoutMillis,
     ...(connectionTimeoutMillis > 0 ? { connectTimeoutMs: connectionTimeoutMillis } : {}),
-    idleTimeoutMs: idleTimeoutMillis,
     recycleMs: (config.maxLifetimeSeconds || 0) * 1000,
     maxUses: config.maxUses && Number.isFinite(config.maxUses) ? config.maxUses : 0,
-    prePing: false,
-    statementTimeoutMs: 0,
     lockTimeoutMs: 0,
-    leakThresholdMs: 0,
-    healthCheckIntervalMs: 0,
-    // Idle connections are reaped at most a quarter of idleTimeoutMillis late, as pg.Pool's per-client timers would.
-    housekeepingIntervalMs: idleTimeoutMillis > 0 ? Math.max(10, Math.min(30_000, Math.round(idleTimeoutMillis / 4))) : 30_000,
-    // pg.Pool reads no DB_* variables: the facade's behaviour depends on its config alone unless `env` is given.
-    env: {},
     ...(config.password === undefined && target.password === undefined
       ? {}
       : { password: (config.password ?? target.password) as NonNullable<PoolOptions['password']> }),
@@ -194,11 +136,4 @@ function connectionTarget(config: ClientConfig): Target {
     database: fromString.database ?? config.database ?? env.PGDATABASE ?? user,
     password: fromString.password,
   };
-}
-
-/** A URL naming the server for Spillway's config, logs and metrics; never carries the password. */
-function labelUrl(target: Target): string {
-  const user = target.user === undefined ? '' : `${encodeURIComponent(target.user)}@`;
-  const database = target.database === undefined ? '' : encodeURIComponent(target.database);
-  return `postgres://${user}${encodeURIComponent(target.host)}:${target.port}/${database}`;
 }
