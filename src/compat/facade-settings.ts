@@ -85,6 +85,30 @@ export function facadeDefaults(idleTimeoutMs: number): PoolOptions {
   };
 }
 
+/** Where a facade's connections go: used to label the pool, and handed to the driver unchanged. */
+export interface FacadeTarget {
+  host: string;
+  port: number;
+  user: string | undefined;
+  database: string | undefined;
+  /** Only from a connection URL; never part of a label. */
+  password: string | undefined;
+}
+
+/** The parts of a connection URL (pg's connectionString, mysql2's uri); `?host=` names a socket directory. */
+export function targetFromUrl(url: string): Partial<FacadeTarget> {
+  const parsed = new URL(url);
+  const host =
+    parsed.searchParams.get('host') ?? (parsed.hostname ? decodeURIComponent(parsed.hostname.replace(/^\[(.*)\]$/, '$1')) : undefined);
+  return {
+    host: host || undefined,
+    port: parsed.port ? Number(parsed.port) : undefined,
+    user: parsed.username ? decodeURIComponent(parsed.username) : undefined,
+    database: parsed.pathname.length > 1 ? decodeURIComponent(parsed.pathname.slice(1)) : undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+  };
+}
+
 /** A URL naming the server for Spillway's config, logs and metrics; it never carries the password. */
 export function labelUrl(
   scheme: 'postgres' | 'mysql',

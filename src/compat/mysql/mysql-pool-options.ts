@@ -1,6 +1,6 @@
 import type { PoolOptions as Mysql2PoolOptions } from 'mysql2/promise';
 import type { PoolOptions } from '../../config/options.js';
-import { facadeDefaults, labelUrl, type SpillwayExtras, splitFacadeConfig } from '../facade-settings.js';
+import { type FacadeTarget, facadeDefaults, labelUrl, type SpillwayExtras, splitFacadeConfig, targetFromUrl } from '../facade-settings.js';
 
 /** The options of `spillway/mysql`'s createPool: mysql2's pool options, plus Spillway's (all optional). */
 export type MysqlPoolConfig = Mysql2PoolOptions & SpillwayExtras;
@@ -64,27 +64,9 @@ export function planMysqlPool(input: MysqlPoolConfig | string): MysqlPoolPlan {
   };
 }
 
-interface Target {
-  host: string;
-  port: number;
-  user: string | undefined;
-  database: string | undefined;
-  password: string | undefined;
-}
-
 /** Where mysql2 would connect: the fields, over the `uri`, over mysql2's defaults. */
-function connectionTarget(config: MysqlPoolConfig): Target {
-  let fromUri: Partial<Target> = {};
-  if (config.uri !== undefined) {
-    const url = new URL(config.uri);
-    fromUri = {
-      host: url.hostname ? decodeURIComponent(url.hostname.replace(/^\[(.*)\]$/, '$1')) : undefined,
-      port: url.port ? Number(url.port) : undefined,
-      user: url.username ? decodeURIComponent(url.username) : undefined,
-      database: url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined,
-      password: url.password ? decodeURIComponent(url.password) : undefined,
-    };
-  }
+function connectionTarget(config: MysqlPoolConfig): FacadeTarget {
+  const fromUri: Partial<FacadeTarget> = config.uri === undefined ? {} : targetFromUrl(config.uri);
   return {
     host: config.host ?? fromUri.host ?? 'localhost',
     port: Number(config.port ?? fromUri.port ?? 3306),

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
+import type { PoolConnection as Mysql2CallbackPoolConnection } from 'mysql2';
 import type { Pool as Mysql2PromisePool } from 'mysql2/promise';
 import { resolveConfig } from '../../config/resolve-config.js';
 import { openDatabase } from '../../create-pool.js';
@@ -209,8 +210,15 @@ export class Pool extends EventEmitter {
   }
 }
 
-/** What `spillway/mysql`'s createPool returns: typed as mysql2/promise's Pool, plus `spillway`. */
-export type SpillwayMysqlPool = Mysql2PromisePool & { readonly spillway: Database };
+/**
+ * What `spillway/mysql`'s createPool returns: typed as mysql2/promise's Pool, plus `spillway`, plus
+ * the callback forms of getConnection and end that Kysely's MysqlDialect calls (mysql2's callback pool).
+ */
+export type SpillwayMysqlPool = Mysql2PromisePool & {
+  readonly spillway: Database;
+  getConnection(callback: (error: Error | null | undefined, connection: Mysql2CallbackPoolConnection) => void): void;
+  end(callback: (error?: Error | null) => void): void;
+};
 
 /**
  * A drop-in for mysql2/promise's `createPool`, on Spillway's pool. Change the import and keep every

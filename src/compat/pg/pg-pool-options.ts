@@ -1,6 +1,6 @@
 import type { Client, ClientConfig, PoolConfig } from 'pg';
 import type { PoolOptions } from '../../config/options.js';
-import { facadeDefaults, labelUrl, type SpillwayExtras, splitFacadeConfig } from '../facade-settings.js';
+import { type FacadeTarget, facadeDefaults, labelUrl, type SpillwayExtras, splitFacadeConfig, targetFromUrl } from '../facade-settings.js';
 
 export type { SpillwayExtras };
 
@@ -99,31 +99,16 @@ export function planPgPool(config: PgPoolConfig = {}, ClientArg?: new (config: C
   };
 }
 
-interface Target {
-  host: string;
-  port: number;
-  user: string | undefined;
-  database: string | undefined;
-  password: string | undefined;
-}
-
 /**
  * Where pg would connect: the connection string, then the fields, then libpq's environment
  * variables, then pg's defaults. Only used to label the pool and to give pg the same answer.
  */
-function connectionTarget(config: ClientConfig): Target {
+function connectionTarget(config: ClientConfig): FacadeTarget {
   const env = process.env;
-  let fromString: Partial<Target> = {};
+  let fromString: Partial<FacadeTarget> = {};
   if (config.connectionString !== undefined) {
     try {
-      const url = new URL(config.connectionString);
-      fromString = {
-        host: url.searchParams.get('host') ?? (url.hostname ? decodeURIComponent(url.hostname) : undefined),
-        port: url.port ? Number(url.port) : undefined,
-        user: url.username ? decodeURIComponent(url.username) : undefined,
-        database: url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined,
-        password: url.password ? decodeURIComponent(url.password) : undefined,
-      };
+      fromString = targetFromUrl(config.connectionString);
     } catch {
       // pg understands forms URL does not (socket:/path?db=x); it parses those itself.
     }

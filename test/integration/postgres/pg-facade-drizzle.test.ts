@@ -6,7 +6,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { integer, pgTable, serial, text } from 'drizzle-orm/pg-core';
 import { Pool } from '../../../src/pg.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
-import { adminQuery, expectNoBackends } from '../../support/postgres-activity.js';
+import { adminQuery, expectNoServerConnections } from '../../support/postgres-activity.js';
 
 const tableName = uniqueName('drizzle_pg');
 const accounts = pgTable(tableName, { id: serial('id').primaryKey(), name: text('name').notNull(), balance: integer('balance').notNull() });
@@ -16,7 +16,7 @@ describe('Drizzle (node-postgres) on spillway/pg Pool', () => {
   it('runs queries, transactions (commit and rollback) and concurrent load, and leaks nothing', async (t) => {
     if (!(await requireServer(t, POSTGRES_URL, 'postgres'))) return;
     const pool = new Pool({ connectionString: POSTGRES_URL, max: 4, name: uniqueName('drizzle') });
-    const applicationName = `spillway:${pool.spillway.name}`;
+    const poolName = pool.spillway.name;
     const db = drizzle(pool);
     try {
       await db.execute(sql.raw(`CREATE TABLE ${tableName} (id serial PRIMARY KEY, name text NOT NULL, balance integer NOT NULL)`));
@@ -68,6 +68,6 @@ describe('Drizzle (node-postgres) on spillway/pg Pool', () => {
     } finally {
       await pool.end();
     }
-    await expectNoBackends(applicationName);
+    await expectNoServerConnections(poolName);
   });
 });

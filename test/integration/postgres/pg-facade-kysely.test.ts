@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { type Generated, Kysely, PostgresDialect, sql } from 'kysely';
 import { Pool } from '../../../src/pg.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
-import { adminQuery, expectNoBackends } from '../../support/postgres-activity.js';
+import { adminQuery, expectNoServerConnections } from '../../support/postgres-activity.js';
 
 const Cursor = createRequire(import.meta.url)('pg-cursor');
 
@@ -20,7 +20,7 @@ describe('Kysely with PostgresDialect({ pool: new Pool(...) }) from spillway/pg'
   it('runs queries, transactions (commit and rollback), streaming and concurrent load, and leaks nothing', async (t) => {
     if (!(await requireServer(t, POSTGRES_URL, 'postgres'))) return;
     const pool = new Pool({ connectionString: POSTGRES_URL, max: 5, name: uniqueName('kysely') });
-    const applicationName = `spillway:${pool.spillway.name}`;
+    const poolName = pool.spillway.name;
     const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
     try {
       await db.schema
@@ -69,6 +69,6 @@ describe('Kysely with PostgresDialect({ pool: new Pool(...) }) from spillway/pg'
       await db.destroy(); // ends the pool
     }
     assert.equal(pool.ended, true);
-    await expectNoBackends(applicationName);
+    await expectNoServerConnections(poolName);
   });
 });

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { Pool } from '../../../src/pg.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
-import { adminQuery, expectNoBackends } from '../../support/postgres-activity.js';
+import { adminQuery, expectNoServerConnections } from '../../support/postgres-activity.js';
 
 // pg-cursor ships no types; the test drives it through its documented read/close API.
 const Cursor = createRequire(import.meta.url)('pg-cursor') as new (
@@ -203,7 +203,7 @@ describe('spillway/pg Pool: pg-pool behaviours on PostgreSQL', () => {
   it('end() waits for lent clients, then closes everything; ending/ended; a second end rejects', async (t) => {
     if (!(await live(t))) return;
     const pool = makePool({ max: 2 });
-    const name = `spillway:${pool.spillway.name}`;
+    const name = pool.spillway.name;
     const client = await pool.connect();
     await pool.query('SELECT 1');
     let ended = false;
@@ -221,7 +221,7 @@ describe('spillway/pg Pool: pg-pool behaviours on PostgreSQL', () => {
     await ending;
     assert.equal(pool.ended, true);
     assert.equal(pool.totalCount, 0);
-    await expectNoBackends(name);
+    await expectNoServerConnections(name);
   });
 
   it('end(callback) works on a pool never used', async (t) => {
@@ -317,7 +317,7 @@ describe('spillway/pg Pool: pg-pool behaviours on PostgreSQL', () => {
   it('the underlying Spillway pool counts the facade’s work and leaks nothing', async (t) => {
     if (!(await live(t))) return;
     const pool = makePool({ max: 4, min: 1 });
-    const name = `spillway:${pool.spillway.name}`;
+    const name = pool.spillway.name;
     assert.equal(pool.totalCount, 0, 'constructing a pool opens nothing, even with min');
     await Promise.all(Array.from({ length: 100 }, (_, i) => pool.query('SELECT $1::int AS i', [i])));
     const stats = pool.spillway.stats();
@@ -326,6 +326,6 @@ describe('spillway/pg Pool: pg-pool behaviours on PostgreSQL', () => {
     assert.equal(pool.spillway.status().checkedOut, 0);
     assert.equal((await pool.spillway.health()).status, 'healthy');
     await pool.end();
-    await expectNoBackends(name);
+    await expectNoServerConnections(name);
   });
 });
