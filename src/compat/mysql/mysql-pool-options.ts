@@ -1,12 +1,22 @@
 import type { PoolOptions as Mysql2PoolOptions } from 'mysql2/promise';
 import type { PoolOptions } from '../../config/options.js';
+import { ConfigError } from '../../errors.js';
 import { type FacadeTarget, facadeDefaults, labelUrl, type SpillwayExtras, splitFacadeConfig, targetFromUrl } from '../facade-settings.js';
 
 /** The options of `spillway/mysql`'s createPool: mysql2's pool options, plus Spillway's (all optional). */
 export type MysqlPoolConfig = Mysql2PoolOptions & SpillwayExtras;
 
 /** mysql2's pool settings, which are not passed to each connection. */
-const POOL_KEYS = new Set(['connectionLimit', 'maxIdle', 'idleTimeout', 'queueLimit', 'waitForConnections', 'password', 'Promise']);
+const POOL_KEYS = new Set([
+  'connectionLimit',
+  'maxIdle',
+  'idleTimeout',
+  'queueLimit',
+  'waitForConnections',
+  'resetOnRelease',
+  'password',
+  'Promise',
+]);
 
 /** mysql2's pool defaults. */
 const MYSQL2_CONNECTION_LIMIT = 10;
@@ -30,6 +40,10 @@ export interface MysqlPoolPlan {
  */
 export function planMysqlPool(input: MysqlPoolConfig | string): MysqlPoolPlan {
   const config: MysqlPoolConfig = typeof input === 'string' ? { uri: input } : { ...input };
+  if ((config as { resetOnRelease?: boolean }).resetOnRelease === true) {
+    // Silently dropping it would hand session state to the next borrower; say so before anything connects.
+    throw new ConfigError('resetOnRelease', 'resetOnRelease=true is not supported by spillway/mysql; accepted: false or unset');
+  }
   const { spillway, connection } = splitFacadeConfig(config as Record<string, unknown>, POOL_KEYS);
   const target = connectionTarget(config);
   const connectionLimit = config.connectionLimit ?? MYSQL2_CONNECTION_LIMIT;
