@@ -33,8 +33,14 @@ const FACTORIES: Record<string, () => QueryPool> = {
   'spillway/pg Pool': () => new FacadePool({ connectionString: args.url, max: MAX, name: 'bench-facade' }),
 };
 
-/** Queries per second for `callers` concurrent loops over one fresh pool. */
-async function run(name: string, callers: number): Promise<number> {
+interface Sample {
+  qps: number;
+  /** This process's CPU time per query (user + system): the pool's own cost, less sensitive to a busy machine. */
+  cpuUs: number;
+}
+
+/** Queries per second, and CPU per query, for `callers` concurrent loops over one fresh pool. */
+async function run(name: string, callers: number): Promise<Sample> {
   const pool = (FACTORIES[name] as () => QueryPool)();
   // Warm up: open every connection and let the JIT see the path.
   await Promise.all(Array.from({ length: Math.max(callers, MAX * 20) }, () => pool.query('SELECT 1')));
@@ -47,20 +53,27 @@ async function run(name: string, callers: number): Promise<number> {
     }
   };
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(Array.from({ length: callers }, loop));
+  const used = process.cpuUsage(cpu);
   const qps = count / ((performance.now() - started) / 1000);
   await pool.end();
-  return qps;
+  return { qps, cpuUs: (used.user + used.system) / count };
 }
 
 const names = Object.keys(FACTORIES);
 console.log(`SELECT 1 via pool.query, max ${MAX}, ${SECONDS}s per run, median of ${ROUNDS} interleaved runs; ${machineLine()}`);
-console.log('| callers | pg.Pool q/s | spillway/pg q/s | facade ÷ pg.Pool | every run (pg.Pool ; facade) |');
-console.log('|---:|---:|---:|---:|---|');
+console.log(
+  '| callers | pg.Pool q/s | spillway/pg q/s | facade ÷ pg.Pool | CPU µs/query pg.Pool | CPU µs/query spillway/pg | every run q/s (pg.Pool ; facade) |',
+);
+console.log('|---:|---:|---:|---:|---:|---:|---|');
 for (const callers of CALLERS) {
   const results = await interleaved(ROUNDS, names, (name) => run(name, callers));
   const samples = names.map((name) => results.get(name) ?? []);
-  const [pgQps, facadeQps] = samples.map(median) as [number, number];
-  const every = samples.map((s) => s.map((q) => q.toFixed(0)).join(' ')).join(' ; ');
-  console.log(`| ${callers} | ${pgQps.toFixed(0)} | ${facadeQps.toFixed(0)} | ${(facadeQps / pgQps).toFixed(2)} | ${every} |`);
+  const [pgQps, facadeQps] = samples.map((s) => median(s.map((x) => x.qps))) as [number, number];
+  const [pgCpu, facadeCpu] = samples.map((s) => median(s.map((x) => x.cpuUs))) as [number, number];
+  const every = samples.map((s) => s.map((x) => x.qps.toFixed(0)).join(' ')).join(' ; ');
+  console.log(
+    `| ${callers} | ${pgQps.toFixed(0)} | ${facadeQps.toFixed(0)} | ${(facadeQps / pgQps).toFixed(2)} | ${pgCpu.toFixed(0)} | ${facadeCpu.toFixed(0)} | ${every} |`,
+  );
 }
