@@ -1,8 +1,13 @@
 // pg-pool's own behaviours, ported to spillway/pg's Pool and run against the real PostgreSQL.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { Pool } from '../../../src/pg.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
@@ -327,5 +332,32 @@ describe('spillway/pg Pool: pg-pool behaviours on PostgreSQL', () => {
     assert.equal((await pool.spillway.health()).status, 'healthy');
     await pool.end();
     await expectNoServerConnections(name);
+  });
+
+  it('allowExitOnIdle lets the process exit while idle clients stay open', async (t) => {
+    if (!(await live(t))) return;
+    const dir = await mkdtemp(join(tmpdir(), 'spillway-exit-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const script = join(dir, 'exit-on-idle.mts');
+    const facade = pathToFileURL(new URL('../../../src/pg.ts', import.meta.url).pathname).href;
+    await writeFile(
+      script,
+      `import { Pool } from ${JSON.stringify(facade)};
+const pool = new Pool({ connectionString: ${JSON.stringify(POSTGRES_URL)}, max: 2, allowExitOnIdle: true });
+await pool.query('SELECT 1');
+console.log('idle clients:', pool.idleCount);
+`,
+    );
+    // A separate process: exiting on its own, with no end(), is the behaviour under test.
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearTimeout(killer);
+    assert.equal(code, 0, 'the child exited by itself (not killed after 30 s)');
+    assert.match(output, /idle clients: 1/);
   });
 });
