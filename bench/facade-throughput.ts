@@ -65,9 +65,9 @@ async function run(name: string, callers: number): Promise<Sample> {
 const names = Object.keys(FACTORIES);
 console.log(`SELECT 1 via pool.query, max ${MAX}, ${SECONDS}s per run, median of ${ROUNDS} interleaved runs; ${machineLine()}`);
 console.log(
-  '| callers | pg.Pool q/s | spillway/pg q/s | facade ÷ pg.Pool | CPU µs/query pg.Pool | CPU µs/query spillway/pg | every run q/s (pg.Pool ; facade) |',
+  '| callers | pg.Pool q/s | spillway/pg q/s | facade ÷ pg.Pool | paired ratio | CPU µs/query pg.Pool | CPU µs/query spillway/pg | every run q/s (pg.Pool ; facade) |',
 );
-console.log('|---:|---:|---:|---:|---:|---:|---|');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const callers of CALLERS) {
   const results = await interleaved(ROUNDS, names, (name) => run(name, callers));
   const samples = names.map((name) => results.get(name) ?? []);
