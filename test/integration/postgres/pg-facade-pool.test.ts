@@ -249,6 +249,28 @@ describe('spillway/pg Pool: pg-pool behaviours on PostgreSQL', () => {
     assert.equal((await pool.query('SELECT 1 AS n')).rows[0].n, 1, 'the pool opens a new client');
   });
 
+  it('an idle client dying with no error listener crashes nothing (pg.Pool would throw)', async (t) => {
+    if (!(await live(t))) return;
+    const pool = makePool({ max: 1 });
+    const pid = (await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    assert.equal(pool.listenerCount('error'), 0);
+    await adminQuery('SELECT pg_terminate_backend($1)', [pid]);
+    await eventually(() => pool.totalCount === 0, 'dead idle client removed');
+    assert.equal((await pool.query('SELECT 1 AS n')).rows[0].n, 1);
+  });
+
+  it('Spillway options ride along: maxOverflow adds connections under load, statementTimeoutMs bounds statements', async (t) => {
+    if (!(await live(t))) return;
+    const pool = makePool({ max: 1, maxOverflow: 1, statementTimeoutMs: 100 });
+    const [a, b] = await Promise.all([pool.connect(), pool.connect()]);
+    assert.equal(pool.totalCount, 2, 'one overflow connection beyond max');
+    a.release();
+    b.release();
+    await eventually(() => pool.totalCount === 1, 'the overflow connection closed when returned to a full pool');
+    assert.equal(pool.spillway.stats().closedByReason.overflow, 1);
+    await assert.rejects(pool.query('SELECT pg_sleep(2)'), { code: '57014' }, 'the server cancels it: a pg error, passed through');
+  });
+
   it('verify runs on each new client; its error fails the checkout and closes the client', async (t) => {
     if (!(await live(t))) return;
     let verified = 0;
