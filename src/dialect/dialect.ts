@@ -1,6 +1,7 @@
 import type { DialectName, ResolvedConfig } from '../config/options.js';
 import type { Connector } from '../pool/connector.js';
 import type { CorePoolSettings } from '../pool/pool.js';
+import type { BatchDialect } from './batch-dialect.js';
 
 /** Rows and counts of one statement, the same shape on every dialect. */
 export interface QueryResult<R = Record<string, unknown>> {
@@ -50,6 +51,8 @@ export interface Dialect<C = unknown> {
   begin(connection: C, options: TransactionOptions | undefined): Promise<void>;
   commit(connection: C): Promise<void>;
   rollback(connection: C): Promise<void>;
+  /** Limits and SQL shapes of set-at-a-time statements (batchInsert, batchSelectByIds, batchUpdate). */
+  readonly batch: BatchDialect;
   /** Attributes for tracing and health (server address, port, database). */
   readonly server: { address: string; port: number | undefined; database: string | undefined };
   /** Optional: a dialect whose connections must not share write locks (SQLite) shapes its pools here. */

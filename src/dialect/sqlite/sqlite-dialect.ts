@@ -5,6 +5,7 @@ import type { ResolvedConfig } from '../../config/options.js';
 import { ConnectionLostError } from '../../errors.js';
 import type { Connector } from '../../pool/connector.js';
 import type { Dialect, QueryResult, StatementOptions, TransactionOptions } from '../dialect.js';
+import { sqliteBatch } from './sqlite-batch.js';
 import { isSqliteDisconnect, mapSqliteError } from './sqlite-errors.js';
 import { type PragmaValue, resolvePragmas } from './sqlite-pragmas.js';
 import { isSqliteWrite } from './sqlite-routing.js';
@@ -186,6 +187,7 @@ export function createSqliteDialect(config: ResolvedConfig): Dialect<SqliteDatab
     begin: (db, options?: TransactionOptions) => run(db, options?.readOnly ? 'BEGIN DEFERRED' : 'BEGIN IMMEDIATE'),
     commit: (db) => run(db, 'COMMIT'),
     rollback: (db) => run(db, 'ROLLBACK'),
+    batch: sqliteBatch,
     server: { address: 'localhost', port: undefined, database: memory ? ':memory:' : path },
     routing: memory
       ? // One shared connection that never ages out: closing it would lose the database.
