@@ -28,7 +28,9 @@ after(async () => {
   await cluster?.stop();
 });
 
-it('kill -9 of the server and a restart: calls stay bounded, no acknowledged write is lost, service resumes', { timeout: 120_000 }, async (t) => {
+it('kill -9 of the server and a restart: calls stay bounded, no acknowledged write is lost, service resumes', {
+  timeout: 120_000,
+}, async (t) => {
   if (cluster === undefined) return t.skip('no PostgreSQL binaries or server on this machine');
   const server = cluster;
   const table = uniqueName('fault_writes');
