@@ -23,6 +23,12 @@ export interface PoolOptions {
   leakThresholdMs?: number;
   /** 'warn' reports a leak; 'reclaim' also takes the connection back. */
   leakAction?: 'warn' | 'reclaim';
+  /**
+   * When to capture the borrowing stack (a V8 stack capture costs microseconds per checkout):
+   * 'adaptive' (default) captures one checkout in 32 until a first leak is seen, then every one;
+   * 'always' captures every checkout from the start.
+   */
+  leakStackTraces?: 'adaptive' | 'always';
   /** Close a connection after this many checkouts (0 = unlimited). */
   maxUses?: number;
   circuit?: { failureThreshold?: number; recoveryTimeoutMs?: number };
@@ -78,6 +84,7 @@ export interface ResolvedConfig {
   readonly lockTimeoutMs: number;
   readonly leakThresholdMs: number;
   readonly leakAction: 'warn' | 'reclaim';
+  readonly leakStackTraces: 'adaptive' | 'always';
   readonly maxUses: number;
   readonly circuit: Readonly<{ failureThreshold: number; recoveryTimeoutMs: number }>;
   readonly healthCheckIntervalMs: number;

@@ -44,6 +44,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'name',
   'prePing',
   'leakAction',
+  'leakStackTraces',
   'circuit',
   'serverPooler',
   'password',
@@ -184,6 +185,10 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
       );
   }
 
+  const leakStackTraces = options.leakStackTraces ?? 'adaptive';
+  if (leakStackTraces !== 'adaptive' && leakStackTraces !== 'always') {
+    throw new ConfigError('leakStackTraces', `leakStackTraces="${String(leakStackTraces)}" is invalid; accepted: adaptive, always`);
+  }
   const leakAction = options.leakAction ?? 'warn';
   if (leakAction !== 'warn' && leakAction !== 'reclaim') {
     throw new ConfigError('leakAction', `leakAction="${String(leakAction)}" is invalid; accepted: warn, reclaim`);
@@ -229,6 +234,7 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
     lockTimeoutMs: numeric('lockTimeoutMs', d.lockTimeoutMs) as number,
     leakThresholdMs: numeric('leakThresholdMs', d.leakThresholdMs) as number,
     leakAction,
+    leakStackTraces,
     maxUses: numeric('maxUses', d.maxUses) as number,
     circuit: Object.freeze({
       failureThreshold: numeric('failureThreshold', d.failureThreshold) as number,

@@ -13,7 +13,7 @@ const breakers = new WeakMap<ConnectionPool<unknown>, CircuitBreaker>();
  */
 export function attachResilience<C>(
   corePool: ConnectionPool<C>,
-  config: Pick<ResolvedConfig, 'circuit' | 'leakThresholdMs' | 'leakAction'>,
+  config: Pick<ResolvedConfig, 'circuit' | 'leakThresholdMs' | 'leakAction'> & { leakStackTraces?: 'adaptive' | 'always' },
   isConnectivityFailure: (error: unknown) => boolean,
   options: { warn?: LeakWarn } = {},
 ): { breaker: CircuitBreaker; leaks: LeakDetector | undefined } {

@@ -52,3 +52,34 @@ test('with leak detection off no hook is installed, so checkouts capture nothing
   assert.equal(pool.gate?.lent, undefined);
   await pool.close();
 });
+
+test("adaptive stacks: sampled until a first leak, then every checkout's stack is kept; 'always' keeps all", async () => {
+  const { pool } = memoryPool({ size: 3, maxOverflow: 0 });
+  attachResilience(pool, { circuit, leakThresholdMs: 30, leakAction: 'warn' }, () => false, { warn: () => undefined });
+  const leaks: LeakReport[] = [];
+  pool.on('leak', (report) => leaks.push(report));
+  const sampled = await pool.acquire(); // the first checkout is always sampled
+  sampled.release();
+  const unsampled = await pool.acquire(); // the next 31 are not
+  await eventually(() => leaks.length === 1, 2000, 'first leak');
+  assert.equal(leaks[0]?.stack, undefined, 'no stack for an unsampled checkout');
+  const afterLeak = await pool.acquire(); // a leak was seen: every checkout is captured now
+  await eventually(() => leaks.length === 2, 2000, 'second leak');
+  assert.match(leaks[1]?.stack ?? '', /leak-detector\.test\.ts/);
+  unsampled.release();
+  afterLeak.release();
+  await pool.close();
+
+  const always = memoryPool({ size: 2, maxOverflow: 0 });
+  attachResilience(always.pool, { circuit, leakThresholdMs: 30, leakAction: 'warn', leakStackTraces: 'always' }, () => false, {
+    warn: () => undefined,
+  });
+  const alwaysLeaks: LeakReport[] = [];
+  always.pool.on('leak', (report) => alwaysLeaks.push(report));
+  (await always.pool.acquire()).release();
+  const second = await always.pool.acquire();
+  await eventually(() => alwaysLeaks.length === 1, 2000, 'leak with always');
+  assert.match(alwaysLeaks[0]?.stack ?? '', /leak-detector\.test\.ts/);
+  second.release();
+  await always.pool.close();
+});

@@ -148,6 +148,14 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
     options: StatementOptions | undefined,
   ): Promise<QueryResult<R>> {
     const timeoutMs = options?.timeoutMs;
+    if (timeoutMs === undefined && options?.rowMode === undefined && !transactionPooler) {
+      // The common case as text and values: pg clones a config object on every call.
+      try {
+        return toResult<R>(await client.query(text, params as unknown[] | undefined));
+      } catch (error) {
+        throw mapPostgresError(error, config.statementTimeoutMs, config.lockTimeoutMs);
+      }
+    }
     const queryConfig: QueryConfig = { text, values: params as unknown[] | undefined };
     if (options?.rowMode === 'array') (queryConfig as QueryConfig & { rowMode: string }).rowMode = 'array';
     try {
