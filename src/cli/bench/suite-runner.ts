@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+/**
+ * One measurement printed by a benchmark suite as a line `BENCH {json}` on stdout:
+ *   BENCH {"case":"SELECT 1, 100 callers","subject":"spillway","value":41234,"unit":"queries/s"}
+ * `higherIsBetter` defaults to true (set false for latencies). Anything else a suite prints is its own.
+ * A suite may print `BENCH-PROGRESS 0.4` (0..1) so the progress bar moves within it.
+ */
+export interface BenchResult {
+  suite: string;
+  case: string;
+  subject: string;
+  value: number;
+  unit: string;
+  higherIsBetter: boolean;
+}
+
+export interface SuiteRun {
+  suite: string;
+  file: string;
+  exitCode: number | null;
+  seconds: number;
+  results: BenchResult[];
+  /** The last lines of stderr when the suite failed. */
+  errorTail: string | undefined;
+}
+
+/** Benchmark suites: the top-level `*.ts` files of `dir`; helpers live in subfolders or start with `_`. */
+export function discoverSuites(dir: string, filter?: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') && !e.name.startsWith('_'))
+    .map((e) => join(dir, e.name))
+    .filter((file) => filter === undefined || file.includes(filter))
+    .sort();
+}
+
+/** Parse one stdout line; undefined unless it is a well-formed BENCH line. */
+export function parseBenchLine(line: string, suite: string): BenchResult | number | undefined {
+  const progress = /^BENCH-PROGRESS\s+([0-9.]+)\s*$/.exec(line);
+  if (progress) return Number(progress[1]);
+  if (!line.startsWith('BENCH ')) return undefined;
+  try {
+    const raw = JSON.parse(line.slice(6)) as Record<string, unknown>;
+    if (typeof raw.case !== 'string' || typeof raw.subject !== 'string' || typeof raw.value !== 'number' || !Number.isFinite(raw.value)) return undefined;
+    return {
+      suite: typeof raw.suite === 'string' ? raw.suite : suite,
+      case: raw.case,
+      subject: raw.subject,
+      value: raw.value,
+      unit: typeof raw.unit === 'string' ? raw.unit : '',
+      higherIsBetter: raw.higherIsBetter !== false,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Run one suite as a child process (node with tsx), collecting its BENCH lines. */
+export function runSuite(file: string, timeoutMs: number, onProgress: (fraction: number) => void): Promise<SuiteRun> {
+  const suite = file.replace(/^.*[\\/]/, '').replace(/\.ts$/, '');
+  const tsx = createRequire(import.meta.url).resolve('tsx');
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', tsx, file], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const results: BenchResult[] = [];
+    let buffered = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        const parsed = parseBenchLine(line.trim(), suite);
+        if (typeof parsed === 'number') onProgress(parsed);
+        else if (parsed !== undefined) results.push(parsed);
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4000);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const last = parseBenchLine(buffered.trim(), suite);
+      if (last !== undefined && typeof last !== 'number') results.push(last);
+      resolve({
+        suite,
+        file,
+        exitCode: code,
+        seconds: (Date.now() - started) / 1000,
+        results,
+        errorTail: code === 0 ? undefined : stderr.trim().split('\n').slice(-5).join('\n') || `killed after ${timeoutMs / 1000} s`,
+      });
+    });
+  });
+}
