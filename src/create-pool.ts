@@ -3,6 +3,8 @@ import { resolveConfig } from './config/resolve-config.js';
 import { Database } from './database.js';
 import { createDialect } from './dialect/registry.js';
 import { ConnectionPool } from './pool/pool.js';
+import { mustDiscard } from './query/session.js';
+import { attachResilience } from './resilience/resilience.js';
 
 /**
  * Create a pool. Options win over environment variables, which win over the profile defaults.
@@ -16,6 +18,7 @@ export function createPool(options: PoolOptions | string = {}): Database {
   const config = resolveConfig(typeof options === 'string' ? { url: options } : options);
   const dialect = createDialect(config);
   const pool = new ConnectionPool<unknown>(dialect.connector, config);
+  attachResilience(pool, config, (error) => mustDiscard(dialect, error));
   const db = new Database(config, dialect, pool);
   pool.start();
   return db;

@@ -6,12 +6,17 @@ import type { PoolEventMap, PoolEventName } from './pool/events.js';
 import type { AcquireOptions, ConnectionPool } from './pool/pool.js';
 import type { PoolStats, PoolStatus } from './pool/status.js';
 import { mustDiscard, normalizeQuery, type QueryInput, Session } from './query/session.js';
+import type { CircuitSnapshot } from './resilience/circuit-breaker.js';
+import { circuitSnapshot } from './resilience/resilience.js';
+import { retryAtStart } from './resilience/startup.js';
 
 export interface HealthReport {
   status: 'healthy' | 'degraded' | 'unhealthy';
   latencyMs: number | undefined;
   dialect: string;
   pool: PoolStatus;
+  /** The circuit breaker's state. */
+  circuit?: CircuitSnapshot;
   error?: string;
 }
 
@@ -47,14 +52,19 @@ export class Database {
   ): Promise<QueryResult<R>> {
     const { text, values, options: statementOptions } = normalizeQuery(this.dialect, input, paramsOrOptions, options);
     const lease = await this.pool.acquire();
+    const report = this.pool.gate?.statementResult;
+    const startedAt = report === undefined ? 0 : performance.now();
     let result: QueryResult<R>;
     try {
       result = await this.dialect.query<R>(lease.connection, text, values, statementOptions);
     } catch (error) {
-      lease.release(mustDiscard(this.dialect, error) ? error : undefined);
+      const broken = mustDiscard(this.dialect, error);
+      lease.release(broken ? error : undefined);
+      if (broken) report?.(error, startedAt);
       throw error;
     }
     lease.release();
+    report?.(undefined, startedAt);
     return result;
   }
 
@@ -82,7 +92,48 @@ export class Database {
    * @example await using conn = await db.acquire({ timeoutMs: 1000 })
    */
   async acquire(options?: AcquireOptions): Promise<Session> {
-    return new Session(this.dialect, await this.pool.acquire(options));
+    return new Session(this.dialect, await this.pool.acquire(options), this.pool.gate);
+  }
+
+  /**
+   * Wait until the database answers: open one connection, retrying connectivity failures with
+   * exponential backoff and jitter for up to `initializationTimeoutMs`, then fail with one
+   * CONNECT_TIMEOUT error carrying the last failure. Optional: the pool also connects lazily.
+   * @example await db.ready() // at start-up, before taking traffic
+   */
+  ready(): Promise<void> {
+    this.#ready ??= retryAtStart(() => this.pool.probe(), this.#retryOptions('connecting')).catch((error) => {
+      this.#ready = undefined; // a later call tries again
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  /**
+   * Run schema creation or migrations once the database is reachable, retrying `fn` the way `ready()`
+   * retries when it fails on connectivity (never on a SQL error). Make `fn` idempotent
+   * (`CREATE TABLE IF NOT EXISTS`, or a migration table): a retried attempt runs it again.
+   * @example await db.initDb((db) => db.query('CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY)'))
+   */
+  async initDb<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+    await this.ready();
+    return retryAtStart(() => fn(this), this.#retryOptions('initDb'));
+  }
+
+  /** The circuit breaker's state (closed, open, half-open), failures counted and time to the next trial. */
+  circuit(): CircuitSnapshot | undefined {
+    return circuitSnapshot(this.pool);
+  }
+
+  #ready: Promise<void> | undefined = undefined;
+
+  #retryOptions(what: string) {
+    return {
+      timeoutMs: this.config.initializationTimeoutMs,
+      target: this.dialect.connector.target,
+      what,
+      isDisconnect: (error: unknown) => mustDiscard(this.dialect, error),
+    };
   }
 
   /** Pool snapshot: size, maxOverflow, max, checkedIn, checkedOut, overflow, total, waiting. */
@@ -119,6 +170,7 @@ export class Database {
         latencyMs: performance.now() - started,
         dialect: this.dialect.name,
         pool,
+        circuit: this.circuit(),
       };
     } catch (error) {
       return {
@@ -126,6 +178,7 @@ export class Database {
         latencyMs: undefined,
         dialect: this.dialect.name,
         pool: this.pool.status(),
+        circuit: this.circuit(),
         error: error instanceof Error ? error.message : String(error),
       };
     }

@@ -31,6 +31,8 @@ export interface PoolOptions {
   connectionBudget?: number;
   /** How often the background housekeeper runs (idle reaping, recycling, minIdle top-up). */
   housekeepingIntervalMs?: number;
+  /** How long `db.ready()` and `db.initDb()` retry an unreachable database before failing (HikariCP's initializationFailTimeout). */
+  initializationTimeoutMs?: number;
   /** 'transaction' for PgBouncer/Supavisor in transaction mode; `?pgbouncer=true` in the URL says the same. */
   serverPooler?: 'none' | 'transaction';
   /** The password, or a function called for each new connection (rotated credentials). */
@@ -82,6 +84,7 @@ export interface ResolvedConfig {
   readonly podCount: number;
   readonly connectionBudget: number | undefined;
   readonly housekeepingIntervalMs: number;
+  readonly initializationTimeoutMs: number;
   readonly serverPooler: 'none' | 'transaction';
   readonly password: string | (() => string | Promise<string>) | undefined;
   readonly dialectOptions: Readonly<Record<string, unknown>>;

@@ -34,6 +34,7 @@ const NUMERIC_SETTINGS = {
   podCount: { option: 'podCount', env: 'POD_COUNT', unit: 'count', min: 1 },
   connectionBudget: { option: 'connectionBudget', env: 'DB_MAX_CONNECTIONS_BUDGET', unit: 'count', min: 1 },
   housekeepingIntervalMs: { option: 'housekeepingIntervalMs', env: undefined, unit: 'seconds', min: 10 },
+  initializationTimeoutMs: { option: 'initializationTimeoutMs', env: 'DB_POOL_INIT_TIMEOUT', unit: 'seconds', min: 0 },
 } as const satisfies Record<string, NumericSetting>;
 
 type NumericKey = keyof typeof NUMERIC_SETTINGS;
@@ -237,6 +238,7 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
     podCount,
     connectionBudget,
     housekeepingIntervalMs: numeric('housekeepingIntervalMs', d.housekeepingIntervalMs) as number,
+    initializationTimeoutMs: numeric('initializationTimeoutMs', d.initializationTimeoutMs) as number,
     serverPooler,
     password,
     dialectOptions: Object.freeze({ ...dialectOptions }),

@@ -38,8 +38,13 @@ export interface AcquireOptions {
 export interface PoolGate {
   /** Called before each checkout; throw (CIRCUIT_OPEN) to refuse it. */
   admit?(): void;
-  /** Called after each connect attempt with its outcome. */
-  connectResult?(error: unknown | undefined): void;
+  /** Called after each connect attempt with its outcome; `startedAt` is when the attempt began (performance.now()). */
+  connectResult?(error: unknown | undefined, startedAt: number): void;
+  /**
+   * Called by the query layer after a statement: `undefined` when the server answered, the error when
+   * the connection broke (never for SQL errors). Lets the circuit breaker see query-level outages.
+   */
+  statementResult?(error: unknown | undefined, startedAt: number): void;
   /** Called when an entry is lent; may capture state (leak detection's stack). */
   lent?(entry: PoolEntry<unknown>): void;
 }
@@ -123,11 +128,21 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   }
 
   /**
+   * Open one more connection and keep it idle, bypassing the gate's admit (start-up retries use it).
+   * Rejects with the connect failure.
+   */
+  async probe(): Promise<void> {
+    if (this.#closing !== undefined) throw new PoolClosedError(this.name);
+    if (this.#all.size < this.#max) await this.#open(true);
+  }
+
+  /**
    * Borrow a connection. Resolves with a {@link Lease}; release it exactly once.
    * Waiters are served first come, first served; a wait longer than the timeout rejects POOL_TIMEOUT.
    */
   acquire(options?: AcquireOptions): Promise<Lease<C>> {
     if (this.#closing !== undefined) return Promise.reject(new PoolClosedError(this.name));
+    if (options?.signal?.aborted) return Promise.reject(new AcquireAbortedError(this.name, options.signal.reason));
     if (this.gate?.admit !== undefined) {
       try {
         this.gate.admit();
@@ -508,7 +523,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
         entry.connection = connection;
         this.#stats.created++;
         this.#lastConnectError = undefined;
-        this.gate?.connectResult?.(undefined);
+        this.gate?.connectResult?.(undefined, now);
         const at = performance.now();
         entry.validatedAt = at;
         entry.lastUsedAt = at;
@@ -532,7 +547,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
         this.#forget(entry);
         this.#stats.connectFailures++;
         this.#lastConnectError = error;
-        this.gate?.connectResult?.(error);
+        this.gate?.connectResult?.(error, now);
         if (this.listenerCount('error') > 0) this.emit('error', error);
         if (this.#queue.size > 0 && !warm) {
           // The oldest waiter learns why (as pg-pool does); the rest keep waiting and may get a new attempt.
@@ -579,8 +594,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     for (const entry of [...this.#idle]) this.#destroy(entry, 'closed');
     if (this.#counts[EntryState.InUse] > 0 && graceMs > 0) {
       await new Promise<void>((resolve) => {
+        // Referenced on purpose: the caller awaits close(), so its grace is work still to do.
         const timer = setTimeout(resolve, graceMs);
-        timer.unref();
         this.#onDrained = () => {
           clearTimeout(timer);
           resolve();
@@ -594,7 +609,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     // Connections still opening close themselves when they arrive (see #open); wait for them too.
     while (this.#closingEntries.size > 0 || this.#counts[EntryState.Opening] > 0) {
       if (this.#closingEntries.size > 0) await Promise.all([...this.#closingEntries]);
-      else await new Promise((resolve) => setTimeout(resolve, 5).unref());
+      else await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 }

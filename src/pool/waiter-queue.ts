@@ -118,8 +118,9 @@ export class WaiterQueue<T> {
     if (deadline === Infinity) return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#armedFor = deadline;
+    // Kept referenced: a caller is waiting, and its timeout is work the process still has to do.
+    // It exists only while waiters do, so an idle pool still never keeps the process alive.
     this.#timer = setTimeout(() => this.#expire(), Math.max(0, Math.ceil(deadline - this.#now())));
-    this.#timer.unref();
   }
 
   #expire(): void {

@@ -1,5 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import type { Dialect, QueryResult, StatementOptions, TransactionOptions } from '../dialect/dialect.js';
 import type { Lease } from '../pool/lease.js';
+import type { PoolGate } from '../pool/pool.js';
 import { SqlFragment } from './sql.js';
 
 /** The arguments `query` accepts: dialect text with parameters, or an `sql` fragment. */
@@ -38,10 +40,13 @@ export class Session {
   #savepoints = 0;
   #inTransaction = false;
   #failure: unknown = undefined;
+  /** Reports statement outcomes to the circuit breaker (the pool's gate), when one is attached. */
+  readonly #report: PoolGate['statementResult'];
 
-  constructor(dialect: Dialect, lease: Lease<unknown>) {
+  constructor(dialect: Dialect, lease: Lease<unknown>, gate?: PoolGate) {
     this.#dialect = dialect;
     this.#lease = lease;
+    this.#report = gate?.statementResult;
   }
 
   /** The driver's own connection (pg.Client, mysql2 Connection, better-sqlite3 Database). */
@@ -64,10 +69,16 @@ export class Session {
     options?: StatementOptions,
   ): Promise<QueryResult<R>> {
     const { text, values, options: statementOptions } = normalizeQuery(this.#dialect, input, paramsOrOptions, options);
+    const startedAt = this.#report === undefined ? 0 : performance.now();
     try {
-      return await this.#dialect.query<R>(this.#lease.connection, text, values, statementOptions);
+      const result = await this.#dialect.query<R>(this.#lease.connection, text, values, statementOptions);
+      this.#report?.(undefined, startedAt);
+      return result;
     } catch (error) {
-      if (mustDiscard(this.#dialect, error)) this.#failure = error;
+      if (mustDiscard(this.#dialect, error)) {
+        this.#failure = error;
+        this.#report?.(error, startedAt);
+      }
       throw error;
     }
   }

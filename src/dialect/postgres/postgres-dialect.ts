@@ -11,6 +11,7 @@ import {
   type StatementOptions,
   type TransactionOptions,
 } from '../dialect.js';
+import { closeClient, pingWithin, statementBackstop } from './postgres-deadline.js';
 import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
 
 type PgModule = typeof import('pg');
@@ -42,6 +43,9 @@ export function sslFromParams(params: Readonly<Record<string, string>>): ClientC
 function startupOptions(config: ResolvedConfig): string {
   return `-c statement_timeout=${config.statementTimeoutMs} -c lock_timeout=${config.lockTimeoutMs}`;
 }
+
+/** A server that does not answer the goodbye within this is cut off (a blackholed network). */
+const CLOSE_TIMEOUT_MS = 1000;
 
 /** The PostgreSQL dialect on `pg` (node-postgres). */
 export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
@@ -81,7 +85,7 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
       return client;
     },
     async ping(client: Client): Promise<void> {
-      await client.query(';');
+      await pingWithin(client, client.query(';'), config.connectTimeoutMs);
     },
     needsReset(client: Client): boolean {
       // 'I' idle, 'T' in a transaction, 'E' in a failed transaction (pg >= 8.20 tracks ReadyForQuery status).
@@ -89,17 +93,29 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
       return status === 'T' || status === 'E';
     },
     async reset(client: Client): Promise<void> {
-      await client.query('ROLLBACK');
+      await statementBackstop(client, client.query('ROLLBACK'), config.statementTimeoutMs || config.connectTimeoutMs, target);
     },
     async close(client: Client): Promise<void> {
       client.removeAllListeners('end');
       client.on('error', () => undefined);
-      await client.end().catch(() => undefined);
+      await closeClient(client, CLOSE_TIMEOUT_MS);
     },
     isDisconnect: isPostgresDisconnect,
   };
 
-  async function query<R>(
+  /** Every statement gets the client-side backstop (see postgres-deadline.ts) unless its timeout is 0. */
+  function query<R>(
+    client: Client,
+    text: string,
+    params: readonly unknown[] | undefined,
+    options: StatementOptions | undefined,
+  ): Promise<QueryResult<R>> {
+    const timeoutMs = options?.timeoutMs ?? config.statementTimeoutMs;
+    const work = runQuery<R>(client, text, params, options);
+    return timeoutMs > 0 ? statementBackstop(client, work, timeoutMs, target) : work;
+  }
+
+  async function runQuery<R>(
     client: Client,
     text: string,
     params: readonly unknown[] | undefined,

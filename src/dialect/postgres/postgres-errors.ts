@@ -23,7 +23,14 @@ function isDisconnectSqlState(code: string): boolean {
 
 /** True when the error means the PostgreSQL connection is unusable. */
 export function isPostgresDisconnect(error: unknown): boolean {
-  if (error instanceof SpillwayError) return error.code === 'CONNECTION_LOST' || error.code === 'CONNECT_TIMEOUT';
+  if (error instanceof SpillwayError) {
+    // connectionUnusable: the client-side statement backstop fired, the server did not answer.
+    return (
+      error.code === 'CONNECTION_LOST' ||
+      error.code === 'CONNECT_TIMEOUT' ||
+      (error as { connectionUnusable?: boolean }).connectionUnusable === true
+    );
+  }
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (SOCKET_CODES.has(code) || isDisconnectSqlState(code))) return true;
