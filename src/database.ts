@@ -5,6 +5,11 @@ import type { Dialect, QueryResult, StatementOptions, TransactionOptions } from 
 import type { PoolEventMap, PoolEventName } from './pool/events.js';
 import type { AcquireOptions, ConnectionPool } from './pool/pool.js';
 import type { PoolStats, PoolStatus } from './pool/status.js';
+import { type BatchInsertOptions, type BatchInsertResult, batchInsert } from './query/batch/batch-insert.js';
+import { type BatchSelectOptions, type BatchSelectResult, batchSelectByIds } from './query/batch/batch-select.js';
+import { type BatchUpdateOptions, type BatchUpdateResult, batchUpdate } from './query/batch/batch-update.js';
+import type { BatchHost } from './query/batch/run.js';
+import { createLoader, type LoaderOptions } from './query/loader.js';
 import { mustDiscard, normalizeQuery, type QueryInput, Session } from './query/session.js';
 import type { CircuitSnapshot } from './resilience/circuit-breaker.js';
 import { circuitSnapshot } from './resilience/resilience.js';
@@ -197,6 +202,51 @@ export class Database {
   once<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this {
     this.pool.once(event, listener);
     return this;
+  }
+
+  /**
+   * Insert many rows with multi-row INSERTs split at the bind-parameter limit; one transaction
+   * unless `tx` is given (then a savepoint in it). See docs/batch.md.
+   * @example await db.batchInsert('users', rows, { returning: ['id'], onConflict: { do: 'nothing', target: ['email'] } })
+   */
+  batchInsert<R = Record<string, unknown>>(
+    table: string,
+    rows: readonly Record<string, unknown>[],
+    options?: BatchInsertOptions,
+  ): Promise<BatchInsertResult<R>> {
+    return batchInsert<R>(this.#batchHost(), table, rows, options);
+  }
+
+  /**
+   * Rows for many ids in one round trip where possible, in the order asked, with the missing ids.
+   * @example const { rows, missing } = await db.batchSelectByIds('users', [3, 1, 2], { columns: ['id', 'name'] })
+   */
+  batchSelectByIds<R = Record<string, unknown>>(
+    table: string,
+    ids: readonly unknown[],
+    options?: BatchSelectOptions,
+  ): Promise<BatchSelectResult<R>> {
+    return batchSelectByIds<R>(this.#batchHost(), table, ids, options);
+  }
+
+  /**
+   * Update many rows by key, one statement per chunk.
+   * @example await db.batchUpdate('users', [{ id: 1, name: 'a' }, { id: 2, name: 'b' }], { key: 'id' })
+   */
+  batchUpdate(table: string, rows: readonly Record<string, unknown>[], options: BatchUpdateOptions): Promise<BatchUpdateResult> {
+    return batchUpdate(this.#batchHost(), table, rows, options);
+  }
+
+  /**
+   * A request-scoped DataLoader: `load(id)` calls made in one tick become one batchSelectByIds.
+   * @example const authors = db.loader('authors'); await Promise.all(books.map((b) => authors.load(b.author_id)))
+   */
+  loader<K = unknown, R = Record<string, unknown>>(table: string, options?: LoaderOptions) {
+    return createLoader<K, R>(this.#batchHost(), table, options);
+  }
+
+  #batchHost(): BatchHost {
+    return { dialect: this.dialect, withSession: (fn) => this.withConnection(fn) };
   }
 
   /** Stop new checkouts, wait up to `graceMs` for borrowed connections, then close all. Idempotent. */

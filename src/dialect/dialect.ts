@@ -1,5 +1,6 @@
 import type { DialectName, ResolvedConfig } from '../config/options.js';
 import type { Connector } from '../pool/connector.js';
+import type { BatchDialect } from './batch-dialect.js';
 
 /** Rows and counts of one statement, the same shape on every dialect. */
 export interface QueryResult<R = Record<string, unknown>> {
@@ -49,6 +50,8 @@ export interface Dialect<C = unknown> {
   begin(connection: C, options: TransactionOptions | undefined): Promise<void>;
   commit(connection: C): Promise<void>;
   rollback(connection: C): Promise<void>;
+  /** Limits and SQL shapes of set-at-a-time statements (batchInsert, batchSelectByIds, batchUpdate). */
+  readonly batch: BatchDialect;
   /** Attributes for tracing and health (server address, port, database). */
   readonly server: { address: string; port: number | undefined; database: string | undefined };
 }

@@ -11,6 +11,7 @@ import {
   type StatementOptions,
   type TransactionOptions,
 } from '../dialect.js';
+import { postgresBatch } from './postgres-batch.js';
 import { closeClient, pingWithin, statementBackstop } from './postgres-deadline.js';
 import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
 
@@ -157,6 +158,7 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
     async rollback(client) {
       await query(client, 'ROLLBACK', undefined, undefined);
     },
+    batch: postgresBatch,
     server: { address: target.host, port: target.port, database: target.database },
   };
 }
