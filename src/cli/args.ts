@@ -7,6 +7,12 @@ export class UsageError extends Error {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** Flag values as parseArgs returns them: booleans for boolean flags, strings for the rest. */
+export interface ParsedCommand<O extends Options> {
+  values: { [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : string } & { help?: boolean };
+  positionals: string[];
+}
+
 /** What one command declares: its flags and its help text. */
 export interface CommandSpec<O extends Options> {
   name: string;
@@ -20,9 +26,14 @@ export interface CommandSpec<O extends Options> {
  * Parse a command's arguments with node:util parseArgs (strict: unknown flags and missing values
  * throw), turning its errors into one-line UsageErrors that name the command.
  */
-export function parseCommand<O extends Options>(spec: CommandSpec<O>, argv: string[]) {
+export function parseCommand<O extends Options>(spec: CommandSpec<O>, argv: string[]): ParsedCommand<O> {
   try {
-    return parseArgs({ args: argv, options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: spec.positionals ?? false });
+    return parseArgs({
+      args: argv,
+      options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: spec.positionals ?? false,
+    }) as ParsedCommand<O>;
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '') : String(error);
     throw new UsageError(`spillway ${spec.name}: ${message}; see spillway ${spec.name} --help`);
@@ -30,7 +41,14 @@ export function parseCommand<O extends Options>(spec: CommandSpec<O>, argv: stri
 }
 
 /** A whole number in [min, max] given as flag `--name`, or `fallback` when absent. */
-export function intFlag(command: string, name: string, value: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function intFlag(
+  command: string,
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(parsed) || parsed < min || parsed > max) {

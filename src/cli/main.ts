@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { redactUrl } from '../config/url.js';
 /**
  * The `spillway` command line: serve, status, doctor, load, bench. Thin over the library: each
  * command parses its flags with node:util parseArgs and calls the public API or the service.
@@ -12,7 +13,6 @@ import { doctorCommand } from './commands/doctor.js';
 import { loadCommand } from './commands/load.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
-import { redactUrl } from '../config/url.js';
 
 const COMMANDS: readonly Command[] = [serveCommand, statusCommand, doctorCommand, loadCommand, benchCommand];
 

@@ -38,7 +38,9 @@ export class ProgressBar {
     const clamped = Math.min(1, Math.max(0, fraction));
     const filled = Math.round(clamped * this.#width);
     const bar = `[${'#'.repeat(filled)}${'.'.repeat(this.#width - filled)}] ${String(Math.round(clamped * 100)).padStart(3)}%`;
-    this.#stream.write(`\r${bar} ${label}`.slice(0, (this.#stream.columns ?? 100) - 1).padEnd(Math.min(100, (this.#stream.columns ?? 100) - 1)));
+    this.#stream.write(
+      `\r${bar} ${label}`.slice(0, (this.#stream.columns ?? 100) - 1).padEnd(Math.min(100, (this.#stream.columns ?? 100) - 1)),
+    );
   }
 
   /** Finish the bar (full) and move to a new line. */

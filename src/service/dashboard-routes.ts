@@ -10,7 +10,10 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 const ASSETS: Readonly<Record<string, { file: () => URL | string; type: string }>> = {
   'dashboard.js': { file: () => new URL('./dashboard/dashboard.js', import.meta.url), type: 'text/javascript; charset=utf-8' },
   'dashboard.css': { file: () => new URL('./dashboard/dashboard.css', import.meta.url), type: 'text/css; charset=utf-8' },
-  'uplot.min.js': { file: () => createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
+  'uplot.min.js': {
+    file: () => createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
   'uplot.min.css': { file: () => createRequire(import.meta.url).resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
 };
 

@@ -41,12 +41,27 @@ const limitSchema = { type: 'integer', minimum: 1, maximum: 100, default: 20 } a
  */
 export function domainRoutes(db: Database): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
-    app.get('/api/users', { schema: { querystring: { type: 'object', properties: { search: { type: 'string', maxLength: 64 }, limit: limitSchema }, additionalProperties: false } } }, async (request) => {
-      const { search, limit } = request.query as { search?: string; limit: number };
-      const where = search === undefined || search === '' ? sql`` : sql`WHERE LOWER(username) LIKE ${likePattern(search)} ESCAPE '!' OR LOWER(full_name) LIKE ${likePattern(search)} ESCAPE '!'`;
-      const { rows } = await db.query<Row>(sql`SELECT ${USER_COLUMNS} FROM users ${where} ORDER BY id LIMIT ${limit}`);
-      return { users: rows.map(toUser) };
-    });
+    app.get(
+      '/api/users',
+      {
+        schema: {
+          querystring: {
+            type: 'object',
+            properties: { search: { type: 'string', maxLength: 64 }, limit: limitSchema },
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request) => {
+        const { search, limit } = request.query as { search?: string; limit: number };
+        const where =
+          search === undefined || search === ''
+            ? sql``
+            : sql`WHERE LOWER(username) LIKE ${likePattern(search)} ESCAPE '!' OR LOWER(full_name) LIKE ${likePattern(search)} ESCAPE '!'`;
+        const { rows } = await db.query<Row>(sql`SELECT ${USER_COLUMNS} FROM users ${where} ORDER BY id LIMIT ${limit}`);
+        return { users: rows.map(toUser) };
+      },
+    );
 
     app.get('/api/users/stats', async () => {
       const { rows } = await db.query<Row>(
@@ -58,12 +73,16 @@ export function domainRoutes(db: Database): FastifyPluginAsync {
       return { total, active, inactive: total - active, lastCreatedAt: isoTime(row.newest) };
     });
 
-    app.get('/api/users/:username', { schema: { params: { type: 'object', properties: { username: { type: 'string', maxLength: 64 } } } } }, async (request, reply) => {
-      const { username } = request.params as { username: string };
-      const { rows } = await db.query<Row>(sql`SELECT ${USER_COLUMNS} FROM users WHERE username = ${username}`);
-      if (rows[0] === undefined) return reply.code(404).send({ error: `no user named ${username}` });
-      return toUser(rows[0]);
-    });
+    app.get(
+      '/api/users/:username',
+      { schema: { params: { type: 'object', properties: { username: { type: 'string', maxLength: 64 } } } } },
+      async (request, reply) => {
+        const { username } = request.params as { username: string };
+        const { rows } = await db.query<Row>(sql`SELECT ${USER_COLUMNS} FROM users WHERE username = ${username}`);
+        if (rows[0] === undefined) return reply.code(404).send({ error: `no user named ${username}` });
+        return toUser(rows[0]);
+      },
+    );
 
     app.post(
       '/api/users',
@@ -84,7 +103,9 @@ export function domainRoutes(db: Database): FastifyPluginAsync {
       async (request, reply) => {
         const body = request.body as { username: string; email: string; fullName: string };
         try {
-          await db.query(sql`INSERT INTO users (username, email, full_name, is_active) VALUES (${body.username}, ${body.email}, ${body.fullName}, ${1})`);
+          await db.query(
+            sql`INSERT INTO users (username, email, full_name, is_active) VALUES (${body.username}, ${body.email}, ${body.fullName}, ${1})`,
+          );
         } catch (error) {
           if (isUniqueViolation(error)) return reply.code(409).send({ error: `username ${body.username} is taken` });
           throw error;
@@ -98,40 +119,66 @@ export function domainRoutes(db: Database): FastifyPluginAsync {
       const { rows } = await db.query<Row>(
         sql`SELECT a.id, a.name, a.country, COUNT(b.id) AS book_count FROM authors a LEFT JOIN books b ON b.author_id = a.id GROUP BY a.id, a.name, a.country ORDER BY a.id`,
       );
-      return { authors: rows.map((r) => ({ id: Number(r.id), name: String(r.name), country: r.country ?? null, bookCount: Number(r.book_count) })) };
-    });
-
-    app.get('/api/authors/:id', { schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } } }, async (request, reply) => {
-      const { id } = request.params as { id: number };
-      const { rows } = await db.query<Row>(sql`SELECT id, name, country FROM authors WHERE id = ${id}`);
-      if (rows[0] === undefined) return reply.code(404).send({ error: `no author with id ${id}` });
-      const books = await db.query<Row>(sql`SELECT id, title, published_year FROM books WHERE author_id = ${id} ORDER BY published_year, id`);
       return {
-        id: Number(rows[0].id),
-        name: String(rows[0].name),
-        country: rows[0].country ?? null,
-        books: books.rows.map((b) => ({ id: Number(b.id), title: String(b.title), publishedYear: b.published_year === null ? null : Number(b.published_year) })),
+        authors: rows.map((r) => ({ id: Number(r.id), name: String(r.name), country: r.country ?? null, bookCount: Number(r.book_count) })),
       };
     });
 
-    app.get('/api/books', { schema: { querystring: { type: 'object', properties: { limit: limitSchema, offset: { type: 'integer', minimum: 0, default: 0 } }, additionalProperties: false } } }, async (request) => {
-      const { limit, offset } = request.query as { limit: number; offset: number };
-      const { rows } = await db.query<Row>(sql`SELECT id, author_id, title, published_year FROM books ORDER BY id LIMIT ${limit} OFFSET ${offset}`);
-      // One loader per request: every load() below in this tick becomes one batched select of authors.
-      const authors = db.loader('authors', { key: 'id' });
-      const withAuthors = await Promise.all(
-        rows.map(async (b) => {
-          const author = (await authors.load(Number(b.author_id))) as Row | undefined;
-          return {
+    app.get(
+      '/api/authors/:id',
+      { schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } } },
+      async (request, reply) => {
+        const { id } = request.params as { id: number };
+        const { rows } = await db.query<Row>(sql`SELECT id, name, country FROM authors WHERE id = ${id}`);
+        if (rows[0] === undefined) return reply.code(404).send({ error: `no author with id ${id}` });
+        const books = await db.query<Row>(
+          sql`SELECT id, title, published_year FROM books WHERE author_id = ${id} ORDER BY published_year, id`,
+        );
+        return {
+          id: Number(rows[0].id),
+          name: String(rows[0].name),
+          country: rows[0].country ?? null,
+          books: books.rows.map((b) => ({
             id: Number(b.id),
             title: String(b.title),
             publishedYear: b.published_year === null ? null : Number(b.published_year),
-            author: author === undefined ? null : { id: Number(author.id), name: String(author.name) },
-          };
-        }),
-      );
-      return { books: withAuthors };
-    });
+          })),
+        };
+      },
+    );
+
+    app.get(
+      '/api/books',
+      {
+        schema: {
+          querystring: {
+            type: 'object',
+            properties: { limit: limitSchema, offset: { type: 'integer', minimum: 0, default: 0 } },
+            additionalProperties: false,
+          },
+        },
+      },
+      async (request) => {
+        const { limit, offset } = request.query as { limit: number; offset: number };
+        const { rows } = await db.query<Row>(
+          sql`SELECT id, author_id, title, published_year FROM books ORDER BY id LIMIT ${limit} OFFSET ${offset}`,
+        );
+        // One loader per request: every load() below in this tick becomes one batched select of authors.
+        const authors = db.loader('authors', { key: 'id' });
+        const withAuthors = await Promise.all(
+          rows.map(async (b) => {
+            const author = (await authors.load(Number(b.author_id))) as Row | undefined;
+            return {
+              id: Number(b.id),
+              title: String(b.title),
+              publishedYear: b.published_year === null ? null : Number(b.published_year),
+              author: author === undefined ? null : { id: Number(author.id), name: String(author.name) },
+            };
+          }),
+        );
+        return { books: withAuthors };
+      },
+    );
 
     app.post(
       '/api/books/batch',

@@ -49,14 +49,68 @@ const FIRST_NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 
 const LAST_NAMES = ['smith', 'jones', 'garcia', 'chen', 'okafor', 'novak', 'silva', 'tanaka'];
 
 const SAMPLE_AUTHORS: readonly { name: string; country: string; books: readonly [string, number][] }[] = [
-  { name: 'Ursula K. Le Guin', country: 'United States', books: [['A Wizard of Earthsea', 1968], ['The Left Hand of Darkness', 1969], ['The Dispossessed', 1974]] },
-  { name: 'Chinua Achebe', country: 'Nigeria', books: [['Things Fall Apart', 1958], ['No Longer at Ease', 1960], ['Arrow of God', 1964]] },
-  { name: 'Italo Calvino', country: 'Italy', books: [['Invisible Cities', 1972], ['If on a winter\'s night a traveler', 1979]] },
-  { name: 'Toni Morrison', country: 'United States', books: [['The Bluest Eye', 1970], ['Song of Solomon', 1977], ['Beloved', 1987]] },
-  { name: 'Haruki Murakami', country: 'Japan', books: [['Norwegian Wood', 1987], ['The Wind-Up Bird Chronicle', 1994], ['Kafka on the Shore', 2002]] },
+  {
+    name: 'Ursula K. Le Guin',
+    country: 'United States',
+    books: [
+      ['A Wizard of Earthsea', 1968],
+      ['The Left Hand of Darkness', 1969],
+      ['The Dispossessed', 1974],
+    ],
+  },
+  {
+    name: 'Chinua Achebe',
+    country: 'Nigeria',
+    books: [
+      ['Things Fall Apart', 1958],
+      ['No Longer at Ease', 1960],
+      ['Arrow of God', 1964],
+    ],
+  },
+  {
+    name: 'Italo Calvino',
+    country: 'Italy',
+    books: [
+      ['Invisible Cities', 1972],
+      ["If on a winter's night a traveler", 1979],
+    ],
+  },
+  {
+    name: 'Toni Morrison',
+    country: 'United States',
+    books: [
+      ['The Bluest Eye', 1970],
+      ['Song of Solomon', 1977],
+      ['Beloved', 1987],
+    ],
+  },
+  {
+    name: 'Haruki Murakami',
+    country: 'Japan',
+    books: [
+      ['Norwegian Wood', 1987],
+      ['The Wind-Up Bird Chronicle', 1994],
+      ['Kafka on the Shore', 2002],
+    ],
+  },
   { name: 'Wisława Szymborska', country: 'Poland', books: [['View with a Grain of Sand', 1995]] },
-  { name: 'Gabriel García Márquez', country: 'Colombia', books: [['One Hundred Years of Solitude', 1967], ['Love in the Time of Cholera', 1985]] },
-  { name: 'Stanisław Lem', country: 'Poland', books: [['Solaris', 1961], ['The Cyberiad', 1965], ['His Master\'s Voice', 1968]] },
+  {
+    name: 'Gabriel García Márquez',
+    country: 'Colombia',
+    books: [
+      ['One Hundred Years of Solitude', 1967],
+      ['Love in the Time of Cholera', 1985],
+    ],
+  },
+  {
+    name: 'Stanisław Lem',
+    country: 'Poland',
+    books: [
+      ['Solaris', 1961],
+      ['The Cyberiad', 1965],
+      ["His Master's Voice", 1968],
+    ],
+  },
 ];
 
 /** The sample users: every first name with every last name (80 users, every fifth inactive). */
@@ -88,7 +142,11 @@ export async function seedSampleData(db: Database): Promise<boolean> {
   if (Number(rows[0]?.n ?? 0) > 0) return false;
   await db.transaction(async (tx) => {
     await db.batchInsert('users', sampleUsers(), { tx });
-    const authors = await db.batchInsert('authors', SAMPLE_AUTHORS.map(({ name, country }) => ({ name, country })), { tx, returning: ['id'] });
+    const authors = await db.batchInsert(
+      'authors',
+      SAMPLE_AUTHORS.map(({ name, country }) => ({ name, country })),
+      { tx, returning: ['id'] },
+    );
     const books = SAMPLE_AUTHORS.flatMap((author, i) =>
       author.books.map(([title, year]) => ({ author_id: Number(authors.rows[i]?.id), title, published_year: year })),
     );

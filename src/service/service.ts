@@ -44,13 +44,15 @@ export interface Service {
  */
 export async function buildService(options: ServiceOptions): Promise<Service> {
   const { db } = options;
-  const app = Fastify({ logger: options.logger ?? false, disableRequestLogging: true });
+  const app = Fastify({ logger: options.logger ?? false });
   let draining = false;
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation !== undefined) return reply.code(400).send({ error: error.message });
     const status =
-      error instanceof SpillwayError ? (STATUS_BY_CODE[error.code] ?? 500) : (constraintStatus(error) ?? (error.statusCode && error.statusCode < 500 ? error.statusCode : 500));
+      error instanceof SpillwayError
+        ? (STATUS_BY_CODE[error.code] ?? 500)
+        : (constraintStatus(error) ?? (error.statusCode && error.statusCode < 500 ? error.statusCode : 500));
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     const code = error instanceof SpillwayError ? error.code : undefined;
     // Database messages are safe to show (no password is ever in them); stacks stay in the log.

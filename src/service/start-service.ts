@@ -74,7 +74,9 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
     await db.close({ graceMs: 0 });
     throw new ServiceStartError(`cannot listen on ${host}:${port}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  log(`spillway serve: listening on ${address} (database ${where}${seeded ? ', sample data loaded' : ''}); dashboard at ${address}/dashboard`);
+  log(
+    `spillway serve: listening on ${address} (database ${where}${seeded ? ', sample data loaded' : ''}); dashboard at ${address}/dashboard`,
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () => {

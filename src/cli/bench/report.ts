@@ -19,7 +19,10 @@ export function groupCases(results: readonly BenchResult[]): CaseRow[] {
   for (const r of results) {
     const key = `${r.suite}\u0000${r.case}`;
     let row = rows.get(key);
-    if (row === undefined) rows.set(key, (row = { suite: r.suite, name: r.case, unit: r.unit, higherIsBetter: r.higherIsBetter, values: new Map() }));
+    if (row === undefined) {
+      row = { suite: r.suite, name: r.case, unit: r.unit, higherIsBetter: r.higherIsBetter, values: new Map() };
+      rows.set(key, row);
+    }
     row.values.set(r.subject, r.value);
   }
   return [...rows.values()];
@@ -54,7 +57,7 @@ export function renderSection(runs: readonly SuiteRun[], command: string, chartF
     lines.push(`### ${run.suite} (${run.seconds.toFixed(0)} s)`, '');
     if (run.exitCode !== 0) lines.push(`Failed (exit ${run.exitCode ?? 'killed'}): ${(run.errorTail ?? '').split('\n').join(' / ')}`, '');
     if (rows.length === 0) {
-      lines.push('No `BENCH` lines printed; see the suite\'s own section.', '');
+      lines.push("No `BENCH` lines printed; see the suite's own section.", '');
       continue;
     }
     const subjects = [...new Set(rows.flatMap((r) => [...r.values.keys()]))];
@@ -62,7 +65,9 @@ export function renderSection(runs: readonly SuiteRun[], command: string, chartF
     for (const row of rows) {
       const ratio = spillwayRatio(row);
       const cells = subjects.map((s) => (row.values.has(s) ? fmt(row.values.get(s)!) : ''));
-      lines.push(`| ${row.name} | ${row.unit}${row.higherIsBetter ? '' : ' (lower is better)'} | ${cells.join(' | ')} | ${ratio === undefined ? '' : `${ratio.toFixed(2)}x`} |`);
+      lines.push(
+        `| ${row.name} | ${row.unit}${row.higherIsBetter ? '' : ' (lower is better)'} | ${cells.join(' | ')} | ${ratio === undefined ? '' : `${ratio.toFixed(2)}x`} |`,
+      );
     }
     lines.push('');
   }

@@ -45,7 +45,8 @@ export function parseBenchLine(line: string, suite: string): BenchResult | numbe
   if (!line.startsWith('BENCH ')) return undefined;
   try {
     const raw = JSON.parse(line.slice(6)) as Record<string, unknown>;
-    if (typeof raw.case !== 'string' || typeof raw.subject !== 'string' || typeof raw.value !== 'number' || !Number.isFinite(raw.value)) return undefined;
+    if (typeof raw.case !== 'string' || typeof raw.subject !== 'string' || typeof raw.value !== 'number' || !Number.isFinite(raw.value))
+      return undefined;
     return {
       suite: typeof raw.suite === 'string' ? raw.suite : suite,
       case: raw.case,

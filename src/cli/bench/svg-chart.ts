@@ -3,7 +3,7 @@ import type { BenchResult } from './suite-runner.js';
 
 const COLORS = ['#2563eb', '#f97316', '#16a34a', '#9333ea', '#dc2626', '#0891b2', '#ca8a04', '#64748b'];
 
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /**
  * A horizontal grouped bar chart as SVG: one group per case, one bar per subject, each bar's length
@@ -24,19 +24,24 @@ export function renderChart(results: readonly BenchResult[]): string {
   for (const row of rows) {
     const entries = [...row.values];
     const best = row.higherIsBetter ? Math.max(...entries.map(([, v]) => v)) : Math.min(...entries.map(([, v]) => v));
-    parts.push(`<text x="4" y="${y + barHeight}" font-size="12" font-weight="bold">${escape(`${row.suite}: ${row.name}`.slice(0, 52))}</text>`);
+    parts.push(
+      `<text x="4" y="${y + barHeight}" font-size="12" font-weight="bold">${escapeXml(`${row.suite}: ${row.name}`.slice(0, 52))}</text>`,
+    );
     for (const [subject, value] of entries) {
       const share = best === 0 || value === 0 ? 0 : row.higherIsBetter ? value / best : best / value;
       const w = Math.max(1, Math.round(share * plotWidth));
       parts.push(
-        `<rect x="${labelWidth}" y="${y}" width="${w}" height="${barHeight - 2}" fill="${color(subject)}"><title>${escape(`${subject}: ${value} ${row.unit}`)}</title></rect>`,
-        `<text x="${labelWidth + w + 4}" y="${y + barHeight - 3}" font-size="11">${escape(`${Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en-US') : value.toPrecision(3)} ${row.unit}`)}</text>`,
+        `<rect x="${labelWidth}" y="${y}" width="${w}" height="${barHeight - 2}" fill="${color(subject)}"><title>${escapeXml(`${subject}: ${value} ${row.unit}`)}</title></rect>`,
+        `<text x="${labelWidth + w + 4}" y="${y + barHeight - 3}" font-size="11">${escapeXml(`${Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en-US') : value.toPrecision(3)} ${row.unit}`)}</text>`,
       );
       y += barHeight;
     }
     y += 10;
   }
-  const legend = subjects.map((s, i) => `<rect x="${4 + i * 130}" y="8" width="12" height="12" fill="${color(s)}"/><text x="${20 + i * 130}" y="18" font-size="12">${escape(s)}</text>`);
+  const legend = subjects.map(
+    (s, i) =>
+      `<rect x="${4 + i * 130}" y="8" width="12" height="12" fill="${color(s)}"/><text x="${20 + i * 130}" y="18" font-size="12">${escapeXml(s)}</text>`,
+  );
   const height = Math.max(y + 10, 80);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,

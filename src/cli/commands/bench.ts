@@ -53,7 +53,8 @@ export const benchCommand: Command = {
     const chart = values.chart ?? `${dir}/results.svg`;
     const timeoutMs = intFlag('bench', 'timeout', values.timeout, 900, 1) * 1000;
     const suites = discoverSuites(dir, values.filter);
-    if (suites.length === 0) throw new UsageError(`spillway bench: no suites (*.ts) under ${dir}${values.filter ? ` matching "${values.filter}"` : ''}`);
+    if (suites.length === 0)
+      throw new UsageError(`spillway bench: no suites (*.ts) under ${dir}${values.filter ? ` matching "${values.filter}"` : ''}`);
     if (values.list) {
       process.stdout.write(`${suites.join('\n')}\n`);
       return 0;
@@ -65,7 +66,9 @@ export const benchCommand: Command = {
       bar.update(i / suites.length, file, true);
       const run = await runSuite(file, timeoutMs, (fraction) => bar.update((i + Math.min(1, fraction)) / suites.length, file));
       runs.push(run);
-      process.stderr.write(`${bar.constructor === ProgressBar && process.stderr.isTTY ? '\n' : ''}${run.exitCode === 0 ? 'ok    ' : 'FAILED'} ${file}: ${run.results.length} results in ${run.seconds.toFixed(1)} s\n`);
+      process.stderr.write(
+        `${bar.constructor === ProgressBar && process.stderr.isTTY ? '\n' : ''}${run.exitCode === 0 ? 'ok    ' : 'FAILED'} ${file}: ${run.results.length} results in ${run.seconds.toFixed(1)} s\n`,
+      );
     }
     bar.done(`${suites.length} suite(s) done`);
 

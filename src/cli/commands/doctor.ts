@@ -56,7 +56,13 @@ export const doctorCommand: Command = {
       findings = [{ severity: 'critical', check: 'config', message: error.message }];
     }
     if (values.json) process.stdout.write(`${JSON.stringify({ findings, recommendation }, null, 2)}\n`);
-    else process.stdout.write(`${renderTable(['severity', 'check', 'finding'], findings.map((f) => [f.severity, f.check, f.message]))}\n`);
+    else
+      process.stdout.write(
+        `${renderTable(
+          ['severity', 'check', 'finding'],
+          findings.map((f) => [f.severity, f.check, f.message]),
+        )}\n`,
+      );
     return findings.some((f) => f.severity === 'critical') ? 1 : 0;
   },
 };

@@ -59,7 +59,10 @@ export const loadCommand: Command = {
       while (performance.now() < deadline) {
         const [route, path] = pick(targets, i++);
         let result = results.get(route);
-        if (result === undefined) results.set(route, (result = { latencies: [], errors: new Map() }));
+        if (result === undefined) {
+          result = { latencies: [], errors: new Map() };
+          results.set(route, result);
+        }
         const t0 = performance.now();
         const error = await call(base, path);
         result.latencies.push(performance.now() - t0);
@@ -103,8 +106,8 @@ async function discover(base: string): Promise<Target[][]> {
   return [
     names.map((n): Target => ['GET /api/users/:username', `/api/users/${encodeURIComponent(n)}`]),
     names.map((n): Target => ['GET /api/users?search', `/api/users?search=${encodeURIComponent(n.slice(0, 2))}&limit=10`]),
-    [['GET /api/users/stats', '/api/users/stats']],
-    [['GET /api/books', '/api/books?limit=20']],
+    [['GET /api/users/stats', '/api/users/stats'] as Target],
+    [['GET /api/books', '/api/books?limit=20'] as Target],
     authorIds.map((id): Target => ['GET /api/authors/:id', `/api/authors/${id}`]),
   ].filter((group) => group.length > 0);
 }
@@ -138,7 +141,8 @@ async function call(base: string, path: string): Promise<string | undefined> {
     } catch {}
     return `HTTP ${response.status}${code}`;
   } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? ((error.cause as { code?: string }).code ?? error.cause.message) : undefined;
+    const cause =
+      error instanceof Error && error.cause instanceof Error ? ((error.cause as { code?: string }).code ?? error.cause.message) : undefined;
     return cause ?? (error instanceof Error ? error.name : 'error');
   }
 }
@@ -162,7 +166,14 @@ function summarize(results: Map<string, RouteResult>, seconds: number, concurren
   const routes = [...results.entries()].map(([route, r]) => {
     const sorted = [...r.latencies].sort((a, b) => a - b);
     const errors = [...r.errors.values()].reduce((a, b) => a + b, 0);
-    return { route, requests: sorted.length, errors, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) };
+    return {
+      route,
+      requests: sorted.length,
+      errors,
+      p50: percentile(sorted, 50),
+      p95: percentile(sorted, 95),
+      p99: percentile(sorted, 99),
+    };
   });
   return {
     concurrency,
@@ -180,7 +191,13 @@ function renderSummary(s: LoadSummary): string {
   const head = [
     `${s.requests} requests in ${s.seconds.toFixed(1)} s from ${s.concurrency} callers: ${s.requestsPerSecond.toFixed(0)} req/s`,
     `latency p50 ${formatMs(s.latencyMs.p50)}, p95 ${formatMs(s.latencyMs.p95)}, p99 ${formatMs(s.latencyMs.p99)}, max ${formatMs(s.latencyMs.max)}`,
-    `errors: ${s.errors === 0 ? 'none' : Object.entries(s.errorsByKind).map(([k, n]) => `${k} x${n}`).join(', ')}`,
+    `errors: ${
+      s.errors === 0
+        ? 'none'
+        : Object.entries(s.errorsByKind)
+            .map(([k, n]) => `${k} x${n}`)
+            .join(', ')
+    }`,
   ];
   const table = renderTable(
     ['route', 'requests', 'errors', 'p50', 'p95', 'p99'],

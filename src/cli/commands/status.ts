@@ -70,6 +70,7 @@ async function fromDatabase(url: string): Promise<Snapshot> {
 
 async function fromService(base: string, token: string | undefined): Promise<Snapshot> {
   const pool = await getJson(base, '/health/pool', token);
+  if (pool.status !== 200) throw new Error(`${base}/health/pool answered ${pool.status}; is this a Spillway service?`);
   const detailed = await getJson(base, '/health/detailed', token);
   if (detailed.status === 401 || detailed.status === 403) {
     throw new Error(`${base}/health/detailed answered ${detailed.status}; pass --token (or SPILLWAY_TOKEN)`);
@@ -94,7 +95,10 @@ export function renderSnapshot(snapshot: Snapshot): string {
     if (key === 'alerts' || key === 'history' || value === undefined) continue;
     healthRows.push([key, formatValue(key, value)]);
   }
-  healthRows.push(['alerts', alerts.length === 0 ? 'none' : alerts.map((a) => `${String(a.severity ?? '')} ${String(a.type ?? a.message ?? '')}`.trim()).join('; ')]);
+  healthRows.push([
+    'alerts',
+    alerts.length === 0 ? 'none' : alerts.map((a) => `${String(a.severity ?? '')} ${String(a.type ?? a.message ?? '')}`.trim()).join('; '),
+  ]);
   return `${renderTable(['pool', 'value'], poolRows)}\n\n${renderTable(['health', 'value'], healthRows)}`;
 }
 

@@ -56,7 +56,10 @@ export async function gatherFacts(config: ResolvedConfig, env: Record<string, st
   }
 }
 
-type ServerFacts = Pick<DoctorFacts, 'tls' | 'serverVersion' | 'maxConnections' | 'reservedConnections' | 'connectionsInUse' | 'serverPort' | 'journalMode'>;
+type ServerFacts = Pick<
+  DoctorFacts,
+  'tls' | 'serverVersion' | 'maxConnections' | 'reservedConnections' | 'connectionsInUse' | 'serverPort' | 'journalMode'
+>;
 
 async function readServer(db: Database): Promise<ServerFacts> {
   switch (db.dialect.name) {

@@ -88,16 +88,27 @@ export function diagnose(facts: DoctorFacts): { findings: Finding[]; recommendat
     );
     const budget = pool.connectionBudget ?? available;
     if (budget >= pool.podCount) recommendation = recommendPoolSize({ budget, podCount: pool.podCount });
-    const advice = recommendation === undefined ? '' : `; recommendPoolSize for ${budget} across ${pool.podCount} pod(s): size ${recommendation.size}, maxOverflow ${recommendation.maxOverflow}`;
+    const advice =
+      recommendation === undefined
+        ? ''
+        : `; recommendPoolSize for ${budget} across ${pool.podCount} pod(s): size ${recommendation.size}, maxOverflow ${recommendation.maxOverflow}`;
     const demand = `size ${pool.size} + maxOverflow ${pool.maxOverflow} = ${perPod} per pod x ${pool.podCount} pod(s) = ${total}`;
     if (facts.poolerDeclared || poolerHint(facts) !== undefined) {
-      add('info', 'budget', `${demand} client connections to the pooler; the pooler, not this pool, bounds server connections (server allows ${available})`);
+      add(
+        'info',
+        'budget',
+        `${demand} client connections to the pooler; the pooler, not this pool, bounds server connections (server allows ${available})`,
+      );
     } else if (total > available) {
       add('critical', 'budget', `${demand} exceeds the ${available} the server can give${advice}`);
     } else if (pool.connectionBudget !== undefined && total > pool.connectionBudget) {
       add('critical', 'budget', `${demand} exceeds DB_MAX_CONNECTIONS_BUDGET=${pool.connectionBudget}${advice}`);
     } else if (total > available * 0.8) {
-      add('warning', 'budget', `${demand} is over 80% of the ${available} the server can give; a rolling deploy (old and new pods at once) or an admin tool will not fit${advice}`);
+      add(
+        'warning',
+        'budget',
+        `${demand} is over 80% of the ${available} the server can give; a rolling deploy (old and new pods at once) or an admin tool will not fit${advice}`,
+      );
     } else {
       add('ok', 'budget', `${demand} fits the ${available} the server can give${advice}`);
     }
@@ -115,7 +126,11 @@ export function diagnose(facts: DoctorFacts): { findings: Finding[]; recommendat
 
   // Transport security.
   if (facts.tls === false && !facts.loopback) {
-    add('critical', 'tls', `TLS is off to ${facts.host}, a non-loopback host: queries and results cross the network in clear text (add sslmode=require or ssl=true)`);
+    add(
+      'critical',
+      'tls',
+      `TLS is off to ${facts.host}, a non-loopback host: queries and results cross the network in clear text (add sslmode=require or ssl=true)`,
+    );
   } else if (facts.tls === false) {
     add('ok', 'tls', `TLS off, acceptable on loopback (${facts.host})`);
   } else if (facts.tls === true) {

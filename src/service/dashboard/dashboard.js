@@ -19,8 +19,20 @@
       {
         width: Math.max(300, container.clientWidth - 20),
         height: 200,
-        series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, fill: s.fill, paths: options.stepped ? uPlot.paths.stepped({ align: 1 }) : undefined }))],
-        scales: { x: { time: true }, y: options.range ? { range: options.range } : { range: (_u, min, max) => [0, Math.max(max, options.minMax ?? 1)] } },
+        series: [
+          {},
+          ...series.map((s) => ({
+            label: s.label,
+            stroke: s.color,
+            width: 2,
+            fill: s.fill,
+            paths: options.stepped ? uPlot.paths.stepped({ align: 1 }) : undefined,
+          })),
+        ],
+        scales: {
+          x: { time: true },
+          y: options.range ? { range: options.range } : { range: (_u, _min, max) => [0, Math.max(max, options.minMax ?? 1)] },
+        },
         axes: [{}, { size: 50 }],
         legend: { live: false },
       },
@@ -154,7 +166,10 @@
       charts.query.push(time, [query.p50, query.p95, query.p99]);
       const failures = summary?.failures ?? summary?.errors;
       const timeouts = summary?.timeouts ?? summary?.checkoutTimeouts;
-      charts.errors.push(time, [perSecond('failures', failures === undefined ? undefined : sumNumbers(failures), time), perSecond('timeouts', timeouts === undefined ? undefined : sumNumbers(timeouts), time)]);
+      charts.errors.push(time, [
+        perSecond('failures', failures === undefined ? undefined : sumNumbers(failures), time),
+        perSecond('timeouts', timeouts === undefined ? undefined : sumNumbers(timeouts), time),
+      ]);
       const circuit = typeof detailed?.circuit === 'string' ? detailed.circuit : detailed?.circuit?.state;
       charts.circuit.push(time, [CIRCUIT_LEVEL[circuit]]);
       $('pool-name').textContent = pool.name ? `pool "${pool.name}"` : '';
