@@ -18,6 +18,11 @@ export interface StartServiceOptions {
   seed?: boolean;
   /** Milliseconds in-flight requests get to finish after SIGTERM (default SHUTDOWN_GRACE seconds, 10). */
   graceMs?: number;
+  /**
+   * Milliseconds between SIGTERM and closing the listener, while /ready already answers 503 and
+   * requests are still served, so load balancers stop sending first (default SHUTDOWN_DELAY seconds, 0).
+   */
+  drainDelayMs?: number;
   /** Where progress lines go (default stdout). */
   log?: (line: string) => void;
   /** Fastify's logger (default off; LOG_LEVEL turns it on). */
@@ -48,9 +53,11 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
   const url = options.url ?? (env.DATABASE_URL?.trim() ? env.DATABASE_URL : DEFAULT_DATABASE_URL);
   const port = options.port ?? parsePort(env.PORT);
   const host = options.host ?? (env.HOST?.trim() ? env.HOST : '127.0.0.1');
-  const graceMs = options.graceMs ?? parseGrace(env.SHUTDOWN_GRACE);
+  const graceMs = options.graceMs ?? parseSeconds('SHUTDOWN_GRACE', env.SHUTDOWN_GRACE, 10_000);
+  const drainDelayMs = options.drainDelayMs ?? parseSeconds('SHUTDOWN_DELAY', env.SHUTDOWN_DELAY, 0);
 
-  const db = createPool({ url, env }); // CONFIG_INVALID (a malformed URL, a bad DB_* value) is thrown here
+  // CONFIG_INVALID (a malformed URL, a bad DB_* value) is thrown here, naming DATABASE_URL when it came from there.
+  const db = createPool(options.url !== undefined ? { url, env } : { env: { ...env, DATABASE_URL: url } });
   const where = redactUrl(url);
   let seeded = false;
   try {
@@ -82,6 +89,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
   const stop = () => {
     stopping ??= (async () => {
       service.drain();
+      if (drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
       const deadline = Date.now() + graceMs;
       // Fastify stops accepting, answers 503 to new requests on open connections, and waits for the
       // in-flight ones; past the grace the remaining connections are cut.
@@ -103,9 +111,8 @@ function parsePort(value: string | undefined): number {
   return port;
 }
 
-function parseGrace(value: string | undefined): number {
-  if (value === undefined || value.trim() === '') return 10_000;
-  const seconds = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value.trim())) throw new ServiceStartError(`SHUTDOWN_GRACE="${value}" is invalid; accepted: seconds >= 0`);
-  return Math.round(seconds * 1000);
+function parseSeconds(name: string, value: string | undefined, fallbackMs: number): number {
+  if (value === undefined || value.trim() === '') return fallbackMs;
+  if (!/^\d+(\.\d+)?$/.test(value.trim())) throw new ServiceStartError(`${name}="${value}" is invalid; accepted: seconds >= 0`);
+  return Math.round(Number(value) * 1000);
 }
