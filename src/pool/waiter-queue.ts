@@ -1,15 +1,25 @@
-/** A caller waiting for a connection. */
-export interface Waiter<T> {
-  resolve(value: T): void;
-  reject(error: unknown): void;
+/**
+ * A caller waiting for a connection. A class with a fixed shape, and times kept as whole
+ * milliseconds (small integers, not boxed doubles): a thousand waiters should cost kilobytes.
+ */
+export class Waiter<T> {
+  resolve: (value: T) => void = noop;
+  reject: (error: unknown) => void = noop;
   /** Monotonic ms at which the wait times out (Infinity for none). */
   deadline: number;
   enqueuedAt: number;
   /** False once resolved, rejected or removed. */
-  live: boolean;
+  live = true;
   /** Detaches the AbortSignal listener, if any. */
-  cleanup: (() => void) | undefined;
+  cleanup: (() => void) | undefined = undefined;
+
+  constructor(deadline: number, enqueuedAt: number) {
+    this.deadline = deadline;
+    this.enqueuedAt = enqueuedAt;
+  }
 }
+
+function noop(): void {}
 
 /**
  * Strict FIFO of waiters with one timer for the whole queue, not one per waiter: peers pay a
