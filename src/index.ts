@@ -9,6 +9,7 @@ export { type PoolSizeRecommendation, recommendPoolSize } from './config/sizing.
 export { redactUrl } from './config/url.js';
 export { createPool } from './create-pool.js';
 export { Database, type HealthReport } from './database.js';
+export type { BatchDialect } from './dialect/batch-dialect.js';
 export type { Dialect, IsolationLevel, QueryResult, StatementOptions, TransactionOptions } from './dialect/dialect.js';
 export {
   AcquireAbortedError,
@@ -33,5 +34,9 @@ export { Lease } from './pool/lease.js';
 export type { AcquireOptions } from './pool/pool.js';
 export { ConnectionPool, type CorePoolSettings, type PoolGate } from './pool/pool.js';
 export type { CloseReason, PoolStats, PoolStatus } from './pool/status.js';
+export type { BatchInsertOptions, BatchInsertResult, OnConflict } from './query/batch/batch-insert.js';
+export type { BatchSelectOptions, BatchSelectResult } from './query/batch/batch-select.js';
+export type { BatchUpdateOptions, BatchUpdateResult } from './query/batch/batch-update.js';
+export type { LoaderOptions } from './query/loader.js';
 export { type QueryInput, Session } from './query/session.js';
 export { SqlFragment, SqlIdentifier, type SqlTag, sql } from './query/sql.js';

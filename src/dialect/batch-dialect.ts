@@ -87,6 +87,11 @@ export function selectList(columns: readonly string[] | undefined): string {
   return columns === undefined ? '*' : columns.join(', ');
 }
 
+/** `SELECT ... WHERE key IN (?, ?, ...)`: the chunked form for dialects without array parameters. */
+export function selectInList(spec: BatchSelectSpec): string {
+  return `SELECT ${selectList(spec.columns)} FROM ${spec.table} WHERE ${spec.key} IN (${new Array(spec.idCount).fill('?').join(', ')})`;
+}
+
 /** `INSERT INTO t (a, b) VALUES (...)`: the part every dialect shares. */
 export function insertHead(spec: BatchInsertSpec, placeholder: (index: number) => string): string {
   return `INSERT INTO ${spec.table} (${spec.columns.join(', ')}) VALUES ${valuesRows(spec.rowCount, spec.columns.length, placeholder)}`;

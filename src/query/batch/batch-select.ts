@@ -93,17 +93,23 @@ export async function selectByKey(
     batch.selectByIds === 'array' ? (chunkSize ?? distinct.size) : rowsPerStatement(batch.maxBindParameters, 1, chunkSize);
   const chunks = chunk([...distinct.values()], perStatement);
   const key = plan.host.dialect.quoteIdentifier(plan.key);
-  // Reads need no transaction; a caller's tx is joined so they see its uncommitted writes.
-  await runBatch(plan.host, plan.options.tx, 1, async (run) => {
-    for (const slice of chunks) {
-      const text = batch.selectByIdsSql({ table: plan.table, key, columns: plan.selected, idCount: slice.length });
-      const { rows } = await run(text, batch.selectByIds === 'array' ? [slice] : slice);
-      for (const row of rows) {
-        const id = keyOf(row[plan.key], OP);
-        if (plan.stripKey) delete row[plan.key];
-        byKey.set(id, row);
+  // Reads need no transaction (and may use a SQLite reader); a caller's tx is joined so they see its uncommitted writes.
+  await runBatch(
+    plan.host,
+    plan.options.tx,
+    1,
+    async (run) => {
+      for (const slice of chunks) {
+        const text = batch.selectByIdsSql({ table: plan.table, key, columns: plan.selected, idCount: slice.length });
+        const { rows } = await run(text, batch.selectByIds === 'array' ? [slice] : slice);
+        for (const row of rows) {
+          const id = keyOf(row[plan.key], OP);
+          if (plan.stripKey) delete row[plan.key];
+          byKey.set(id, row);
+        }
       }
-    }
-  });
+    },
+    true,
+  );
   return { byKey, statements: chunks.length };
 }

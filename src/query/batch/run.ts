@@ -5,7 +5,8 @@ import type { Session } from '../session.js';
 /** Where a batch runs: a Database (borrows a connection) or a Session (uses its own). */
 export interface BatchHost {
   readonly dialect: Dialect;
-  withSession<T>(fn: (session: Session) => Promise<T>): Promise<T>;
+  /** Borrow a connection; `readOnly` lets SQLite lend a reader instead of its one writer. */
+  withSession<T>(fn: (session: Session) => Promise<T>, readOnly: boolean): Promise<T>;
 }
 
 /**
@@ -13,12 +14,18 @@ export interface BatchHost {
  * savepoint inside the caller's transaction, so the call is all or nothing; a single statement is
  * atomic by itself and skips BEGIN/COMMIT.
  */
-export function runBatch<T>(host: BatchHost, tx: Session | undefined, writes: number, fn: (run: BatchRun) => Promise<T>): Promise<T> {
+export function runBatch<T>(
+  host: BatchHost,
+  tx: Session | undefined,
+  writes: number,
+  fn: (run: BatchRun) => Promise<T>,
+  readOnly = false,
+): Promise<T> {
   const body = (session: Session): Promise<T> => {
     const run: BatchRun = (text, params) => session.query(text, params);
     return writes > 1 ? session.transaction(() => fn(run)) : fn(run);
   };
-  return tx === undefined ? host.withSession(body) : body(tx);
+  return tx === undefined ? host.withSession(body, readOnly) : body(tx);
 }
 
 /** Parameters of rows `rows` for `columns`, row-major, as the dialects' VALUES lists expect. */
