@@ -1,5 +1,6 @@
 import type { Dialect, QueryResult, StatementOptions, TransactionOptions } from '../dialect/dialect.js';
 import type { Lease } from '../pool/lease.js';
+import type { QueryObserver } from './observer.js';
 import { SqlFragment } from './sql.js';
 
 /** The arguments `query` accepts: dialect text with parameters, or an `sql` fragment. */
@@ -35,13 +36,15 @@ export function mustDiscard(dialect: Dialect, error: unknown): boolean {
 export class Session {
   readonly #dialect: Dialect;
   readonly #lease: Lease<unknown>;
+  readonly #observer: QueryObserver | undefined;
   #savepoints = 0;
   #inTransaction = false;
   #failure: unknown = undefined;
 
-  constructor(dialect: Dialect, lease: Lease<unknown>) {
+  constructor(dialect: Dialect, lease: Lease<unknown>, observer?: QueryObserver) {
     this.#dialect = dialect;
     this.#lease = lease;
+    this.#observer = observer;
   }
 
   /** The driver's own connection (pg.Client, mysql2 Connection, better-sqlite3 Database). */
@@ -64,9 +67,14 @@ export class Session {
     options?: StatementOptions,
   ): Promise<QueryResult<R>> {
     const { text, values, options: statementOptions } = normalizeQuery(this.#dialect, input, paramsOrOptions, options);
+    const observer = this.#observer;
+    const token = observer?.queryStart(text);
     try {
-      return await this.#dialect.query<R>(this.#lease.connection, text, values, statementOptions);
+      const result = await this.#dialect.query<R>(this.#lease.connection, text, values, statementOptions);
+      observer?.queryEnd(token, undefined);
+      return result;
     } catch (error) {
+      observer?.queryEnd(token, error);
       if (mustDiscard(this.#dialect, error)) this.#failure = error;
       throw error;
     }

@@ -59,7 +59,10 @@ describe('resolveConfig', () => {
   });
 
   it('fails when the budget is smaller than the pods, and caps pools by budget', () => {
-    assert.equal(configError(() => resolveConfig({ url, env: { POD_COUNT: '4', DB_MAX_CONNECTIONS_BUDGET: '3' } })).variable, 'DB_MAX_CONNECTIONS_BUDGET');
+    assert.equal(
+      configError(() => resolveConfig({ url, env: { POD_COUNT: '4', DB_MAX_CONNECTIONS_BUDGET: '3' } })).variable,
+      'DB_MAX_CONNECTIONS_BUDGET',
+    );
     const capped = resolveConfig({ url, env: { POD_COUNT: '4', DB_MAX_CONNECTIONS_BUDGET: '40' } });
     assert.ok(capped.size + capped.maxOverflow <= 10);
     configError(() => resolveConfig({ url, size: 10, maxOverflow: 10, podCount: 4, connectionBudget: 40, env: {} }));
