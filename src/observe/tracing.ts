@@ -1,0 +1,61 @@
+import { type Attributes, type Span, SpanKind, SpanStatusCode, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
+import type { ResolvedConfig } from '../config/options.js';
+import type { Dialect } from '../dialect/dialect.js';
+
+/** OpenTelemetry `db.system` values (semantic conventions) for our dialects. */
+const DB_SYSTEM: Readonly<Record<string, string>> = { postgres: 'postgresql', mysql: 'mysql', sqlite: 'sqlite' };
+
+const TRACER_NAME = 'spillway';
+
+/**
+ * Spans for checkouts and statements through @opentelemetry/api: no-op unless the app registers an SDK
+ * (or passes a tracer provider). Attributes follow the database semantic conventions; the statement's
+ * parameter values are never recorded, nor is its text (it may carry literals).
+ */
+export class StatementTracer {
+  readonly #tracer: Tracer;
+  readonly #base: Attributes;
+  readonly #checkoutName: string;
+
+  constructor(config: ResolvedConfig, dialect: Dialect, provider: TracerProvider | undefined) {
+    this.#tracer = (provider ?? trace.getTracerProvider()).getTracer(TRACER_NAME);
+    const server = dialect.server;
+    this.#base = {
+      'db.system': DB_SYSTEM[dialect.name] ?? dialect.name,
+      ...(server.database === undefined ? {} : { 'db.namespace': server.database }),
+      'server.address': server.address,
+      ...(server.port === undefined ? {} : { 'server.port': server.port }),
+      'db.client.connection.pool.name': config.name,
+    };
+    this.#checkoutName = `checkout ${config.name}`;
+  }
+
+  startCheckout(): Span {
+    return this.#tracer.startSpan(this.#checkoutName, { kind: SpanKind.CLIENT, attributes: this.#base });
+  }
+
+  startStatement(text: string): Span {
+    const operation = operationName(text);
+    const attributes: Attributes = operation === undefined ? this.#base : { ...this.#base, 'db.operation.name': operation };
+    const namespace = this.#base['db.namespace'];
+    const name =
+      operation === undefined ? String(this.#base['db.system']) : namespace === undefined ? operation : `${operation} ${namespace}`;
+    return this.#tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes });
+  }
+
+  /** End a span, recording a failure as the span's status and `error.type` (the error code, never its values). */
+  static end(span: Span, error: unknown): void {
+    if (error !== undefined) {
+      const code = (error as { code?: unknown } | null)?.code;
+      span.setAttribute('error.type', typeof code === 'string' ? code : error instanceof Error ? error.name : 'error');
+      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : undefined });
+    }
+    span.end();
+  }
+}
+
+/** The statement's first keyword, upper-cased (SELECT, INSERT, ...), or undefined. */
+export function operationName(text: string): string | undefined {
+  const match = /^\s*([A-Za-z]+)/.exec(text);
+  return match?.[1]?.toUpperCase();
+}
