@@ -1,11 +1,14 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Database } from '../database.js';
 import { SpillwayError } from '../errors.js';
-import { dashboardRoutes } from './dashboard-routes.js';
+import { createDashboardHandler } from '../http/dashboard.js';
+import { spillwayPlugin } from '../http/fastify.js';
 import { domainRoutes } from './domain-routes.js';
 
 export interface ServiceOptions {
   db: Database;
+  /** Bearer token for the detailed health and metrics endpoints (none by default). */
+  token?: string;
   /** Fastify's logger: false (default), true, or pino options. */
   logger?: boolean | Record<string, unknown>;
 }
@@ -39,8 +42,8 @@ export interface Service {
 }
 
 /**
- * Build the reference service around a pool: the contract's endpoints, the domain API, the live
- * dashboard and a readiness probe. Not listening yet; `startService` does that.
+ * Build the reference service around a pool: the contract's endpoints and the live dashboard
+ * (spillway/fastify), the domain API and a readiness probe. Not listening yet; `startService` does that.
  */
 export async function buildService(options: ServiceOptions): Promise<Service> {
   const { db } = options;
@@ -62,7 +65,13 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
   // Readiness for load balancers and orchestrators: 503 once SIGTERM starts the drain.
   app.get('/ready', async (_request, reply) => reply.code(draining ? 503 : 200).send({ status: draining ? 'draining' : 'ready' }));
   await app.register(domainRoutes(db));
-  await app.register(dashboardRoutes());
+  // The contract's endpoints and the dashboard come from spillway/fastify, as any app would mount them.
+  await app.register(spillwayPlugin, {
+    pool: db,
+    service: 'spillway-reference-service',
+    dashboard: createDashboardHandler(),
+    ...(options.token ? { token: options.token } : {}),
+  });
 
   return {
     app,

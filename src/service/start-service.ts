@@ -73,7 +73,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
   }
 
   const logger = options.logger ?? (env.LOG_LEVEL ? { level: env.LOG_LEVEL } : false);
-  const service = await buildService({ db, logger });
+  const service = await buildService({ db, logger, ...(env.SPILLWAY_TOKEN ? { token: env.SPILLWAY_TOKEN } : {}) });
   let address: string;
   try {
     address = await service.app.listen({ port, host });

@@ -43,7 +43,11 @@ export interface ServiceProcess {
 }
 
 /** Start `spillway serve --port 0` and wait for its "listening on" line. */
-export function startServiceProcess(env: Record<string, string | undefined>, args: string[] = [], timeoutMs = 60_000): Promise<ServiceProcess> {
+export function startServiceProcess(
+  env: Record<string, string | undefined>,
+  args: string[] = [],
+  timeoutMs = 60_000,
+): Promise<ServiceProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
       env: { ...process.env, HOST: '127.0.0.1', ...env },

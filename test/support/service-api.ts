@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 
 /** GET or POST JSON against a running service; returns status and parsed body. */
+// biome-ignore lint/suspicious/noExplicitAny: bodies are arbitrary JSON, checked field by field by the assertions
 export async function http(base: string, path: string, body?: unknown): Promise<{ status: number; body: any; type: string }> {
   const response = await fetch(`${base}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
@@ -38,7 +39,10 @@ export async function exerciseDomainApi(base: string): Promise<void> {
   assert.equal((await http(base, '/api/users?limit=abc')).status, 400);
 
   const stats = await http(base, '/api/users/stats');
-  assert.deepEqual({ total: stats.body.total, active: stats.body.active, inactive: stats.body.inactive }, { total: 80, active: 64, inactive: 16 });
+  assert.deepEqual(
+    { total: stats.body.total, active: stats.body.active, inactive: stats.body.inactive },
+    { total: 80, active: 64, inactive: 16 },
+  );
 
   const created = await http(base, '/api/users', { username: 'zoe_e2e', email: 'zoe@example.com', fullName: 'Zoe E2E' });
   assert.equal(created.status, 201);
@@ -76,8 +80,14 @@ export async function exerciseDomainApi(base: string): Promise<void> {
   const page = await http(base, '/dashboard');
   assert.equal(page.status, 200);
   assert.match(page.type, /text\/html/);
-  assert.match(page.body, /\/dashboard\/assets\/uplot\.min\.js/);
-  const uplot = await http(base, '/dashboard/assets/uplot.min.js');
-  assert.equal(uplot.status, 200);
-  assert.match(uplot.body, /uPlot/);
+  // Self-contained: uPlot and the page's script are inline, nothing is loaded from elsewhere.
+  assert.match(page.body, /uPlot/);
+  assert.doesNotMatch(page.body, /<script[^>]+src=|<link[^>]+href="http/);
+  assert.equal((await http(base, '/health')).status, 200);
+  const pool = await http(base, '/health/pool');
+  assert.equal(pool.status, 200);
+  assert.ok(pool.body.utilization >= 0 && pool.body.utilization <= 1);
+  assert.equal((await http(base, '/health/detailed')).body.service, 'spillway-reference-service');
+  assert.match((await http(base, '/metrics')).body, /db_client_connection_count\{/);
+  assert.equal((await http(base, '/ready')).status, 200);
 }

@@ -68,7 +68,10 @@ test('doctor: a pooler in front (server port differs, or Supavisor) is a warning
   const behind = facts({ port: 6432, serverPort: 5432 });
   assert.equal(find(behind, 'pooler')[0]!.severity, 'warning');
   assert.equal(find({ ...behind, poolerDeclared: true }, 'pooler')[0]!.severity, 'ok');
-  assert.equal(find(facts({ host: 'aws-0-eu.pooler.supabase.com', loopback: false, tls: true, port: 6543, serverPort: 6543 }), 'pooler')[0]!.severity, 'warning');
+  assert.equal(
+    find(facts({ host: 'aws-0-eu.pooler.supabase.com', loopback: false, tls: true, port: 6543, serverPort: 6543 }), 'pooler')[0]!.severity,
+    'warning',
+  );
   // Behind a pooler the server's max_connections does not bound this pool's client connections.
   assert.equal(find(facts({ port: 6432, serverPort: 5432 }, { podCount: 50 }), 'budget')[0]!.severity, 'info');
   assert.equal(find(facts(), 'pooler')[0]!.severity, 'ok');

@@ -33,7 +33,15 @@
           x: { time: true },
           y: options.range ? { range: options.range } : { range: (_u, _min, max) => [0, Math.max(max, options.minMax ?? 1)] },
         },
-        axes: [{}, { size: 50 }],
+        axes: [
+          // Whole seconds as wall-clock time, not uPlot's sub-second ticks.
+          {
+            space: 70,
+            incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300],
+            values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toLocaleTimeString()),
+          },
+          { size: 50 },
+        ],
         legend: { live: false },
       },
       data,
@@ -70,8 +78,8 @@
     checkout: makeChart('chart-checkout', percentileSeries),
     query: makeChart('chart-query', percentileSeries),
     errors: makeChart('chart-errors', [
-      { label: 'failures/s', color: '#dc2626' },
-      { label: 'checkout timeouts/s', color: '#d97706' },
+      { label: 'queries failing', color: '#dc2626' },
+      { label: 'checkouts failing', color: '#d97706' },
     ]),
     circuit: makeChart('chart-circuit', [{ label: 'breaker', color: '#b91c1c' }], { stepped: true, range: [0, 2] }),
   };
@@ -79,36 +87,17 @@
     for (const chart of Object.values(charts)) chart.resize();
   });
 
+  // Relative to the page: <prefix>/dashboard reads <prefix>/health/pool, whatever the prefix.
+  const base = new URL('.', location.href);
+
   async function getJson(path) {
-    const response = await fetch(path, { headers, cache: 'no-store' });
+    const response = await fetch(new URL(path, base), { headers, cache: 'no-store' });
     // /health/detailed answers 503 with its full report when the pool is unhealthy: still data.
     if (!response.ok && response.status !== 503) throw new Error(`${path} answered ${response.status}`);
     return response.json();
   }
 
-  /** The {p50, p95, p99} object for checkout wait or query time, whatever the summary calls it. */
-  function percentiles(summary, words) {
-    if (!summary || typeof summary !== 'object') return {};
-    for (const [key, value] of Object.entries(summary)) {
-      if (value && typeof value === 'object' && words.some((w) => key.toLowerCase().includes(w)) && 'p50' in value) return value;
-    }
-    return {};
-  }
-
-  /** A counter's growth per second between two polls (undefined on the first poll or after a reset). */
-  const previous = {};
-  function perSecond(name, value, time) {
-    const before = previous[name];
-    previous[name] = { value, time };
-    if (before === undefined || typeof value !== 'number' || value < before.value || time <= before.time) return undefined;
-    return (value - before.value) / (time - before.time);
-  }
-
-  function sumNumbers(value) {
-    if (typeof value === 'number') return value;
-    if (value && typeof value === 'object') return Object.values(value).reduce((sum, v) => sum + sumNumbers(v), 0);
-    return 0;
-  }
+  const percent = (rate) => (typeof rate === 'number' ? rate * 100 : undefined);
 
   function renderAlerts(alerts) {
     const active = Array.isArray(alerts?.active) ? alerts.active : Array.isArray(alerts) ? alerts : [];
@@ -153,23 +142,19 @@
     const time = Date.now() / 1000;
     try {
       const [pool, summary, detailed] = await Promise.all([
-        getJson('/health/pool'),
-        getJson('/metrics/performance/summary').catch(() => undefined),
-        getJson('/health/detailed').catch(() => undefined),
+        getJson('health/pool'),
+        getJson('metrics/performance/summary').catch(() => undefined),
+        getJson('health/detailed').catch(() => undefined),
       ]);
       const overflow = pool.overflow ?? 0;
       charts.connections.push(time, [pool.checkedIn, pool.checkedOut, overflow, pool.max ?? pool.size + pool.maxOverflow]);
       charts.waiting.push(time, [pool.waiting]);
-      const checkout = percentiles(summary, ['checkout', 'wait']);
-      const query = percentiles(summary, ['query', 'operation', 'statement']);
+      const checkout = summary?.checkoutWaitMs ?? {};
+      const query = summary?.queryMs ?? {};
       charts.checkout.push(time, [checkout.p50, checkout.p95, checkout.p99]);
       charts.query.push(time, [query.p50, query.p95, query.p99]);
-      const failures = summary?.failures ?? summary?.errors;
-      const timeouts = summary?.timeouts ?? summary?.checkoutTimeouts;
-      charts.errors.push(time, [
-        perSecond('failures', failures === undefined ? undefined : sumNumbers(failures), time),
-        perSecond('timeouts', timeouts === undefined ? undefined : sumNumbers(timeouts), time),
-      ]);
+      const rates = summary?.failureRates ?? {};
+      charts.errors.push(time, [percent(rates.query), percent(rates.checkout)]);
       const circuit = typeof detailed?.circuit === 'string' ? detailed.circuit : detailed?.circuit?.state;
       charts.circuit.push(time, [CIRCUIT_LEVEL[circuit]]);
       $('pool-name').textContent = pool.name ? `pool "${pool.name}"` : '';
