@@ -19,10 +19,24 @@ import { attachResilience } from './resilience/resilience.js';
 export function createPool(options: PoolOptions | string = {}): Database {
   const config = resolveConfig(typeof options === 'string' ? { url: options } : options);
   const dialect = createDialect(config);
-  const pool = new ConnectionPool<unknown>(dialect.connector, config);
+  const settings = { ...config, ...dialect.routing?.pool };
+  const pool = new ConnectionPool<unknown>(dialect.connector, settings);
   attachResilience(pool, config, (error) => mustDiscard(dialect, error));
-  const db = new Database(config, dialect, pool);
+  // SQLite's one writer: a pool of exactly one connection, so writers queue here, not in a lock loop.
+  const writer = dialect.routing?.writer;
+  const writerPool =
+    writer === undefined
+      ? undefined
+      : new ConnectionPool<unknown>(writer.connector, {
+          ...settings,
+          name: `${config.name}:writer`,
+          size: 1,
+          maxOverflow: 0,
+          minIdle: Math.min(1, config.minIdle),
+        });
+  const db = new Database(config, dialect, pool, writerPool);
   instrument(db);
   pool.start();
+  writerPool?.start();
   return db;
 }

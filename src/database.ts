@@ -19,6 +19,15 @@ import { retryAtStart } from './resilience/startup.js';
 
 export type { HealthReport } from './observe/health.js';
 
+/** Checkout options of `acquire` and `withConnection`. */
+export interface SessionOptions extends AcquireOptions {
+  /**
+   * The borrower only reads. On SQLite this lends a reader connection (many in parallel) instead
+   * of the one writer; elsewhere it changes nothing.
+   */
+  readOnly?: boolean;
+}
+
 /**
  * What `createPool` returns: the pool plus the query layer. Every method that borrows a
  * connection returns it on every path.
@@ -36,11 +45,29 @@ export class Database {
   /** Metrics, health monitor, alerts and logging of this pool (src/observe), attached by createPool. */
   observability: Observability | undefined = undefined;
   #health: HealthMonitor | undefined = undefined;
+  /**
+   * SQLite only: the pool of the one writer connection, serving transactions and writing
+   * statements; `pool` then serves reads. Undefined on client/server databases.
+   */
+  readonly writerPool: ConnectionPool<unknown> | undefined;
+  readonly #isWrite: ((text: string) => boolean) | undefined;
 
-  constructor(config: ResolvedConfig, dialect: Dialect, pool: ConnectionPool<unknown>) {
+  constructor(config: ResolvedConfig, dialect: Dialect, pool: ConnectionPool<unknown>, writerPool?: ConnectionPool<unknown>) {
     this.config = config;
     this.dialect = dialect;
     this.pool = pool;
+    this.writerPool = writerPool;
+    this.#isWrite = writerPool === undefined ? undefined : dialect.routing?.writer?.isWrite;
+  }
+
+  /** The pool a borrower goes to: the writer for writes (when the dialect has one), else the main pool. */
+  #route(write: boolean): ConnectionPool<unknown> {
+    return write && this.writerPool !== undefined ? this.writerPool : this.pool;
+  }
+
+  /** Both pools, for events and shutdown. */
+  #pools(): ConnectionPool<unknown>[] {
+    return this.writerPool === undefined ? [this.pool] : [this.pool, this.writerPool];
   }
 
   get name(): string {
@@ -58,9 +85,10 @@ export class Database {
     options?: StatementOptions,
   ): Promise<QueryResult<R>> {
     const { text, values, options: statementOptions } = normalizeQuery(this.dialect, input, paramsOrOptions, options);
-    if (this.observer !== undefined) return this.#observedQuery<R>(this.observer, text, values, statementOptions);
-    const lease = await this.pool.acquire();
-    const report = this.pool.gate?.statementResult;
+    const pool = this.#isWrite === undefined ? this.pool : this.#route(this.#isWrite(text));
+    if (this.observer !== undefined) return this.#observedQuery<R>(this.observer, pool, text, values, statementOptions);
+    const lease = await pool.acquire();
+    const report = pool.gate?.statementResult;
     const startedAt = report === undefined ? 0 : performance.now();
     let result: QueryResult<R>;
     try {
@@ -85,8 +113,8 @@ export class Database {
     return this.withConnection((session) => session.transaction(fn, options), options);
   }
 
-  /** Borrow one connection for several statements. */
-  async withConnection<T>(fn: (connection: Session) => Promise<T>, options?: AcquireOptions): Promise<T> {
+  /** Borrow one connection for several statements (on SQLite the writer, unless `readOnly`). */
+  async withConnection<T>(fn: (connection: Session) => Promise<T>, options?: SessionOptions): Promise<T> {
     const session = await this.acquire(options);
     try {
       return await fn(session);
@@ -99,10 +127,11 @@ export class Database {
    * Borrow a connection; call `release()` exactly once (`release(err)` discards it), or use `await using`.
    * @example await using conn = await db.acquire({ timeoutMs: 1000 })
    */
-  async acquire(options?: AcquireOptions): Promise<Session> {
+  async acquire(options?: SessionOptions): Promise<Session> {
+    const pool = this.#route(options?.readOnly !== true);
     const observer = this.observer;
-    if (observer === undefined) return new Session(this.dialect, await this.pool.acquire(options), this.pool.gate);
-    return new Session(this.dialect, await observedAcquire(this.pool, observer, options), this.pool.gate, observer);
+    if (observer === undefined) return new Session(this.dialect, await pool.acquire(options), pool.gate);
+    return new Session(this.dialect, await observedAcquire(pool, observer, options), pool.gate, observer);
   }
 
   /**
@@ -173,17 +202,17 @@ export class Database {
   }
 
   on<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this {
-    this.pool.on(event, listener);
+    for (const pool of this.#pools()) pool.on(event, listener);
     return this;
   }
 
   off<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this {
-    this.pool.off(event, listener);
+    for (const pool of this.#pools()) pool.off(event, listener);
     return this;
   }
 
   once<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this {
-    this.pool.once(event, listener);
+    for (const pool of this.#pools()) pool.once(event, listener);
     return this;
   }
 
@@ -233,9 +262,9 @@ export class Database {
   }
 
   /** Stop new checkouts, wait up to `graceMs` for borrowed connections, then close all. Idempotent. */
-  close(options?: { graceMs?: number }): Promise<void> {
+  async close(options?: { graceMs?: number }): Promise<void> {
     this.observability?.stop();
-    return this.pool.close(options);
+    await Promise.all(this.#pools().map((pool) => pool.close(options)));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -244,13 +273,14 @@ export class Database {
 
   async #observedQuery<R>(
     observer: QueryObserver,
+    pool: ConnectionPool<unknown>,
     text: string,
     values: readonly unknown[] | undefined,
     statementOptions: StatementOptions | undefined,
   ): Promise<QueryResult<R>> {
-    const lease = await observedAcquire(this.pool, observer, undefined);
+    const lease = await observedAcquire(pool, observer, undefined);
     const token = observer.queryStart(text);
-    const report = this.pool.gate?.statementResult;
+    const report = pool.gate?.statementResult;
     const startedAt = report === undefined ? 0 : performance.now();
     let result: QueryResult<R>;
     try {

@@ -9,9 +9,9 @@ export { describeConfig, resolveConfig } from './config/resolve-config.js';
 export { type PoolSizeRecommendation, recommendPoolSize } from './config/sizing.js';
 export { redactUrl } from './config/url.js';
 export { createPool } from './create-pool.js';
-export { Database, type HealthReport } from './database.js';
+export { Database, type HealthReport, type SessionOptions } from './database.js';
 export type { BatchDialect } from './dialect/batch-dialect.js';
-export type { Dialect, IsolationLevel, QueryResult, StatementOptions, TransactionOptions } from './dialect/dialect.js';
+export type { Dialect, DialectRouting, IsolationLevel, QueryResult, StatementOptions, TransactionOptions } from './dialect/dialect.js';
 export {
   AcquireAbortedError,
   BatchInvalidError,

@@ -1,5 +1,6 @@
 import type { DialectName, ResolvedConfig } from '../config/options.js';
 import type { Connector } from '../pool/connector.js';
+import type { CorePoolSettings } from '../pool/pool.js';
 import type { BatchDialect } from './batch-dialect.js';
 
 /** Rows and counts of one statement, the same shape on every dialect. */
@@ -54,6 +55,26 @@ export interface Dialect<C = unknown> {
   readonly batch: BatchDialect;
   /** Attributes for tracing and health (server address, port, database). */
   readonly server: { address: string; port: number | undefined; database: string | undefined };
+  /** Optional: a dialect whose connections must not share write locks (SQLite) shapes its pools here. */
+  readonly routing?: DialectRouting<C>;
+}
+
+/**
+ * How a dialect wants its pools shaped, when one pool of equal connections does not fit (SQLite).
+ * Absent for client/server databases.
+ */
+export interface DialectRouting<C = unknown> {
+  /** Settings forced on the main pool (`sqlite::memory:` is one shared connection: size 1, no recycling). */
+  readonly pool?: Partial<CorePoolSettings>;
+  /**
+   * A second pool of exactly one connection that serves transactions and writing statements, one
+   * borrower at a time; the main pool then serves reads only.
+   */
+  readonly writer?: {
+    readonly connector: Connector<C>;
+    /** True when a statement outside a transaction must run on the writer. */
+    isWrite(text: string): boolean;
+  };
 }
 
 /** Builds a dialect from the resolved configuration. */

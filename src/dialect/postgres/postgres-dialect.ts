@@ -47,6 +47,22 @@ function startupOptions(config: ResolvedConfig): string {
 
 /** A server that does not answer the goodbye within this is cut off (a blackholed network). */
 const CLOSE_TIMEOUT_MS = 1000;
+/**
+ * Statements that must not be wrapped in a transaction behind a transaction pooler: transaction
+ * control itself, and commands PostgreSQL refuses inside a transaction block.
+ */
+const UNWRAPPABLE =
+  /^\s*(?:BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION|VACUUM|CLUSTER\b(?!.*\bON\b)|(?:CREATE|DROP|ALTER)\s+(?:DATABASE|TABLESPACE|SYSTEM|SUBSCRIPTION)|ALTER\s+SYSTEM|(?:CREATE\s+(?:UNIQUE\s+)?|DROP\s+|REINDEX\s+.*)INDEX\s+CONCURRENTLY|REINDEX\s+.*CONCURRENTLY|DISCARD|CHECKPOINT)\b/i;
+
+/** `SET LOCAL` statements scoping the timeouts to the current transaction (transaction-pooler mode). */
+function localTimeouts(statementTimeoutMs: number, lockTimeoutMs: number): string {
+  return `SET LOCAL statement_timeout = ${Math.max(0, Math.round(statementTimeoutMs))}; SET LOCAL lock_timeout = ${Math.max(0, Math.round(lockTimeoutMs))}`;
+}
+
+function inTransaction(client: Client): boolean {
+  const status = (client as Client & { getTransactionStatus?(): string | null }).getTransactionStatus?.();
+  return status === 'T' || status === 'E';
+}
 
 /** The PostgreSQL dialect on `pg` (node-postgres). */
 export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
@@ -88,11 +104,8 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
     async ping(client: Client): Promise<void> {
       await pingWithin(client, client.query(';'), config.connectTimeoutMs);
     },
-    needsReset(client: Client): boolean {
-      // 'I' idle, 'T' in a transaction, 'E' in a failed transaction (pg >= 8.20 tracks ReadyForQuery status).
-      const status = (client as Client & { getTransactionStatus?(): string | null }).getTransactionStatus?.();
-      return status === 'T' || status === 'E';
-    },
+    // 'I' idle, 'T' in a transaction, 'E' in a failed transaction (pg >= 8.20 tracks ReadyForQuery status).
+    needsReset: inTransaction,
     async reset(client: Client): Promise<void> {
       await statementBackstop(client, client.query('ROLLBACK'), config.statementTimeoutMs || config.connectTimeoutMs, target);
     },
@@ -126,6 +139,7 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
     const queryConfig: QueryConfig = { text, values: params as unknown[] | undefined };
     if (options?.rowMode === 'array') (queryConfig as QueryConfig & { rowMode: string }).rowMode = 'array';
     try {
+      if (transactionPooler) return await pooledQuery<R>(client, queryConfig, timeoutMs);
       if (timeoutMs === undefined) return toResult<R>(await client.query(queryConfig));
       // A per-call timeout overrides the session's for this statement only; SET inside a transaction
       // is undone by its rollback, so restoring can fail harmlessly there.
@@ -140,6 +154,33 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
     }
   }
 
+  /**
+   * Behind a transaction pooler the server connection may change between transactions, so no
+   * session setting can be relied on: timeouts are set with SET LOCAL inside a transaction, and a
+   * statement outside one is wrapped in its own short transaction so its timeout still holds.
+   * pg's parameterised queries use the unnamed prepared statement, which PgBouncer supports.
+   */
+  async function pooledQuery<R>(client: Client, queryConfig: QueryConfig, timeoutMs: number | undefined): Promise<QueryResult<R>> {
+    if (inTransaction(client)) {
+      if (timeoutMs === undefined) return toResult<R>(await client.query(queryConfig));
+      await client.query(`SET LOCAL statement_timeout = ${Math.max(0, Math.round(timeoutMs))}`);
+      const result = toResult<R>(await client.query(queryConfig));
+      await client.query(`SET LOCAL statement_timeout = ${config.statementTimeoutMs}`);
+      return result;
+    }
+    if (UNWRAPPABLE.test(queryConfig.text)) return toResult<R>(await client.query(queryConfig));
+    await client.query(`BEGIN; ${localTimeouts(timeoutMs ?? config.statementTimeoutMs, config.lockTimeoutMs)}`);
+    let result: QueryResult<R>;
+    try {
+      result = toResult<R>(await client.query(queryConfig));
+    } catch (error) {
+      if (!isPostgresDisconnect(error)) await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+    await client.query('COMMIT');
+    return result;
+  }
+
   return {
     name: 'postgres',
     connector,
@@ -150,6 +191,8 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
       let text = 'BEGIN';
       if (options?.isolation !== undefined) text += ` ISOLATION LEVEL ${ISOLATION_SQL[options.isolation]}`;
       if (options?.readOnly) text += ' READ ONLY';
+      // Behind a transaction pooler the session's timeouts are not ours: scope them to this transaction.
+      if (transactionPooler) text += `; ${localTimeouts(config.statementTimeoutMs, config.lockTimeoutMs)}`;
       await query(client, text, undefined, undefined);
     },
     async commit(client) {
@@ -163,6 +206,10 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
   };
 }
 
-function toResult<R>(result: { rows: unknown[]; rowCount: number | null; fields?: { name: string }[] }): QueryResult<R> {
+type PgResult = { rows: unknown[]; rowCount: number | null; fields?: { name: string }[] };
+
+function toResult<R>(raw: PgResult | PgResult[]): QueryResult<R> {
+  // Several statements in one simple query (BEGIN; SET LOCAL ...) answer with one result each: the last one counts.
+  const result = Array.isArray(raw) ? (raw[raw.length - 1] as PgResult) : raw;
   return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length, fields: result.fields, raw: result };
 }
