@@ -7,14 +7,35 @@ import { redactUrl } from '../config/url.js';
  */
 import { SpillwayError } from '../errors.js';
 import { UsageError } from './args.js';
-import type { Command } from './command.js';
-import { benchCommand } from './commands/bench.js';
-import { doctorCommand } from './commands/doctor.js';
-import { loadCommand } from './commands/load.js';
-import { serveCommand } from './commands/serve.js';
-import { statusCommand } from './commands/status.js';
+import type { CommandEntry } from './command.js';
 
-const COMMANDS: readonly Command[] = [serveCommand, statusCommand, doctorCommand, loadCommand, benchCommand];
+const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'serve',
+    summary: 'run the reference service with its endpoints and live dashboard',
+    load: async () => (await import('./commands/serve.js')).serveCommand,
+  },
+  {
+    name: 'status',
+    summary: 'show a pool status and health (from --url or a running --service)',
+    load: async () => (await import('./commands/status.js')).statusCommand,
+  },
+  {
+    name: 'doctor',
+    summary: 'check a database and the pool configuration against it',
+    load: async () => (await import('./commands/doctor.js')).doctorCommand,
+  },
+  {
+    name: 'load',
+    summary: 'drive a running service with concurrent callers; print latency and errors',
+    load: async () => (await import('./commands/load.js')).loadCommand,
+  },
+  {
+    name: 'bench',
+    summary: 'run the benchmark suites; write bench/RESULTS.md and an SVG chart',
+    load: async () => (await import('./commands/bench.js')).benchCommand,
+  },
+];
 
 const USAGE = `Usage: spillway <command> [options]
 
@@ -35,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === undefined) {
       throw new UsageError(`spillway: unknown command "${name}"; accepted: ${COMMANDS.map((c) => c.name).join(', ')}`);
     }
-    return await command.run(rest);
+    return await (await command.load()).run(rest);
   } catch (error) {
     process.stderr.write(`${describeFailure(name, error)}\n`);
     return error instanceof UsageError ? 2 : 1;

@@ -41,7 +41,6 @@ Exit status: 0 every suite passed, 1 a suite failed, 2 bad usage.`,
 /** `spillway bench`: run bench/*.ts, collect BENCH lines, write RESULTS.md and an SVG chart. */
 export const benchCommand: Command = {
   name: spec.name,
-  summary: 'run the benchmark suites; write bench/RESULTS.md and an SVG chart',
   async run(argv) {
     const { values } = parseCommand(spec, argv);
     if (values.help) {

@@ -34,7 +34,6 @@ Exit status: 0 no critical finding, 1 a critical finding (or no connection), 2 b
 /** `spillway doctor`: connect, gather facts, judge them, print the findings. */
 export const doctorCommand: Command = {
   name: spec.name,
-  summary: 'check a database and the pool configuration against it',
   async run(argv) {
     const { values } = parseCommand(spec, argv);
     if (values.help) {

@@ -35,7 +35,6 @@ interface RouteResult {
 /** `spillway load`: a small closed-loop load generator for the reference service. */
 export const loadCommand: Command = {
   name: spec.name,
-  summary: 'drive a running service with concurrent callers; print latency and errors',
   async run(argv) {
     const { values } = parseCommand(spec, argv);
     if (values.help) {

@@ -29,7 +29,6 @@ how long in-flight requests get after SIGTERM or SIGINT; /ready answers 503 from
 /** `spillway serve`: run the reference service until SIGTERM or SIGINT. */
 export const serveCommand: Command = {
   name: spec.name,
-  summary: 'run the reference service with its endpoints and live dashboard',
   async run(argv) {
     const { values } = parseCommand(spec, argv);
     if (values.help) {

@@ -34,7 +34,6 @@ interface Snapshot {
 /** `spillway status`: the pool's status and health, from a database URL or a running service. */
 export const statusCommand: Command = {
   name: spec.name,
-  summary: 'show a pool status and health (from --url or a running --service)',
   async run(argv) {
     const { values } = parseCommand(spec, argv);
     if (values.help) {
@@ -89,7 +88,12 @@ const POOL_FIELDS = ['name', 'size', 'maxOverflow', 'checkedIn', 'checkedOut', '
 export function renderSnapshot(snapshot: Snapshot): string {
   const poolRows = POOL_FIELDS.filter((k) => snapshot.pool[k] !== undefined).map((k) => [k, formatValue(k, snapshot.pool[k])]);
   const health = snapshot.health;
-  const alerts = Array.isArray(health.alerts) ? (health.alerts as Record<string, unknown>[]) : [];
+  // health() reports { active, recent }; only the active alerts describe the pool now.
+  const rawAlerts = health.alerts as { active?: unknown } | unknown[] | undefined;
+  const alerts = (Array.isArray(rawAlerts) ? rawAlerts : Array.isArray(rawAlerts?.active) ? rawAlerts.active : []) as Record<
+    string,
+    unknown
+  >[];
   const healthRows: unknown[][] = [];
   for (const [key, value] of Object.entries(health)) {
     if (key === 'alerts' || key === 'history' || value === undefined) continue;
@@ -108,6 +112,7 @@ function formatValue(key: string, value: unknown): string {
     if (/Ms$/.test(key)) return `${value.toFixed(1)} ms`;
     return String(value);
   }
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.map(String).join('; ');
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v === null || typeof v !== 'object');
     return entries.map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(1) : String(v)}`).join(' ');

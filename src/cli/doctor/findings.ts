@@ -110,7 +110,7 @@ export function diagnose(facts: DoctorFacts): { findings: Finding[]; recommendat
         `${demand} is over 80% of the ${available} the server can give; a rolling deploy (old and new pods at once) or an admin tool will not fit${advice}`,
       );
     } else {
-      add('ok', 'budget', `${demand} fits the ${available} the server can give${advice}`);
+      add('ok', 'budget', `${demand} fits the ${available} the server can give`);
     }
   } else if (facts.dialect === 'sqlite') {
     add('info', 'budget', `SQLite has no connection limit; size ${pool.size} + maxOverflow ${pool.maxOverflow} per process`);
