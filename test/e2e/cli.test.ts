@@ -112,10 +112,25 @@ test('cli: bench runs the suites, writes its section of RESULTS.md (keeping the 
   );
   writeFileSync(join(dir, 'broken.ts'), "console.error('cannot reach the database'); process.exit(3);");
   writeFileSync(join(dir, '_helper.ts'), 'throw new Error("helpers are not suites");');
+  writeFileSync(join(dir, 'support.ts'), 'export const helper = 1; // imported by a suite, so not a suite itself');
+  writeFileSync(
+    join(dir, 'overhead.ts'),
+    [
+      "import { parseArgs } from 'node:util';",
+      "import { helper } from './support.js';",
+      "const { values } = parseArgs({ options: { json: { type: 'boolean' } } });",
+      "if (values.json) console.log(JSON.stringify({ bench: 'overhead', unit: 'ns/op', table: { spillway: { 10: 90 * helper }, tarn: { 10: 180 } } }));",
+      "else console.log('| pool | ns/op |');",
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'tables.ts'), "console.log('| pool | q/s |'); console.log('|---|---:|'); console.log('| spillway | 5 |');");
   writeFileSync(join(dir, 'RESULTS.md'), '# Benchmark results\n\n## Batch\nhand-written figures\n');
 
   const list = await runCli(['bench', '--dir', dir, '--list']);
-  assert.deepEqual(list.stdout.trim().split('\n'), [join(dir, 'broken.ts'), join(dir, 'select.ts')]);
+  assert.deepEqual(
+    list.stdout.trim().split('\n'),
+    ['broken.ts', 'overhead.ts', 'select.ts', 'tables.ts'].map((f) => join(dir, f)),
+  );
 
   const result = await runCli(['bench', '--dir', dir], {}, 120_000);
   assert.equal(result.code, 1, 'a failed suite makes the run fail');
@@ -123,6 +138,8 @@ test('cli: bench runs the suites, writes its section of RESULTS.md (keeping the 
   assert.match(md, /## Batch\nhand-written figures/);
   assert.match(md, /\| SELECT 1, 10 callers \| queries\/s \| 1,200 \| 1,000 \| 1\.20x \|/);
   assert.match(md, /### broken[\s\S]*Failed \(exit 3\): cannot reach the database/);
+  assert.match(md, /\| overhead @10 \| ns\/op \(lower is better\) \| 90\.0 \| 180 \| 2\.00x \|/, 'a suite with --json is run with it');
+  assert.match(md, /### tables[\s\S]*\| pool \| q\/s \|\n\|---\|---:\|\n\| spillway \| 5 \|/, 'plain markdown tables are kept');
   assert.match(md, /!\[comparison with the peers\]\(results\.svg\)/);
   const svg = readFileSync(join(dir, 'results.svg'), 'utf8');
   assert.match(svg, /^<svg /);

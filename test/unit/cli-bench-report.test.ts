@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { resultsFromJsonSummary } from '../../src/cli/bench/json-summary.js';
 import { groupCases, mergeSection, renderSection, SECTION_END, SECTION_START, spillwayRatio } from '../../src/cli/bench/report.js';
 import { parseBenchLine, type SuiteRun } from '../../src/cli/bench/suite-runner.js';
 import { renderChart } from '../../src/cli/bench/svg-chart.js';
@@ -10,6 +11,7 @@ const run: SuiteRun = {
   exitCode: 0,
   seconds: 3,
   errorTail: undefined,
+  markdown: [],
   results: [
     { suite: 'throughput', case: 'SELECT 1, 100 callers', subject: 'spillway', value: 2000, unit: 'q/s', higherIsBetter: true },
     { suite: 'throughput', case: 'SELECT 1, 100 callers', subject: 'pg.Pool', value: 1600, unit: 'q/s', higherIsBetter: true },
@@ -58,4 +60,41 @@ test('bench: the SVG chart has one bar per subject and case, and escapes names',
   assert.equal((svg.match(/<rect x="320"/g) ?? []).length, 6);
   assert.doesNotMatch(svg, /<script>/);
   assert.match(svg, /a&amp;b/);
+});
+
+test('bench: the JSON summaries the suites print with --json become results', () => {
+  const nested = resultsFromJsonSummary(
+    JSON.stringify({ bench: 'pg-select1', table: { spillway: { 10: { qps: 900, p99Ms: 4 } }, 'pg.Pool': { 10: { qps: 800, p99Ms: 6 } } } }),
+    'file',
+  )!;
+  assert.deepEqual(
+    nested.map((r) => [r.subject, r.case, r.value, r.higherIsBetter]),
+    [
+      ['spillway', 'qps @10', 900, true],
+      ['spillway', 'p99Ms @10', 4, false],
+      ['pg.Pool', 'qps @10', 800, true],
+      ['pg.Pool', 'p99Ms @10', 6, false],
+    ],
+  );
+  const flat = resultsFromJsonSummary(
+    JSON.stringify({ bench: 'pool-overhead', unit: 'ns/op', table: { spillway: { 100: 120 } } }),
+    'file',
+  )!;
+  assert.deepEqual(flat[0], {
+    suite: 'pool-overhead',
+    case: 'pool-overhead @100',
+    subject: 'spillway',
+    value: 120,
+    unit: 'ns/op',
+    higherIsBetter: false,
+  });
+  const rows = resultsFromJsonSummary(
+    JSON.stringify({ bench: 'obs', rows: [{ name: 'spillway (metrics on)', qps: 5, runs: [1, 2] }] }),
+    'file',
+  )!;
+  assert.deepEqual(
+    rows.map((r) => [r.subject, r.case, r.value]),
+    [['spillway (metrics on)', 'qps', 5]],
+  );
+  assert.equal(resultsFromJsonSummary('{"not":"a summary"}', 'file'), undefined);
 });

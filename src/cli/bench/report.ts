@@ -31,7 +31,8 @@ export function groupCases(results: readonly BenchResult[]): CaseRow[] {
 /** Spillway's value over the best peer's (inverted when lower is better): > 1 means Spillway wins. */
 export function spillwayRatio(row: CaseRow): number | undefined {
   const own = [...row.values].find(([subject]) => subject.toLowerCase().startsWith('spillway'))?.[1];
-  const peers = [...row.values].filter(([subject]) => !subject.toLowerCase().startsWith('spillway')).map(([, v]) => v);
+  // Reference points (a raw ceiling, a naive baseline) are not peers.
+  const peers = [...row.values].filter(([subject]) => !/^spillway|ceiling|naive|baseline/i.test(subject)).map(([, v]) => v);
   if (own === undefined || peers.length === 0 || own === 0) return undefined;
   const best = row.higherIsBetter ? Math.max(...peers) : Math.min(...peers);
   return row.higherIsBetter ? own / best : best / own;
@@ -48,7 +49,7 @@ export function renderSection(runs: readonly SuiteRun[], command: string, chartF
     '',
     `Command: \`${command}\`, ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
     `Machine: ${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}.`,
-    'Ratio: Spillway against the best peer in the same run (above 1 means Spillway is ahead).',
+    'Ratio: Spillway against the best peer in the same run (above 1 means Spillway is ahead; ceilings and naive baselines are not peers).',
     '',
   ];
   if (chartFile !== undefined) lines.push(`![comparison with the peers](${chartFile})`, '');
@@ -57,7 +58,8 @@ export function renderSection(runs: readonly SuiteRun[], command: string, chartF
     lines.push(`### ${run.suite} (${run.seconds.toFixed(0)} s)`, '');
     if (run.exitCode !== 0) lines.push(`Failed (exit ${run.exitCode ?? 'killed'}): ${(run.errorTail ?? '').split('\n').join(' / ')}`, '');
     if (rows.length === 0) {
-      lines.push("No `BENCH` lines printed; see the suite's own section.", '');
+      // No machine-readable results: keep the suite's own tables as it printed them.
+      lines.push(...(run.markdown.length > 0 ? [...run.markdown, ''] : ["No results printed; see the suite's own section.", '']));
       continue;
     }
     const subjects = [...new Set(rows.flatMap((r) => [...r.values.keys()]))];
