@@ -17,7 +17,7 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
 
 /**
  * A one-line progress bar on a TTY stream, redrawn in place. On a non-TTY stream (a pipe, a CI log)
- * it stays silent until `done`, so logs are not flooded with carriage returns.
+ * it stays silent, so logs are not flooded with carriage returns.
  */
 export class ProgressBar {
   readonly #stream: NodeJS.WriteStream;
@@ -43,14 +43,11 @@ export class ProgressBar {
     );
   }
 
-  /** Finish the bar (full) and move to a new line. */
+  /** Finish the bar (full) and move to a new line; nothing on a non-TTY stream. */
   done(label: string): void {
-    if (this.#stream.isTTY) {
-      this.update(1, label, true);
-      this.#stream.write('\n');
-    } else {
-      this.#stream.write(`${label}\n`);
-    }
+    if (!this.#stream.isTTY) return;
+    this.update(1, label, true);
+    this.#stream.write('\n');
   }
 }
 

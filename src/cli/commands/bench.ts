@@ -65,8 +65,10 @@ export const benchCommand: Command = {
       bar.update(i / suites.length, file, true);
       const run = await runSuite(file, timeoutMs, (fraction) => bar.update((i + Math.min(1, fraction)) / suites.length, file));
       runs.push(run);
+      // Clear the bar's line on a terminal, then one line per suite (in logs too).
+      const clear = process.stderr.isTTY ? '\r\x1b[K' : '';
       process.stderr.write(
-        `${bar.constructor === ProgressBar && process.stderr.isTTY ? '\n' : ''}${run.exitCode === 0 ? 'ok    ' : 'FAILED'} ${file}: ${run.results.length} results in ${run.seconds.toFixed(1)} s\n`,
+        `${clear}${run.exitCode === 0 ? 'ok    ' : 'FAILED'} ${file}: ${run.results.length} results in ${run.seconds.toFixed(1)} s\n`,
       );
     }
     bar.done(`${suites.length} suite(s) done`);
