@@ -83,7 +83,8 @@ export function runSuite(file: string, timeoutMs: number, onProgress: (fraction:
   const tsx = createRequire(import.meta.url).resolve('tsx');
   const started = Date.now();
   return new Promise((resolve) => {
-    const args = ['--import', tsx, file, ...(takesJsonFlag(file) ? ['--json'] : [])];
+    // --expose-gc: memory suites force collections between measurements.
+    const args = ['--expose-gc', '--import', tsx, file, ...(takesJsonFlag(file) ? ['--json'] : [])];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     const results: BenchResult[] = [];
     const markdown: string[] = [];
@@ -117,8 +118,14 @@ export function runSuite(file: string, timeoutMs: number, onProgress: (fraction:
         seconds: (Date.now() - started) / 1000,
         results,
         markdown,
-        errorTail: code === 0 ? undefined : stderr.trim().split('\n').slice(-5).join('\n') || `killed after ${timeoutMs / 1000} s`,
+        errorTail: code === 0 ? undefined : errorLines(stderr) || `killed after ${timeoutMs / 1000} s`,
       });
     });
   });
+}
+
+/** The last few lines of stderr that say something: the error message, not the stack or Node's banner. */
+function errorLines(stderr: string): string {
+  const lines = stderr.split('\n').filter((line) => line.trim() !== '' && !/^\s+at /.test(line) && !/^Node\.js v/.test(line));
+  return lines.slice(-3).join('\n');
 }
