@@ -48,7 +48,8 @@ Run "spillway <command> --help" for a command's options. Details: docs/cli.md`;
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    // Asked for help: stdout and success. Called with nothing: the same text as a usage error.
+    (name === undefined ? process.stderr : process.stdout).write(`${USAGE}\n`);
     return name === undefined ? 2 : 0;
   }
   const command = COMMANDS.find((c) => c.name === name);

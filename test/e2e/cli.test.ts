@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../support/cli-process.js';
-import { POSTGRES_URL, requireServer } from '../support/databases.js';
+import { MYSQL_URL, POSTGRES_URL, requireServer } from '../support/databases.js';
 
 const COMMANDS = ['serve', 'status', 'doctor', 'load', 'bench'];
 
@@ -66,6 +66,23 @@ test('cli: doctor reads max_connections from PostgreSQL and fails on a budget th
   const tooMany = await runCli(['doctor', '--url', POSTGRES_URL, '--pods', '1000']);
   assert.equal(tooMany.code, 1);
   assert.match(tooMany.stdout, /^critical\s+budget\s+size 10 \+ maxOverflow 10 = 20 per pod x 1000 pod\(s\) = 20000 exceeds/m);
+});
+
+test('cli: doctor on MariaDB reads max_connections and Threads_connected; on SQLite it has no server budget', async (t) => {
+  if (!(await requireServer(t, MYSQL_URL, 'mysql'))) return;
+  const mysql = await runCli(['doctor', '--url', MYSQL_URL, '--json']);
+  assert.equal(mysql.code, 0, mysql.stdout + mysql.stderr);
+  const found = JSON.parse(mysql.stdout).findings as { severity: string; check: string; message: string }[];
+  assert.match(found.find((f) => f.check === 'server')!.message, /^mysql .*MariaDB/);
+  assert.match(found.find((f) => f.check === 'max_connections')!.message, /server allows \d+ connections .* [1-9]\d* in use now/);
+  assert.equal(found.find((f) => f.check === 'budget')!.severity, 'ok');
+
+  const dir = mkdtempSync(join(tmpdir(), 'spillway-doctor-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const sqlite = await runCli(['doctor', '--url', `sqlite:${join(dir, 'app.db')}`]);
+  assert.equal(sqlite.code, 0, sqlite.stderr);
+  assert.match(sqlite.stdout, /^info\s+budget\s+SQLite has no connection limit/m);
+  assert.doesNotMatch(sqlite.stdout, /journal_mode/, 'WAL is on by default');
 });
 
 test('cli: doctor sees a proxy or pooler in front of PostgreSQL (the server listens on another port)', async (t) => {
