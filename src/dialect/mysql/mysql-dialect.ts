@@ -121,15 +121,16 @@ export function createMysqlDialect(config: ResolvedConfig): Dialect<MysqlConnect
   }
 
   /**
-   * Kill the statement of an abandoned connection from a fresh one, so the server stops working
-   * for nobody. Best effort: when the server is unreachable this fails quietly.
+   * End an abandoned connection's session from a fresh one (KILL CONNECTION also ends its running
+   * statement), so the server neither works for nobody nor keeps the session until wait_timeout when
+   * the link died without a close. Best effort: when the server is unreachable this fails quietly.
    */
-  function killQuery(threadId: number | null): void {
+  function killSession(threadId: number | null): void {
     if (threadId === null) return;
     open(Math.min(config.connectTimeoutMs, 2000)).then(
       (killer) => {
         killer.on('error', () => undefined);
-        killer.query({ sql: `KILL QUERY ${Number(threadId)}` }, () => killer.end(() => destroy(killer)));
+        killer.query({ sql: `KILL CONNECTION ${Number(threadId)}` }, () => killer.end(() => destroy(killer)));
       },
       () => undefined,
     );
@@ -167,7 +168,7 @@ export function createMysqlDialect(config: ResolvedConfig): Dialect<MysqlConnect
           if (state !== undefined) state.abandoned = true;
           const threadId = connection.threadId;
           destroy(connection);
-          killQuery(threadId);
+          killSession(threadId);
           const error = new StatementTimeoutError(timeoutMs, new Error('the server did not answer; the client-side backstop fired'));
           // The connection is mid-statement with no answer: it must never be reused.
           (error as StatementTimeoutError & { connectionUnusable: boolean }).connectionUnusable = true;

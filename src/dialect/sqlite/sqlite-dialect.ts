@@ -23,23 +23,34 @@ function loadSqlite(): Promise<SqliteConstructor> {
   return sqliteModule;
 }
 
+/**
+ * A prepared statement with what we know about it, so the hot path makes no extra native calls
+ * (`reader` and `raw()` each cross into C++).
+ */
+interface CachedStatement {
+  statement: SqliteStatement;
+  reader: boolean;
+  raw: boolean;
+}
+
 /** Prepared statements kept per connection: preparing costs more than running a simple read. */
 const STATEMENT_CACHE_SIZE = 200;
-const statementCaches = new WeakMap<SqliteDatabase, Map<string, SqliteStatement>>();
+const statementCaches = new WeakMap<SqliteDatabase, Map<string, CachedStatement>>();
 
-function prepare(db: SqliteDatabase, text: string): SqliteStatement {
+function prepare(db: SqliteDatabase, text: string): CachedStatement {
   let cache = statementCaches.get(db);
   if (cache === undefined) {
     cache = new Map();
     statementCaches.set(db, cache);
   }
-  let statement = cache.get(text);
-  if (statement === undefined) {
-    statement = db.prepare(text) as SqliteStatement;
+  let cached = cache.get(text);
+  if (cached === undefined) {
+    const statement = db.prepare(text) as SqliteStatement;
+    cached = { statement, reader: statement.reader, raw: false };
     if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
-    cache.set(text, statement);
+    cache.set(text, cached);
   }
-  return statement;
+  return cached;
 }
 
 /** better-sqlite3 binds numbers, strings, bigints, buffers and null; the other dialects' drivers also take these. */
@@ -115,39 +126,50 @@ export function createSqliteDialect(config: ResolvedConfig): Dialect<SqliteDatab
     };
   }
 
-  async function query<R>(
+  // Not `async`: better-sqlite3 answers synchronously, and an async frame per call is measurable on point reads.
+  function query<R>(
     db: SqliteDatabase,
     text: string,
     params: readonly unknown[] | undefined,
     options: StatementOptions | undefined,
   ): Promise<QueryResult<R>> {
     try {
-      let statement: SqliteStatement;
-      try {
-        statement = prepare(db, text);
-      } catch (error) {
-        // Several statements in one string (a migration script): run them as a script when nothing is bound.
-        if (
-          error instanceof RangeError &&
-          /more than one statement/i.test(error.message) &&
-          (params === undefined || params.length === 0)
-        ) {
-          db.exec(text);
-          return { rows: [], rowCount: 0 };
-        }
-        throw error;
-      }
-      const values = params === undefined || params.length === 0 ? undefined : bindable(params);
-      if (statement.reader) {
-        statement.raw(options?.rowMode === 'array');
-        const rows = (values === undefined ? statement.all() : statement.all(...values)) as R[];
-        return { rows, rowCount: rows.length };
-      }
-      const info = values === undefined ? statement.run() : statement.run(...values);
-      return { rows: [], rowCount: info.changes, insertId: info.lastInsertRowid, raw: info };
+      return Promise.resolve(execute<R>(db, text, params, options));
     } catch (error) {
-      throw mapSqliteError(error, config.lockTimeoutMs);
+      return Promise.reject(mapSqliteError(error, config.lockTimeoutMs));
     }
+  }
+
+  function execute<R>(
+    db: SqliteDatabase,
+    text: string,
+    params: readonly unknown[] | undefined,
+    options: StatementOptions | undefined,
+  ): QueryResult<R> {
+    let cached: CachedStatement;
+    try {
+      cached = prepare(db, text);
+    } catch (error) {
+      // Several statements in one string (a migration script): run them as a script when nothing is bound.
+      if (error instanceof RangeError && /more than one statement/i.test(error.message) && (params === undefined || params.length === 0)) {
+        db.exec(text);
+        return { rows: [], rowCount: 0 };
+      }
+      throw error;
+    }
+    const values = params === undefined || params.length === 0 ? undefined : bindable(params);
+    const statement = cached.statement;
+    if (cached.reader) {
+      const raw = options?.rowMode === 'array';
+      if (cached.raw !== raw) {
+        statement.raw(raw);
+        cached.raw = raw;
+      }
+      const rows = (values === undefined ? statement.all() : statement.all(...values)) as R[];
+      return { rows, rowCount: rows.length };
+    }
+    const info = values === undefined ? statement.run() : statement.run(...values);
+    return { rows: [], rowCount: info.changes, insertId: info.lastInsertRowid, raw: info };
   }
 
   const run = async (db: SqliteDatabase, text: string): Promise<void> => {
