@@ -258,7 +258,7 @@ export class Database {
   }
 
   #batchHost(): BatchHost {
-    return { dialect: this.dialect, withSession: (fn) => this.withConnection(fn) };
+    return { dialect: this.dialect, withSession: (fn, readOnly) => this.withConnection(fn, { readOnly }) };
   }
 
   /** Stop new checkouts, wait up to `graceMs` for borrowed connections, then close all. Idempotent. */

@@ -14,6 +14,13 @@ export interface BatchDialect {
   readonly selectByIds: 'array' | 'in-list';
   /** `INSERT INTO table (columns) VALUES (...), ...` for `rowCount` rows, with the conflict and returning clauses. */
   insertSql(spec: BatchInsertSpec): string;
+  /**
+   * Optional faster form for large inserts: one array parameter per column (PostgreSQL's
+   * `SELECT * FROM unnest($1::text[], ...)`), so parsing and binding no longer grow with the rows.
+   * The batch layer uses it for large batches when `columnTypes` knows every column and no value
+   * is itself an array; otherwise `insertSql`.
+   */
+  insertFromColumnsSql?(spec: Omit<BatchInsertSpec, 'rowCount'> & { types: readonly string[] }): string;
   /** One statement updating `rowCount` rows from a derived table of values, matched on the key columns. */
   updateSql(spec: BatchUpdateSpec): string;
   /** Rows whose key is one of `idCount` ids (one array parameter when `selectByIds` is 'array'). */
@@ -98,7 +105,7 @@ export function insertHead(spec: BatchInsertSpec, placeholder: (index: number) =
 }
 
 /** PostgreSQL and SQLite share `ON CONFLICT (...) DO NOTHING | DO UPDATE SET c = excluded.c` and RETURNING. */
-export function onConflictAndReturning(spec: BatchInsertSpec): string {
+export function onConflictAndReturning(spec: Omit<BatchInsertSpec, 'rowCount'>): string {
   let text = '';
   if (spec.conflict !== undefined) {
     const target = spec.conflict.target.length > 0 ? ` (${spec.conflict.target.join(', ')})` : '';

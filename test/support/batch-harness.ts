@@ -9,8 +9,8 @@ import { dialectSelected, MYSQL_URL, POSTGRES_URL, requireServer, uniqueName } f
 
 export type BatchDialectName = 'postgres' | 'mysql' | 'sqlite';
 
-/** Dialects the batch tests run on; a dialect joins once its implementation is registered. */
-export const BATCH_DIALECTS: readonly BatchDialectName[] = ['postgres'];
+/** Dialects the batch tests run on (SPILLWAY_TEST_DIALECTS narrows them). */
+export const BATCH_DIALECTS: readonly BatchDialectName[] = ['postgres', 'mysql', 'sqlite'];
 
 /** Column types per dialect, so one test body creates equivalent tables everywhere. */
 export const COLUMN_TYPES = {

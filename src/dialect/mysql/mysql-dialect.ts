@@ -331,6 +331,7 @@ export function createMysqlDialect(config: ResolvedConfig): Dialect<MysqlConnect
     },
     commit: (connection) => control(connection, 'COMMIT', false),
     rollback: (connection) => control(connection, 'ROLLBACK', false),
+    batch: mysqlBatch,
     server: { address: target.host, port: target.port, database: target.database },
   };
 }

@@ -188,6 +188,7 @@ export function createSqliteDialect(config: ResolvedConfig): Dialect<SqliteDatab
     begin: (db, options?: TransactionOptions) => run(db, options?.readOnly ? 'BEGIN DEFERRED' : 'BEGIN IMMEDIATE'),
     commit: (db) => run(db, 'COMMIT'),
     rollback: (db) => run(db, 'ROLLBACK'),
+    batch: sqliteBatch,
     server: { address: 'localhost', port: undefined, database: memory ? ':memory:' : path },
     routing: memory
       ? // One shared connection that never ages out: closing it would lose the database.

@@ -2,7 +2,7 @@ import type { BatchDialect, BatchInsertSpec, BatchRun, BatchTableName } from '..
 import { BatchInvalidError } from '../../errors.js';
 import { checkIdentifierList, checkTable } from './identifiers.js';
 import { type BatchHost, flatten, runBatch } from './run.js';
-import { type BatchCallOptions, checkOptions, checkRows, chunk, rowsPerStatement } from './shape.js';
+import { type BatchCallOptions, type CheckedRows, checkOptions, checkRows, chunk, rowsPerStatement } from './shape.js';
 
 /** What to do when a row collides with a unique key. */
 export type OnConflict =
@@ -57,17 +57,30 @@ export async function batchInsert<R = Record<string, unknown>>(
     conflict: conflict && { target: conflict.target.map(quote), update: conflict.update?.map(quote) },
     returning: insertIds ? undefined : returning?.map(quote),
   };
-  const chunks = chunk(checked.rows, rowsPerStatement(batch.maxBindParameters, checked.columns.length, opts.chunkSize));
+  const valueChunks = chunk(checked.rows, rowsPerStatement(batch.maxBindParameters, checked.columns.length, opts.chunkSize));
+  const columnChunks = byColumns(batch, checked)
+    ? chunk(checked.rows, Math.min(opts.chunkSize ?? COLUMNS_MAX_ROWS, COLUMNS_MAX_ROWS))
+    : undefined;
 
-  return runBatch(host, opts.tx, chunks.length, async (run) => {
+  return runBatch(host, opts.tx, Math.max(valueChunks.length, columnChunks?.length ?? 0), async (run) => {
     const keys = insertIds ? await insertIdSource(run, batch, target, returning![0]!, checked) : undefined;
+    const types = columnChunks === undefined ? undefined : await batch.columnTypes!(run, target, checked.columns);
+    const byColumnText =
+      types?.every((t) => t !== undefined && !t.endsWith('[]')) === true
+        ? batch.insertFromColumnsSql!({ ...spec, types: types as string[] })
+        : undefined;
     const result: BatchInsertResult<R> = { rowCount: 0, rows: [], statements: 0 };
-    for (const slice of chunks) {
+    for (const slice of byColumnText === undefined ? valueChunks : columnChunks!) {
       const {
         rows: returned,
         rowCount,
         insertId,
-      } = await run(batch.insertSql({ ...spec, rowCount: slice.length }), flatten(slice, checked.columns));
+      } = byColumnText === undefined
+        ? await run(batch.insertSql({ ...spec, rowCount: slice.length }), flatten(slice, checked.columns))
+        : await run(
+            byColumnText,
+            checked.columns.map((c) => slice.map((row) => row[c])),
+          );
       result.rowCount += rowCount;
       result.statements++;
       if (keys !== undefined) result.rows.push(...(keys(slice, insertId) as R[]));
@@ -75,6 +88,17 @@ export async function batchInsert<R = Record<string, unknown>>(
     }
     return result;
   });
+}
+
+/** From this many rows the per-column array form pays for its column-type lookup. */
+const COLUMNS_MIN_ROWS = 1000;
+/** Rows per statement in the per-column array form, which has no bind limit: bounds one statement's size. */
+const COLUMNS_MAX_ROWS = 50_000;
+
+function byColumns(batch: BatchDialect, checked: CheckedRows): boolean {
+  if (batch.insertFromColumnsSql === undefined || batch.columnTypes === undefined || checked.rows.length < COLUMNS_MIN_ROWS) return false;
+  // An array value would become a dimension of the column's array parameter.
+  return !checked.rows.some((row) => checked.columns.some((c) => Array.isArray(row[c])));
 }
 
 function checkConflict(
@@ -131,11 +155,11 @@ async function insertIdSource(
   column: string,
   checked: { columns: string[] },
 ): Promise<(slice: readonly Record<string, unknown>[], insertId: number | bigint | undefined) => Record<string, unknown>[]> {
-  if (checked.columns.includes(column)) return (slice) => slice.map((row) => ({ [column]: row[column] }));
   const info = await batch.autoIncrement?.(run, table);
   if (info === undefined) throw new BatchInvalidError(`${OP}: this dialect cannot report generated keys`);
   if (info.column !== column)
     throw new BatchInvalidError(`${OP}: on MySQL, returning may name only the AUTO_INCREMENT column (${info.column ?? 'none'})`);
+  if (checked.columns.includes(column)) return (slice) => slice.map((row) => ({ [column]: row[column] }));
   return (slice, insertId) => {
     if (insertId === undefined) throw new BatchInvalidError(`${OP}: the driver reported no insert id`);
     return slice.map((_, i) => ({ [column]: typeof insertId === 'bigint' ? insertId + BigInt(i * info.step) : insertId + i * info.step }));

@@ -97,7 +97,7 @@ export async function selectByKey(
   await runBatch(
     plan.host,
     plan.options.tx,
-    1,
+    0,
     async (run) => {
       for (const slice of chunks) {
         const text = batch.selectByIdsSql({ table: plan.table, key, columns: plan.selected, idCount: slice.length });

@@ -10,9 +10,10 @@ export interface BatchHost {
 }
 
 /**
- * Run a batch on one connection. With more than one write statement it is one transaction, or a
- * savepoint inside the caller's transaction, so the call is all or nothing; a single statement is
- * atomic by itself and skips BEGIN/COMMIT.
+ * Run a batch on one connection, all or nothing. Several write statements run in a transaction; a
+ * single one is atomic by itself and skips BEGIN/COMMIT. Inside the caller's transaction any write
+ * takes a savepoint, so a failing batch undoes only itself and leaves the transaction usable
+ * (PostgreSQL would otherwise abort it). Reads (`writes` 0) run as they are.
  */
 export function runBatch<T>(
   host: BatchHost,
@@ -23,7 +24,8 @@ export function runBatch<T>(
 ): Promise<T> {
   const body = (session: Session): Promise<T> => {
     const run: BatchRun = (text, params) => session.query(text, params);
-    return writes > 1 ? session.transaction(() => fn(run)) : fn(run);
+    const atomic = writes > 1 || (writes > 0 && session.inTransaction);
+    return atomic ? session.transaction(() => fn(run)) : fn(run);
   };
   return tx === undefined ? host.withSession(body, readOnly) : body(tx);
 }

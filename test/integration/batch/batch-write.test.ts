@@ -102,3 +102,24 @@ for (const dialect of BATCH_DIALECTS) {
     });
   });
 }
+
+describe('batch inserts of array values on postgres', () => {
+  it('falls back to VALUES when a value is itself an array, and keeps it whole', async (t) => {
+    if (!BATCH_DIALECTS.includes('postgres')) return;
+    const h = await openBatch(t, 'postgres');
+    if (h === undefined) return;
+    const table = await h.table('batch_arr', 'id SERIAL PRIMARY KEY, tags INTEGER[], label VARCHAR(10)');
+    const rows = Array.from({ length: 1200 }, (_, i) => ({ tags: i % 4 === 0 ? null : [i, i + 1], label: `l${i}` }));
+    const { rows: ids } = await h.db.batchInsert<{ id: number }>(table, rows, { returning: ['id'] });
+    const { rows: found } = await h.db.batchSelectByIds(
+      table,
+      ids.map((r) => r.id),
+      { columns: ['tags', 'label'] },
+    );
+    assert.deepEqual(found, rows);
+    // A value too long for varchar(10) still fails in the per-column form (no silent truncation).
+    const long = Array.from({ length: 1200 }, (_, i) => ({ tags: null, label: i === 1100 ? 'x'.repeat(11) : 'ok' }));
+    await assert.rejects(h.db.batchInsert(table, long), /too long/);
+    assert.equal(await h.count(table), 1200);
+  });
+});
