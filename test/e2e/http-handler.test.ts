@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { createHandler } from '../../src/http/index.js';
 import { createPool, type Database } from '../../src/index.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../support/databases.js';
 import { json } from '../support/json.js';
+import { freeLoopbackPort } from '../support/ports.js';
 
 const TOKEN = 'test-token-123';
 const QUERY_SECRET = 'qs-secret-value';
@@ -37,10 +38,7 @@ describe('spillway/http over real HTTP against PostgreSQL', () => {
       healthCheckIntervalMs: 0,
       metrics: { registry },
     });
-    const probe = net.createServer().listen(0, '127.0.0.1');
-    await new Promise((resolve) => probe.once('listening', resolve));
-    const deadPort = (probe.address() as net.AddressInfo).port;
-    await new Promise((resolve) => probe.close(resolve));
+    const deadPort = await freeLoopbackPort(); // nothing listens there: a database that is down
     down = createPool({
       url: `postgres://postgres@127.0.0.1:${deadPort}/test`,
       name: uniqueName('down'),

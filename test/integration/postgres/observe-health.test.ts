@@ -1,19 +1,10 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { type Alert, createPool, type Session } from '../../../src/index.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
-
-/** A loopback port with nothing listening: connections are refused at once. */
-async function deadPort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freeLoopbackPort } from '../../support/ports.js';
 
 const quiet = () => ({ metrics: { registry: new Registry() }, healthCheckIntervalMs: 0 });
 
@@ -72,7 +63,7 @@ describe('health checks and alerts on PostgreSQL', () => {
   });
 
   it('is degraded after one failed ping and unhealthy after repeated failures, with a critical alert', async (t) => {
-    const port = await deadPort();
+    const port = await freeLoopbackPort();
     const db = createPool({
       url: `postgres://postgres@127.0.0.1:${port}/test`,
       name: uniqueName('down'),

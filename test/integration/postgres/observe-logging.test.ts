@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createPool } from '../../../src/index.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
+import { freeLoopbackPort } from '../../support/ports.js';
 
 const PASSWORD = 'Sup3r-Secret-pw';
 
@@ -60,10 +60,7 @@ describe('logging through a pino-compatible logger', () => {
   });
 
   it('redacts connection errors of a pool whose server is down', async () => {
-    const server = net.createServer().listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    const { port } = server.address() as net.AddressInfo;
-    await new Promise((resolve) => server.close(resolve));
+    const port = await freeLoopbackPort(); // nothing listens there
     const { logger, lines } = capture();
     const db = createPool({
       url: `postgres://app:${PASSWORD}@127.0.0.1:${port}/app?password=${PASSWORD}`,

@@ -2,29 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { createPool } from '../../../src/index.js';
+import { CONTRACT_METRICS } from '../../support/contract-metrics.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
-
-/** The metric names of shared/CONTRACT.md "Metrics". */
-const CONTRACT_METRICS = [
-  'db_client_connection_count',
-  'db_client_connection_max',
-  'db_client_connection_idle_max',
-  'db_client_connection_idle_min',
-  'db_client_connection_pending_requests',
-  'db_client_connection_timeouts_total',
-  'db_client_connection_create_time_seconds',
-  'db_client_connection_wait_time_seconds',
-  'db_client_connection_use_time_seconds',
-  'db_client_operation_duration_seconds',
-  'spillway_connections_overflow',
-  'spillway_connections_created_total',
-  'spillway_connections_closed_total',
-  'spillway_leaks_detected_total',
-  'spillway_circuit_state',
-  'spillway_health_checks_total',
-  'spillway_operation_failures_total',
-  'spillway_alerts_total',
-];
 
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
   for (const line of text.split('\n')) {
