@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { AcquireAbortedError, ConnectTimeoutError, PoolClosedError, PoolTimeoutError, SpillwayError } from '../errors.js';
+import { coarseNow, retainClock, TICK_MS } from './clock.js';
 import type { Connector } from './connector.js';
 import { EntryState, PoolEntry } from './entry.js';
 import type { PoolEventMap, PoolEventName } from './events.js';
 import { Lease, type LeaseOwner } from './lease.js';
 import type { CloseReason, PoolStats, PoolStatus } from './status.js';
-import { type Waiter, WaiterQueue } from './waiter-queue.js';
+import { Waiter, WaiterQueue } from './waiter-queue.js';
 
 /** The settings the core needs; a subset of the resolved configuration (durations in ms). */
 export interface CorePoolSettings {
@@ -51,6 +52,7 @@ const RECYCLE_JITTER = 0.025;
  * what; the connector cares for the physical connections. Knows no SQL.
  */
 // Typed events over the untyped EventEmitter (declaration merging keeps 'newListener' usable inside).
+// biome-ignore lint/correctness/noUnusedVariables: the type parameter must match the class for declaration merging
 export interface ConnectionPool<C> {
   on<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this;
   once<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this;
@@ -90,6 +92,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   #closing: Promise<void> | undefined = undefined;
   #onDrained: (() => void) | undefined = undefined;
   #housekeeper: NodeJS.Timeout | undefined = undefined;
+  #releaseClock: (() => void) | undefined = undefined;
   readonly #closingEntries = new Set<Promise<void>>();
   /** Listener flags, so the hot path allocates no event objects nobody reads. */
   #observed = { checkout: false, checkin: false };
@@ -111,6 +114,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     if (this.#housekeeper !== undefined || this.#closing !== undefined) return;
     this.#housekeeper = setInterval(() => this.housekeep(), this.settings.housekeepingIntervalMs);
     this.#housekeeper.unref();
+    this.#releaseClock = retainClock();
     this.#topUp();
   }
 
@@ -128,6 +132,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    */
   acquire(options?: AcquireOptions): Promise<Lease<C>> {
     if (this.#closing !== undefined) return Promise.reject(new PoolClosedError(this.name));
+    if (options?.signal?.aborted) return Promise.reject(new AcquireAbortedError(this.name, options.signal.reason));
     if (this.gate?.admit !== undefined) {
       try {
         this.gate.admit();
@@ -136,7 +141,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       }
     }
     if (this.#queue.size === 0 && this.#idle.length > 0) {
-      const now = performance.now();
+      const now = coarseNow();
       const entry = this.#takeIdle(now);
       if (entry !== undefined && !this.#needsPing(entry, now)) {
         return Promise.resolve(this.#lend(entry, now, now));
@@ -148,7 +153,9 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
         return promise;
       }
     }
-    const promise = this.#enqueue(options, performance.now());
+    // Precise time only when someone reads the wait (checkout events); otherwise the coarse clock,
+    // with deadlines pushed one tick later so a timeout never fires early.
+    const promise = this.#enqueue(options, this.#observed.checkout ? performance.now() : coarseNow());
     this.#dispatch();
     return promise;
   }
@@ -224,7 +231,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   checkin(entry: PoolEntry<C>, lease: Lease<C>, error: unknown): void {
     if (entry.lease !== lease) return; // reclaimed or already discarded
     entry.lease = undefined;
-    const now = performance.now();
+    const now = this.#observed.checkin ? performance.now() : coarseNow();
     if (this.#observed.checkin) this.emit('checkin', { connectionId: entry.id, heldMs: now - entry.checkedOutAt });
     entry.uses++;
     entry.lastUsedAt = now;
@@ -321,6 +328,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   #lend(entry: PoolEntry<C>, now: number, since: number): Lease<C> {
     const lease = new Lease<C>(this, entry);
     entry.lease = lease;
+    // Durations someone reads (checkout/checkin events, leak detection) get the precise clock.
+    if (this.#observed.checkin || this.#observed.checkout || this.gate?.lent !== undefined) now = performance.now();
     entry.checkedOutAt = now;
     this.#stats.checkouts++;
     if (this.gate?.lent !== undefined) this.gate.lent(entry as PoolEntry<unknown>);
@@ -332,33 +341,32 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     const timeoutMs = options?.timeoutMs ?? this.settings.checkoutTimeoutMs;
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AcquireAbortedError(this.name, signal.reason));
-    return new Promise<Lease<C>>((resolve, reject) => {
-      const waiter: Waiter<Lease<C>> = {
-        resolve,
-        reject,
-        deadline: timeoutMs > 0 ? now + timeoutMs : Number.POSITIVE_INFINITY,
-        enqueuedAt: now,
-        live: true,
-        cleanup: undefined,
-      };
-      if (signal !== undefined) {
-        const onAbort = (): void => {
-          if (!waiter.live) return;
-          this.#queue.remove(waiter);
-          this.#stats.aborts++;
-          reject(new AcquireAbortedError(this.name, signal.reason));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        waiter.cleanup = () => signal.removeEventListener('abort', onAbort);
-      }
-      this.#queue.push(waiter);
+    const deadline = timeoutMs > 0 ? Math.ceil(now + timeoutMs + (this.#observed.checkout ? 0 : TICK_MS)) : Number.POSITIVE_INFINITY;
+    const waiter = new Waiter<Lease<C>>(deadline, Math.floor(now));
+    const promise = new Promise<Lease<C>>((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
     });
+    if (signal !== undefined) this.#watchAbort(waiter, signal);
+    this.#queue.push(waiter);
+    return promise;
+  }
+
+  #watchAbort(waiter: Waiter<Lease<C>>, signal: AbortSignal): void {
+    const onAbort = (): void => {
+      if (!waiter.live) return;
+      this.#queue.remove(waiter);
+      this.#stats.aborts++;
+      waiter.reject(new AcquireAbortedError(this.name, signal.reason));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    waiter.cleanup = () => signal.removeEventListener('abort', onAbort);
   }
 
   /** Match idle connections with waiters, and open new ones while waiters outnumber openings. */
   #dispatch(): void {
     while (this.#queue.size > 0) {
-      const now = performance.now();
+      const now = coarseNow();
       const entry = this.#takeIdle(now);
       if (entry === undefined) break;
       if (this.#needsPing(entry, now)) {
@@ -571,6 +579,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   async #shutdown(graceMs: number): Promise<void> {
     if (this.#housekeeper !== undefined) clearInterval(this.#housekeeper);
     this.#housekeeper = undefined;
+    this.#releaseClock?.();
     for (const waiter of this.#queue.drain()) {
       waiter.live = false;
       waiter.cleanup?.();
@@ -579,8 +588,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     for (const entry of [...this.#idle]) this.#destroy(entry, 'closed');
     if (this.#counts[EntryState.InUse] > 0 && graceMs > 0) {
       await new Promise<void>((resolve) => {
+        // Referenced on purpose: the caller awaits close(), so its grace is work still to do.
         const timer = setTimeout(resolve, graceMs);
-        timer.unref();
         this.#onDrained = () => {
           clearTimeout(timer);
           resolve();
@@ -594,7 +603,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     // Connections still opening close themselves when they arrive (see #open); wait for them too.
     while (this.#closingEntries.size > 0 || this.#counts[EntryState.Opening] > 0) {
       if (this.#closingEntries.size > 0) await Promise.all([...this.#closingEntries]);
-      else await new Promise((resolve) => setTimeout(resolve, 5).unref());
+      else await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 }

@@ -1,15 +1,25 @@
-/** A caller waiting for a connection. */
-export interface Waiter<T> {
-  resolve(value: T): void;
-  reject(error: unknown): void;
+/**
+ * A caller waiting for a connection. A class with a fixed shape, and times kept as whole
+ * milliseconds (small integers, not boxed doubles): a thousand waiters should cost kilobytes.
+ */
+export class Waiter<T> {
+  resolve: (value: T) => void = noop;
+  reject: (error: unknown) => void = noop;
   /** Monotonic ms at which the wait times out (Infinity for none). */
   deadline: number;
   enqueuedAt: number;
   /** False once resolved, rejected or removed. */
-  live: boolean;
+  live = true;
   /** Detaches the AbortSignal listener, if any. */
-  cleanup: (() => void) | undefined;
+  cleanup: (() => void) | undefined = undefined;
+
+  constructor(deadline: number, enqueuedAt: number) {
+    this.deadline = deadline;
+    this.enqueuedAt = enqueuedAt;
+  }
 }
+
+function noop(): void {}
 
 /**
  * Strict FIFO of waiters with one timer for the whole queue, not one per waiter: peers pay a
@@ -118,8 +128,9 @@ export class WaiterQueue<T> {
     if (deadline === Infinity) return;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#armedFor = deadline;
+    // Kept referenced: a caller is waiting, and its timeout is work the process still has to do.
+    // It exists only while waiters do, so an idle pool still never keeps the process alive.
     this.#timer = setTimeout(() => this.#expire(), Math.max(0, Math.ceil(deadline - this.#now())));
-    this.#timer.unref();
   }
 
   #expire(): void {

@@ -1,0 +1,178 @@
+/**
+ * Pool overhead alone: ns per acquire+release with an in-memory fake connection, at 1 / 64 / 1000
+ * concurrent callers, pool of 10. Spillway runs with checkout timeouts, pre-ping (inside its bypass
+ * window) and stats on. Medians of 3 interleaved runs.
+ *
+ * Run: npx tsx bench/pool-overhead.ts [--ops 200000] [--json]
+ */
+import { EventEmitter } from 'node:events';
+import { parseArgs } from 'node:util';
+import genericPool from 'generic-pool';
+import pg from 'pg';
+import { Pool as TarnPool } from 'tarn';
+import type { Connector } from '../src/pool/connector.js';
+import { ConnectionPool } from '../src/pool/pool.js';
+import { interleaved, machineLine, median } from './support.js';
+
+const { values: args } = parseArgs({ options: { ops: { type: 'string', default: '200000' }, json: { type: 'boolean', default: false } } });
+const OPS = Number(args.ops);
+const SIZE = 10;
+const CONCURRENCY = [1, 64, 1000];
+
+interface BenchPool {
+  acquire(): Promise<unknown>;
+  release(handle: unknown): void;
+  close(): Promise<void>;
+}
+
+/** The naive 20-line pool the issue measures against: an array of idle and a FIFO array of waiters. */
+class NaivePool implements BenchPool {
+  idle: object[] = [];
+  waiters: ((c: object) => void)[] = [];
+  created = 0;
+  acquire(): Promise<object> {
+    const c = this.idle.pop();
+    if (c !== undefined) return Promise.resolve(c);
+    if (this.created < SIZE) {
+      this.created++;
+      return Promise.resolve({});
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+  release(c: object): void {
+    const w = this.waiters.shift();
+    if (w !== undefined) w(c);
+    else this.idle.push(c);
+  }
+  async close(): Promise<void> {}
+}
+
+const fakeConnector: Connector<object> = {
+  target: 'memory://bench',
+  connect: async () => ({}),
+  ping: async () => undefined,
+  needsReset: () => false,
+  reset: async () => undefined,
+  close: async () => undefined,
+  isDisconnect: () => false,
+};
+
+function spillwayPool(): BenchPool {
+  const pool = new ConnectionPool<object>(fakeConnector, {
+    name: 'bench',
+    size: SIZE,
+    maxOverflow: 0,
+    minIdle: 0,
+    checkoutTimeoutMs: 30_000,
+    recycleMs: 1_800_000,
+    idleTimeoutMs: 300_000,
+    prePing: true,
+    prePingBypassMs: 500,
+    connectTimeoutMs: 10_000,
+    maxUses: 0,
+    housekeepingIntervalMs: 30_000,
+  });
+  pool.start();
+  return {
+    acquire: () => pool.acquire(),
+    release: (lease) => (lease as { release(): void }).release(),
+    close: () => pool.close(),
+  };
+}
+
+function genericPoolPool(): BenchPool {
+  const pool = genericPool.createPool(
+    { create: async () => ({}), destroy: async () => undefined },
+    { max: SIZE, min: 0, acquireTimeoutMillis: 30_000 },
+  );
+  return {
+    acquire: () => pool.acquire(),
+    release: (c) => void pool.release(c as object),
+    close: async () => pool.drain().then(() => pool.clear()),
+  };
+}
+
+function tarnPool(): BenchPool {
+  const pool = new TarnPool({
+    create: (cb: (e: Error | null, c: object) => void) => cb(null, {}),
+    destroy: () => undefined,
+    min: 0,
+    max: SIZE,
+    acquireTimeoutMillis: 30_000,
+  });
+  return {
+    acquire: () => pool.acquire().promise,
+    release: (c) => void pool.release(c as object),
+    close: async () => void (await pool.destroy()),
+  };
+}
+
+/** pg-pool with a fake Client class, so only the pool's own work is measured. */
+class FakePgClient extends EventEmitter {
+  _queryable = true;
+  _ending = false;
+  connect(cb: (err?: Error) => void): void {
+    cb();
+  }
+  end(cb?: () => void): void {
+    this.emit('end');
+    cb?.();
+  }
+}
+
+function pgPool(): BenchPool {
+  const pool = new pg.Pool({ max: SIZE, connectionTimeoutMillis: 30_000, idleTimeoutMillis: 300_000, Client: FakePgClient as never });
+  return { acquire: () => pool.connect(), release: (c) => (c as { release(): void }).release(), close: () => pool.end() };
+}
+
+const FACTORIES: Record<string, () => BenchPool> = {
+  naive: () => new NaivePool(),
+  spillway: spillwayPool,
+  'generic-pool': genericPoolPool,
+  'pg-pool': pgPool,
+  tarn: tarnPool,
+};
+
+async function run(factory: () => BenchPool, concurrency: number): Promise<number> {
+  const pool = factory();
+  const perCaller = Math.ceil(OPS / concurrency);
+  const loop = async () => {
+    for (let i = 0; i < perCaller; i++) pool.release(await pool.acquire());
+  };
+  // Warm-up, then measure.
+  await Promise.all(
+    Array.from({ length: concurrency }, () =>
+      (async () => {
+        for (let i = 0; i < 50; i++) pool.release(await pool.acquire());
+      })(),
+    ),
+  );
+  const started = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: concurrency }, loop));
+  const elapsed = Number(process.hrtime.bigint() - started);
+  await pool.close();
+  return elapsed / (perCaller * concurrency);
+}
+
+const names = Object.keys(FACTORIES);
+const table: Record<string, Record<number, number>> = {};
+for (const concurrency of CONCURRENCY) {
+  const results = await interleaved(3, names, (name) => run(FACTORIES[name]!, concurrency));
+  for (const [name, values] of results) {
+    table[name] ??= {};
+    table[name][concurrency] = median(values);
+  }
+}
+
+if (args.json) {
+  console.log(JSON.stringify({ bench: 'pool-overhead', unit: 'ns/op', machine: machineLine(), table }));
+} else {
+  console.log(`Pool overhead, ns per acquire+release (median of 3 interleaved runs, ${OPS} ops, pool of ${SIZE}); ${machineLine()}`);
+  console.log(`| pool | ${CONCURRENCY.map((c) => `${c} callers`).join(' | ')} | ${CONCURRENCY.map((c) => `× naive @${c}`).join(' | ')} |`);
+  console.log(`|---|${CONCURRENCY.map(() => '---:').join('|')}|${CONCURRENCY.map(() => '---:').join('|')}|`);
+  for (const name of names) {
+    const row = table[name]!;
+    const ratios = CONCURRENCY.map((c) => (row[c]! / table.naive![c]!).toFixed(2));
+    console.log(`| ${name} | ${CONCURRENCY.map((c) => row[c]!.toFixed(0)).join(' | ')} | ${ratios.join(' | ')} |`);
+  }
+}

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PoolTimeoutError } from '../../src/errors.js';
+import { memoryPool, sleep } from '../support/pool-fixtures.js';
+
+test('waiters are served strictly first come, first served', async () => {
+  const { pool } = memoryPool({ size: 1, maxOverflow: 0 });
+  const held = await pool.acquire();
+  const order: number[] = [];
+  const waits = [0, 1, 2, 3, 4].map((i) =>
+    pool.acquire().then((lease) => {
+      order.push(i);
+      setImmediate(() => lease.release());
+    }),
+  );
+  held.release();
+  await Promise.all(waits);
+  assert.deepEqual(order, [0, 1, 2, 3, 4]);
+  await pool.close();
+});
+
+test('a wait past the timeout rejects POOL_TIMEOUT with the pool status in the message', async () => {
+  const { pool } = memoryPool({ size: 1, maxOverflow: 1, checkoutTimeoutMs: 60 });
+  const a = await pool.acquire();
+  const b = await pool.acquire();
+  const started = Date.now();
+  const error = await pool.acquire().then(
+    () => assert.fail('should time out'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof PoolTimeoutError);
+  assert.equal(error.code, 'POOL_TIMEOUT');
+  assert.ok(Date.now() - started >= 50);
+  assert.match(error.message, /limit of size 1 overflow 1 reached, connection timed out, timeout 0\.0\ds/);
+  assert.match(error.message, /checkedOut=2/);
+  assert.match(error.message, /waiting=0/);
+  assert.equal(pool.stats().timeouts, 1);
+  a.release();
+  b.release();
+  await pool.close();
+});
+
+test('a shorter per-call timeout behind longer ones still fires on time', async () => {
+  const { pool } = memoryPool({ size: 1, maxOverflow: 0, checkoutTimeoutMs: 5000 });
+  const held = await pool.acquire();
+  const long = pool.acquire();
+  const short = pool.acquire({ timeoutMs: 40 });
+  await assert.rejects(short, { code: 'POOL_TIMEOUT' });
+  assert.equal(pool.status().waiting, 1);
+  held.release();
+  (await long).release();
+  await pool.close();
+});
+
+test('an AbortSignal ends the wait with ACQUIRE_ABORTED and frees the place in line', async () => {
+  const { pool } = memoryPool({ size: 1, maxOverflow: 0 });
+  const held = await pool.acquire();
+  const controller = new AbortController();
+  const aborted = pool.acquire({ signal: controller.signal });
+  const next = pool.acquire();
+  await sleep(5);
+  controller.abort();
+  await assert.rejects(aborted, { code: 'ACQUIRE_ABORTED' });
+  assert.equal(pool.status().waiting, 1);
+  held.release();
+  (await next).release();
+  await assert.rejects(pool.acquire({ signal: AbortSignal.abort() }), { code: 'ACQUIRE_ABORTED' });
+  assert.equal(pool.stats().aborts, 1);
+  await pool.close();
+});
+
+test('a connect failure reaches the oldest waiter and is kept as the last connect error', async () => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+  const { pool } = memoryPool({ size: 1, maxOverflow: 0, checkoutTimeoutMs: 50 }, { failConnect: () => refused });
+  await assert.rejects(pool.acquire(), /ECONNREFUSED/);
+  assert.equal(pool.lastConnectError, refused);
+  assert.equal(pool.stats().connectFailures, 1);
+  await pool.close();
+});
