@@ -57,17 +57,27 @@ export class StatementTracer {
     this.#checkoutName = `checkout ${config.name}`;
   }
 
+  /** False while spans would go nowhere (global API, no SDK): callers then skip tracing entirely. */
+  get active(): boolean {
+    return !this.#global || globalSdkRegistered();
+  }
+
   startCheckout(): Span {
     return this.#tracer.startSpan(this.#checkoutName, { kind: SpanKind.CLIENT, attributes: this.#base });
   }
 
   startStatement(text: string): Span {
-    const operation = operationName(text);
-    const attributes: Attributes = operation === undefined ? this.#base : { ...this.#base, 'db.operation.name': operation };
-    const namespace = this.#base['db.namespace'];
-    const name =
-      operation === undefined ? String(this.#base['db.system']) : namespace === undefined ? operation : `${operation} ${namespace}`;
-    return this.#tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes });
+    const operation = operationName(text) ?? '';
+    let shape = this.#byOperation.get(operation);
+    if (shape === undefined) {
+      const namespace = this.#base['db.namespace'];
+      shape = {
+        name: operation === '' ? String(this.#base['db.system']) : namespace === undefined ? operation : `${operation} ${namespace}`,
+        attributes: operation === '' ? this.#base : { ...this.#base, 'db.operation.name': operation },
+      };
+      if (this.#byOperation.size < OPERATION_CACHE_LIMIT) this.#byOperation.set(operation, shape);
+    }
+    return this.#tracer.startSpan(shape.name, { kind: SpanKind.CLIENT, attributes: shape.attributes });
   }
 
   /** End a span, recording a failure as the span's status and `error.type` (the error code, never its values). */

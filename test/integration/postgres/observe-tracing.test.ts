@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { context, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Registry } from 'prom-client';
@@ -62,18 +62,26 @@ describe('OpenTelemetry spans on PostgreSQL', () => {
     assert.doesNotMatch(JSON.stringify(spans.map((s) => [s.name, s.attributes, s.events])), new RegExp(secret));
   });
 
-  it('is a no-op without an SDK: nothing is exported and queries work', async (t) => {
+  it('is a no-op without an SDK, and follows an SDK registered globally after the pool was created', async (t) => {
     if (!(await requireServer(t, POSTGRES_URL, 'postgres'))) return;
-    const db = createPool({
-      url: POSTGRES_URL,
-      name: uniqueName('untraced'),
-      healthCheckIntervalMs: 0,
-      metrics: { registry: new Registry() },
-    });
+    const name = uniqueName('global');
+    const db = createPool({ url: POSTGRES_URL, name, healthCheckIntervalMs: 0, metrics: { registry: new Registry() } });
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
     try {
       assert.equal((await db.query('SELECT 1 AS one')).rows[0]?.one, 1);
+      trace.setGlobalTracerProvider(provider);
+      await db.query('DELETE FROM pg_catalog.pg_class WHERE false');
+      const spans = exporter.getFinishedSpans();
+      assert.deepEqual(
+        spans.map((s) => s.name),
+        [`checkout ${name}`, 'DELETE test'],
+        'only the statement after registration is traced',
+      );
     } finally {
+      trace.disable();
       await db.close();
+      await provider.shutdown();
     }
   });
 });
