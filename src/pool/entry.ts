@@ -29,7 +29,7 @@ export class PoolEntry<C> {
   checkedOutAt = 0;
   borrowStack: string | undefined = undefined;
   /** The current lease, so that a leak can be reclaimed. */
-  lease: { revoke(heldMs: number): void } | undefined = undefined;
+  lease: { revoke(heldMs: number, poolClosed?: boolean): void } | undefined = undefined;
 
   constructor(id: number, now: number, expiresAt: number) {
     this.id = id;

@@ -1,4 +1,4 @@
-import { LeakReclaimedError, ReleasedTwiceError } from '../errors.js';
+import { LeakReclaimedError, PoolClosedError, ReleasedTwiceError } from '../errors.js';
 import type { PoolEntry } from './entry.js';
 
 /** What a lease needs from its pool: a way back. */
@@ -16,6 +16,7 @@ export class Lease<C> {
   readonly #entry: PoolEntry<C>;
   #released = false;
   #reclaimedAfterMs: number | undefined = undefined;
+  #closedUnderHolder = false;
 
   constructor(owner: LeaseOwner<C>, entry: PoolEntry<C>) {
     this.#owner = owner;
@@ -24,6 +25,7 @@ export class Lease<C> {
 
   /** The driver's connection. Throws LEAK_RECLAIMED once the pool has taken it back. */
   get connection(): C {
+    if (this.#closedUnderHolder) throw new PoolClosedError(this.#owner.name);
     if (this.#reclaimedAfterMs !== undefined) throw new LeakReclaimedError(this.#owner.name, this.#reclaimedAfterMs);
     return this.#entry.connection as C;
   }
@@ -47,9 +49,13 @@ export class Lease<C> {
     this.#owner.checkin(this.#entry, this, error);
   }
 
-  /** Called by the pool when it reclaims a leaked connection: the holder's next use fails. */
-  revoke(heldMs: number): void {
+  /**
+   * Called by the pool when it takes the connection back: a leak reclaimed (LEAK_RECLAIMED on next
+   * use), or the pool closed past its grace (POOL_CLOSED on next use).
+   */
+  revoke(heldMs: number, poolClosed = false): void {
     this.#reclaimedAfterMs = heldMs;
+    this.#closedUnderHolder = poolClosed;
     this.#released = true;
   }
 

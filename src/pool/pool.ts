@@ -461,7 +461,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       const index = this.#idle.indexOf(entry);
       if (index >= 0) this.#idle.splice(index, 1);
     }
-    entry.lease?.revoke(0);
+    entry.lease?.revoke(0, reason === 'closed');
     entry.lease = undefined;
     this.#setState(entry, EntryState.Closing);
     this.#stats.closed++;
