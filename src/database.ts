@@ -299,15 +299,21 @@ export class Database {
   }
 }
 
-/** A checkout reported to the observer (for the checkout span); the pool's events carry its wait time. */
-async function observedAcquire(pool: ConnectionPool<unknown>, observer: QueryObserver, options: AcquireOptions | undefined) {
+/**
+ * A checkout reported to the observer (for the checkout span); the pool's events carry its wait time.
+ * Not async: without a token (no span) it is the pool's own promise, with no extra tick.
+ */
+function observedAcquire(pool: ConnectionPool<unknown>, observer: QueryObserver, options: AcquireOptions | undefined) {
   const token = observer.checkoutStart();
-  try {
-    const lease = await pool.acquire(options);
-    observer.checkoutEnd(token, undefined);
-    return lease;
-  } catch (error) {
-    observer.checkoutEnd(token, error);
-    throw error;
-  }
+  if (token === undefined) return pool.acquire(options);
+  return pool.acquire(options).then(
+    (lease) => {
+      observer.checkoutEnd(token, undefined);
+      return lease;
+    },
+    (error: unknown) => {
+      observer.checkoutEnd(token, error);
+      throw error;
+    },
+  );
 }

@@ -30,7 +30,8 @@ export class AlertManager {
   readonly #active = new Map<AlertType, Alert>();
   readonly #lastFiredAt = new Map<AlertType, number>();
   readonly #recent: Alert[] = [];
-  readonly #counts: Record<string, number> = {};
+  // Every type starts at 0 so the alerts counter has its series before the first alert (rate() works).
+  readonly #counts: Record<string, number> = Object.fromEntries(Object.keys(ALERT_SEVERITY).map((type) => [type, 0]));
 
   constructor(cooldownMs: number, emit: (alert: Alert) => void, now: () => number = Date.now) {
     this.#cooldownMs = cooldownMs;
@@ -84,7 +85,7 @@ export class AlertManager {
     if (last !== undefined && alert.at - last < this.#cooldownMs) return;
     this.#lastFiredAt.set(type, alert.at);
     this.#counts[type] = (this.#counts[type] ?? 0) + 1;
-    this.#recent.push(alert);
+    this.#recent.push({ ...alert }); // a copy: the active alert's message may be updated later
     if (this.#recent.length > RECENT_LIMIT) this.#recent.shift();
     this.#emit({ ...alert });
   }

@@ -125,7 +125,8 @@ export class Observability implements QueryObserver {
   // ---- QueryObserver (called by src/database.ts and Session) ------------------------------------
 
   checkoutStart(): unknown {
-    return this.#tracer?.startCheckout();
+    const tracer = this.#tracer;
+    return tracer?.active ? tracer.startCheckout() : undefined;
   }
 
   checkoutEnd(token: unknown, error: unknown): void {
@@ -134,8 +135,9 @@ export class Observability implements QueryObserver {
 
   queryStart(text: string): unknown {
     const start = performance.now();
-    if (this.#tracer === undefined) return start;
-    return { start, span: this.#tracer.startStatement(text) } satisfies TracedStatement;
+    const tracer = this.#tracer;
+    if (tracer === undefined || !tracer.active) return start;
+    return { start, span: tracer.startStatement(text) } satisfies TracedStatement;
   }
 
   queryEnd(token: unknown, error: unknown): void {

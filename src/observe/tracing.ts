@@ -1,4 +1,13 @@
-import { type Attributes, type Span, SpanKind, SpanStatusCode, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  ProxyTracerProvider,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  type TracerProvider,
+  trace,
+} from '@opentelemetry/api';
 import type { ResolvedConfig } from '../config/options.js';
 import type { Dialect } from '../dialect/dialect.js';
 
@@ -6,6 +15,20 @@ import type { Dialect } from '../dialect/dialect.js';
 const DB_SYSTEM: Readonly<Record<string, string>> = { postgres: 'postgresql', mysql: 'mysql', sqlite: 'sqlite' };
 
 const TRACER_NAME = 'spillway';
+/** What the API's global proxy delegates to while no SDK is registered (a singleton). */
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+/** Statement attributes are cached per operation keyword; arbitrary first words cannot grow it past this. */
+const OPERATION_CACHE_LIMIT = 64;
+
+/**
+ * Whether the global tracer provider has an SDK behind it. Without one, even the API's no-op spans cost
+ * a few microseconds per statement (span objects, context lookups), so we skip them altogether; the check
+ * is repeated per call because an app may register its SDK after creating the pool.
+ */
+function globalSdkRegistered(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NOOP_PROVIDER;
+}
 
 /**
  * Spans for checkouts and statements through @opentelemetry/api: no-op unless the app registers an SDK
@@ -16,8 +39,12 @@ export class StatementTracer {
   readonly #tracer: Tracer;
   readonly #base: Attributes;
   readonly #checkoutName: string;
+  readonly #global: boolean;
+  readonly #byOperation = new Map<string, { name: string; attributes: Attributes }>();
 
   constructor(config: ResolvedConfig, dialect: Dialect, provider: TracerProvider | undefined) {
+    this.#global = provider === undefined;
+    // The global API tracer follows later SDK registration by itself (its proxy delegates lazily).
     this.#tracer = (provider ?? trace.getTracerProvider()).getTracer(TRACER_NAME);
     const server = dialect.server;
     this.#base = {
@@ -30,17 +57,27 @@ export class StatementTracer {
     this.#checkoutName = `checkout ${config.name}`;
   }
 
+  /** False while spans would go nowhere (global API, no SDK): callers then skip tracing entirely. */
+  get active(): boolean {
+    return !this.#global || globalSdkRegistered();
+  }
+
   startCheckout(): Span {
     return this.#tracer.startSpan(this.#checkoutName, { kind: SpanKind.CLIENT, attributes: this.#base });
   }
 
   startStatement(text: string): Span {
-    const operation = operationName(text);
-    const attributes: Attributes = operation === undefined ? this.#base : { ...this.#base, 'db.operation.name': operation };
-    const namespace = this.#base['db.namespace'];
-    const name =
-      operation === undefined ? String(this.#base['db.system']) : namespace === undefined ? operation : `${operation} ${namespace}`;
-    return this.#tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes });
+    const operation = operationName(text) ?? '';
+    let shape = this.#byOperation.get(operation);
+    if (shape === undefined) {
+      const namespace = this.#base['db.namespace'];
+      shape = {
+        name: operation === '' ? String(this.#base['db.system']) : namespace === undefined ? operation : `${operation} ${namespace}`,
+        attributes: operation === '' ? this.#base : { ...this.#base, 'db.operation.name': operation },
+      };
+      if (this.#byOperation.size < OPERATION_CACHE_LIMIT) this.#byOperation.set(operation, shape);
+    }
+    return this.#tracer.startSpan(shape.name, { kind: SpanKind.CLIENT, attributes: shape.attributes });
   }
 
   /** End a span, recording a failure as the span's status and `error.type` (the error code, never its values). */

@@ -5,7 +5,10 @@
  * without the query layer knowing which.
  */
 export interface QueryObserver {
-  /** A checkout is about to start (the pool's own events report its wait time). */
+  /**
+   * A checkout is about to start (the pool's own events report its wait time). Return undefined when
+   * there is nothing to end (no span): `checkoutEnd` is then not called.
+   */
   checkoutStart(): unknown;
   checkoutEnd(token: unknown, error: unknown): void;
   /** A statement is about to be sent. `text` is the SQL with placeholders; parameter values are never passed. */
