@@ -319,7 +319,6 @@ export function createMysqlDialect(config: ResolvedConfig): Dialect<MysqlConnect
     name: 'mysql',
     connector,
     query,
-    batch: mysqlBatch,
     placeholder: () => '?',
     quoteIdentifier: (name) => `\`${name.replace(/`/g, '``')}\``,
     async begin(connection, options?: TransactionOptions) {

@@ -180,7 +180,6 @@ export function createSqliteDialect(config: ResolvedConfig): Dialect<SqliteDatab
     name: 'sqlite',
     connector: makeConnector(memory ? 'writer' : 'reader'),
     query,
-    batch: sqliteBatch,
     placeholder: () => '?',
     quoteIdentifier: (name) => `"${name.replace(/"/g, '""')}"`,
     // SQLite transactions are always serializable, so every isolation level is honoured by being stricter.
