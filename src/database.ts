@@ -3,6 +3,7 @@ import { describeConfig } from './config/resolve-config.js';
 import type { Dialect, QueryResult, StatementOptions, TransactionOptions } from './dialect/dialect.js';
 import { HealthMonitor, type HealthReport } from './observe/health.js';
 import type { Observability } from './observe/observability.js';
+import { coarseNow } from './pool/clock.js';
 import type { PoolEventMap, PoolEventName } from './pool/events.js';
 import type { AcquireOptions, ConnectionPool } from './pool/pool.js';
 import type { PoolStats, PoolStatus } from './pool/status.js';
@@ -89,7 +90,7 @@ export class Database {
     if (this.observer !== undefined) return this.#observedQuery<R>(this.observer, pool, text, values, statementOptions);
     const lease = await pool.acquire();
     const report = pool.gate?.statementResult;
-    const startedAt = report === undefined ? 0 : performance.now();
+    const startedAt = report === undefined ? 0 : coarseNow();
     let result: QueryResult<R>;
     try {
       result = await this.dialect.query<R>(lease.connection, text, values, statementOptions);
@@ -281,7 +282,7 @@ export class Database {
     const lease = await observedAcquire(pool, observer, undefined);
     const token = observer.queryStart(text);
     const report = pool.gate?.statementResult;
-    const startedAt = report === undefined ? 0 : performance.now();
+    const startedAt = report === undefined ? 0 : coarseNow();
     let result: QueryResult<R>;
     try {
       result = await this.dialect.query<R>(lease.connection, text, values, statementOptions);

@@ -21,6 +21,7 @@ export {
   ConnectTimeoutError,
   ERROR_CODES,
   type ErrorCode,
+  InitializationError,
   LeakReclaimedError,
   LockTimeoutError,
   PoolClosedError,
@@ -35,6 +36,7 @@ export type { LeakRecord, Observability, PerformanceSummary } from './observe/ob
 export type { LatencySummary } from './observe/window.js';
 export type { ConnectContext, Connector } from './pool/connector.js';
 export type { CircuitState, PoolEventMap, PoolEventName } from './pool/events.js';
+export type { LeakReport } from './pool/leak-detector.js';
 export { Lease } from './pool/lease.js';
 export type { AcquireOptions } from './pool/pool.js';
 export { ConnectionPool, type CorePoolSettings, type PoolGate } from './pool/pool.js';
@@ -45,3 +47,4 @@ export type { BatchUpdateOptions, BatchUpdateResult } from './query/batch/batch-
 export type { LoaderOptions } from './query/loader.js';
 export { type QueryInput, Session } from './query/session.js';
 export { SqlFragment, SqlIdentifier, type SqlTag, sql } from './query/sql.js';
+export type { CircuitSnapshot } from './resilience/circuit-breaker.js';

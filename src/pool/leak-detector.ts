@@ -50,11 +50,16 @@ export class LeakDetector {
     this.#warn = warn;
   }
 
-  /** The pool's `lent` hook: remember who took the connection. */
-  lent(entry: PoolEntry<unknown>): void {
+  /** Capture the caller's call site at checkout (called on the caller's stack, by the gate's admit). */
+  capture(): Trace {
     const trace: Trace = {};
-    Error.captureStackTrace(trace, this.lent);
-    this.#traces.set(entry, trace);
+    Error.captureStackTrace(trace, this.capture);
+    return trace;
+  }
+
+  /** The pool's `lent` hook: remember who took the connection. */
+  lent(entry: PoolEntry<unknown>, trace: unknown): void {
+    this.#traces.set(entry, trace as Trace);
   }
 
   /** Start the sweep (unref'd: an idle pool never keeps the process alive). */

@@ -37,8 +37,11 @@ export interface AcquireOptions {
  * Every hook is optional; with none set, the hot path checks one undefined field.
  */
 export interface PoolGate {
-  /** Called before each checkout; throw (CIRCUIT_OPEN) to refuse it. */
-  admit?(): void;
+  /**
+   * Called before each checkout, on the caller's stack; throw (CIRCUIT_OPEN) to refuse it. What it
+   * returns is handed to `lent` with the entry (leak detection's call-site trace).
+   */
+  admit?(): unknown;
   /** Called after each connect attempt with its outcome; `startedAt` is when the attempt began (performance.now()). */
   connectResult?(error: unknown | undefined, startedAt: number): void;
   /**
@@ -46,8 +49,8 @@ export interface PoolGate {
    * the connection broke (never for SQL errors). Lets the circuit breaker see query-level outages.
    */
   statementResult?(error: unknown | undefined, startedAt: number): void;
-  /** Called when an entry is lent; may capture state (leak detection's stack). */
-  lent?(entry: PoolEntry<unknown>): void;
+  /** Called when an entry is lent, with what `admit` returned for that checkout. */
+  lent?(entry: PoolEntry<unknown>, context: unknown): void;
 }
 
 const RECYCLE_JITTER = 0.025;
@@ -147,9 +150,10 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   acquire(options?: AcquireOptions): Promise<Lease<C>> {
     if (this.#closing !== undefined) return Promise.reject(new PoolClosedError(this.name));
     if (options?.signal?.aborted) return Promise.reject(new AcquireAbortedError(this.name, options.signal.reason));
+    let context: unknown;
     if (this.gate?.admit !== undefined) {
       try {
-        this.gate.admit();
+        context = this.gate.admit();
       } catch (error) {
         return Promise.reject(error);
       }
@@ -158,18 +162,18 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       const now = coarseNow();
       const entry = this.#takeIdle(now);
       if (entry !== undefined && !this.#needsPing(entry, now)) {
-        return Promise.resolve(this.#lend(entry, now, now));
+        return Promise.resolve(this.#lend(entry, now, now, context));
       }
       if (entry !== undefined) {
         // Needs validation: go through the queue so ordering and deadlines stay in one place.
-        const promise = this.#enqueue(options, now);
+        const promise = this.#enqueue(options, now, context);
         this.#validateFor(entry, now);
         return promise;
       }
     }
     // Precise time only when someone reads the wait (checkout events); otherwise the coarse clock,
     // with deadlines pushed one tick later so a timeout never fires early.
-    const promise = this.#enqueue(options, this.#observed.checkout ? performance.now() : coarseNow());
+    const promise = this.#enqueue(options, this.#observed.checkout ? performance.now() : coarseNow(), context);
     this.#dispatch();
     return promise;
   }
@@ -339,24 +343,25 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     return this.settings.prePing && now - entry.lastUsedAt >= this.settings.prePingBypassMs;
   }
 
-  #lend(entry: PoolEntry<C>, now: number, since: number): Lease<C> {
+  #lend(entry: PoolEntry<C>, now: number, since: number, context: unknown): Lease<C> {
     const lease = new Lease<C>(this, entry);
     entry.lease = lease;
     // Durations someone reads (checkout/checkin events, leak detection) get the precise clock.
     if (this.#observed.checkin || this.#observed.checkout || this.gate?.lent !== undefined) now = performance.now();
     entry.checkedOutAt = now;
     this.#stats.checkouts++;
-    if (this.gate?.lent !== undefined) this.gate.lent(entry as PoolEntry<unknown>);
+    if (this.gate?.lent !== undefined) this.gate.lent(entry as PoolEntry<unknown>, context);
     if (this.#observed.checkout) this.emit('checkout', { connectionId: entry.id, waitMs: now - since });
     return lease;
   }
 
-  #enqueue(options: AcquireOptions | undefined, now: number): Promise<Lease<C>> {
+  #enqueue(options: AcquireOptions | undefined, now: number, context: unknown): Promise<Lease<C>> {
     const timeoutMs = options?.timeoutMs ?? this.settings.checkoutTimeoutMs;
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AcquireAbortedError(this.name, signal.reason));
     const deadline = timeoutMs > 0 ? Math.ceil(now + timeoutMs + (this.#observed.checkout ? 0 : TICK_MS)) : Number.POSITIVE_INFINITY;
     const waiter = new Waiter<Lease<C>>(deadline, Math.floor(now));
+    waiter.context = context;
     const promise = new Promise<Lease<C>>((resolve, reject) => {
       waiter.resolve = resolve;
       waiter.reject = reject;
@@ -399,7 +404,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     waiter.live = false;
     waiter.cleanup?.();
     this.#stats.waits++;
-    waiter.resolve(this.#lend(entry, now, waiter.enqueuedAt));
+    waiter.resolve(this.#lend(entry, now, waiter.enqueuedAt, waiter.context));
   }
 
   /** Ping an entry reserved for the head waiter; on failure discard it and try the next, same deadline. */

@@ -1,5 +1,5 @@
-import { performance } from 'node:perf_hooks';
 import type { Dialect, QueryResult, StatementOptions, TransactionOptions } from '../dialect/dialect.js';
+import { coarseNow } from '../pool/clock.js';
 import type { Lease } from '../pool/lease.js';
 import type { PoolGate } from '../pool/pool.js';
 import type { QueryObserver } from './observer.js';
@@ -74,7 +74,7 @@ export class Session {
     const { text, values, options: statementOptions } = normalizeQuery(this.#dialect, input, paramsOrOptions, options);
     const observer = this.#observer;
     const token = observer?.queryStart(text);
-    const startedAt = this.#report === undefined ? 0 : performance.now();
+    const startedAt = this.#report === undefined ? 0 : coarseNow();
     try {
       const result = await this.#dialect.query<R>(this.#lease.connection, text, values, statementOptions);
       observer?.queryEnd(token, undefined);

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { coarseNow, retainClock } from '../pool/clock.js';
 
 /** One statement being watched. Returned by `track`, handed back to `done`. */
 export interface TrackedDeadline {
@@ -17,6 +18,7 @@ export class DeadlineSweeper {
   readonly tickMs: number;
   readonly #inflight = new Set<TrackedDeadline>();
   #timer: NodeJS.Timeout | undefined = undefined;
+  #releaseClock: (() => void) | undefined = undefined;
 
   constructor(tickMs: number) {
     this.tickMs = tickMs;
@@ -26,11 +28,27 @@ export class DeadlineSweeper {
   track(deadline: number, expire: () => void): TrackedDeadline {
     const tracked: TrackedDeadline = { deadline, expire };
     this.#inflight.add(tracked);
-    if (this.#timer === undefined) {
-      this.#timer = setInterval(() => this.sweep(), this.tickMs);
-      this.#timer.unref();
-    }
+    this.#ensureTimer();
     return tracked;
+  }
+
+  /**
+   * Watch a statement for `budgetMs` from now, read from the coarse clock (at most a tick old, and
+   * free): plenty for a deadline with a 500 ms margin. The sweeper keeps that clock ticking while
+   * anything is in flight, so it is never stale here.
+   */
+  expiresIn(budgetMs: number, expire: () => void): TrackedDeadline {
+    this.#ensureTimer();
+    return this.track(coarseNow() + budgetMs, expire);
+  }
+
+  #ensureTimer(): void {
+    if (this.#timer === undefined) {
+      this.#releaseClock = retainClock();
+      // Not unref'd: a statement in flight is work the process awaits, and its deadline must fire even
+      // if nothing else holds the event loop. The timer stops on the first sweep with nothing in flight.
+      this.#timer = setInterval(() => this.sweep(), this.tickMs);
+    }
   }
 
   done(tracked: TrackedDeadline): void {
@@ -46,6 +64,8 @@ export class DeadlineSweeper {
     if (this.#inflight.size === 0) {
       clearInterval(this.#timer);
       this.#timer = undefined;
+      this.#releaseClock?.();
+      this.#releaseClock = undefined;
       return;
     }
     for (const tracked of this.#inflight) {
@@ -73,7 +93,7 @@ export const statementDeadlines = new DeadlineSweeper(100);
  */
 export function withDeadline<T>(work: Promise<T>, budgetMs: number, onExpire: () => Error, abandon: () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const tracked = statementDeadlines.track(performance.now() + budgetMs, () => {
+    const tracked = statementDeadlines.expiresIn(budgetMs, () => {
       reject(onExpire());
       abandon();
     });

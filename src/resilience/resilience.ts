@@ -11,12 +11,13 @@ const breakers = new WeakMap<ConnectionPool<unknown>, CircuitBreaker>();
  * gate. `isConnectivityFailure` is the dialect's judgement: only disconnects, refusals and timeouts
  * count against the breaker, never SQL errors.
  */
-export function attachResilience(
-  pool: ConnectionPool<unknown>,
+export function attachResilience<C>(
+  corePool: ConnectionPool<C>,
   config: Pick<ResolvedConfig, 'circuit' | 'leakThresholdMs' | 'leakAction'>,
   isConnectivityFailure: (error: unknown) => boolean,
   options: { warn?: LeakWarn } = {},
 ): { breaker: CircuitBreaker; leaks: LeakDetector | undefined } {
+  const pool = corePool as unknown as ConnectionPool<unknown>; // the detector never touches connections
   const breaker = new CircuitBreaker(pool.name, config.circuit, (from: CircuitState, to: CircuitState) =>
     pool.emit('circuit', { from, to }),
   );
@@ -31,7 +32,12 @@ export function attachResilience(
     statementResult: report,
   };
   if (leaks !== undefined) {
-    gate.lent = (entry) => leaks.lent(entry);
+    // The call site must be taken on the caller's stack (admit), not when a queued waiter is served.
+    gate.admit = () => {
+      breaker.admit();
+      return leaks.capture();
+    };
+    gate.lent = (entry, trace) => leaks.lent(entry, trace);
     leaks.start();
   }
   pool.gate = gate;
@@ -40,6 +46,6 @@ export function attachResilience(
 }
 
 /** The breaker's state for health(), metrics and the endpoints; undefined when none is attached. */
-export function circuitSnapshot(pool: ConnectionPool<unknown>): CircuitSnapshot | undefined {
-  return breakers.get(pool)?.snapshot();
+export function circuitSnapshot<C>(pool: ConnectionPool<C>): CircuitSnapshot | undefined {
+  return breakers.get(pool as unknown as ConnectionPool<unknown>)?.snapshot();
 }

@@ -8,6 +8,8 @@ interface PgClientInternals {
   processID: number | null;
   secretKey: number | null;
   connection?: { stream?: { destroy(): void } };
+  _getActiveQuery?(): unknown;
+  _queryQueue?: unknown[];
 }
 
 /** Where cancel requests go: the same host and port the client connected to. */
@@ -44,8 +46,19 @@ export function destroyClient(client: Client): void {
   (client as unknown as PgClientInternals).connection?.stream?.destroy();
 }
 
-/** Close a client, but never wait more than `ms` for a server that does not answer the goodbye. */
-export async function closeClient(client: Client, ms: number): Promise<void> {
+/** True while a statement runs (or waits to run) on the client. */
+function busy(client: Client): boolean {
+  const internals = client as unknown as PgClientInternals;
+  return (internals._getActiveQuery?.() ?? null) !== null || (internals._queryQueue?.length ?? 0) > 0;
+}
+
+/**
+ * Close a client, but never wait more than `ms` for a server that does not answer the goodbye.
+ * A statement still running (close after the grace period) is cancelled first: cutting the socket
+ * alone would leave the server working on it until it next tries to write.
+ */
+export async function closeClient(client: Client, ms: number, target: CancelTarget): Promise<void> {
+  if (busy(client)) sendCancel(client, target);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<void>((resolve) => {
     timer = setTimeout(() => {

@@ -112,7 +112,7 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
     async close(client: Client): Promise<void> {
       client.removeAllListeners('end');
       client.on('error', () => undefined);
-      await closeClient(client, CLOSE_TIMEOUT_MS);
+      await closeClient(client, CLOSE_TIMEOUT_MS, target);
     },
     isDisconnect: isPostgresDisconnect,
   };

@@ -1,0 +1,15 @@
+import { TempPostgres } from '/work/wt/issue-4/test/support/pg-cluster.ts';
+import pg from 'pg';
+const t = Date.now();
+const c = await TempPostgres.start();
+console.log('started', Date.now() - t, c.url);
+const client = new pg.Client(c.url); await client.connect(); console.log((await client.query('select 1 as x')).rows);
+client.on('error', (e) => console.log('client error', e.message));
+await c.kill9();
+await new Promise(r => setTimeout(r, 300));
+const t2 = Date.now();
+await c.restart();
+console.log('restarted', Date.now() - t2);
+const c2 = new pg.Client(c.url); await c2.connect(); console.log((await c2.query('select 1 as x')).rows); await c2.end();
+await c.stop();
+console.log('stopped');
