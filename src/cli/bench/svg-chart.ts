@@ -25,14 +25,14 @@ export function renderChart(results: readonly BenchResult[]): string {
     const entries = [...row.values];
     const best = row.higherIsBetter ? Math.max(...entries.map(([, v]) => v)) : Math.min(...entries.map(([, v]) => v));
     parts.push(
-      `<text x="4" y="${y + barHeight}" font-size="12" font-weight="bold">${escapeXml(`${row.suite}: ${row.name}`.slice(0, 52))}</text>`,
+      `<text x="4" y="${y + barHeight}" font-size="12" font-weight="bold">${escapeXml((row.name === row.suite ? row.name : `${row.suite}: ${row.name}`).slice(0, 52))}</text>`,
     );
     for (const [subject, value] of entries) {
       const share = best === 0 || value === 0 ? 0 : row.higherIsBetter ? value / best : best / value;
       const w = Math.max(1, Math.round(share * plotWidth));
       parts.push(
-        `<rect x="${labelWidth}" y="${y}" width="${w}" height="${barHeight - 2}" fill="${color(subject)}"><title>${escapeXml(`${subject}: ${value} ${row.unit}`)}</title></rect>`,
-        `<text x="${labelWidth + w + 4}" y="${y + barHeight - 3}" font-size="11">${escapeXml(`${Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en-US') : value.toPrecision(3)} ${row.unit}`)}</text>`,
+        `<rect x="${labelWidth}" y="${y}" width="${w}" height="${barHeight - 2}" fill="${color(subject)}"><title>${escapeXml(`${subject}: ${value} ${row.unit}`.trim())}</title></rect>`,
+        `<text x="${labelWidth + w + 4}" y="${y + barHeight - 3}" font-size="11">${escapeXml(`${Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en-US') : value.toPrecision(3)} ${row.unit}`.trim())}</text>`,
       );
       y += barHeight;
     }
@@ -45,6 +45,7 @@ export function renderChart(results: readonly BenchResult[]): string {
   const height = Math.max(y + 10, 80);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
+    '<title>Spillway against its peers, each bar relative to the best in its case (bench/RESULTS.md)</title>',
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     ...legend,
     ...(rows.length === 0 ? ['<text x="4" y="60" font-size="12">no results</text>'] : parts),
