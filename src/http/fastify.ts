@@ -5,11 +5,12 @@
  * @example await app.register(spillwayPlugin, { pool: db, prefix: '/db', token: process.env.METRICS_TOKEN })
  */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { createDashboardHandler } from './dashboard.js';
 import { ENDPOINT_PATHS, type EndpointOptions, Endpoints } from './endpoints.js';
 import type { DashboardHandler } from './handler.js';
 
 export interface SpillwayFastifyOptions extends EndpointOptions {
-  /** Handler for `/dashboard`, given the raw node request and response. */
+  /** Handler for `/dashboard`, given the raw node request and response; default: Spillway's live dashboard. */
   dashboard?: DashboardHandler;
 }
 
@@ -25,13 +26,12 @@ export const spillwayPlugin: FastifyPluginAsync<SpillwayFastifyOptions> = async 
       return reply.send(response.body);
     });
   }
-  const dashboard = options.dashboard;
-  if (dashboard !== undefined) {
-    app.get('/dashboard', async (request, reply) => {
-      reply.hijack();
-      await dashboard(request.raw, reply.raw);
-    });
-  }
+  // The contract serves /dashboard always; an app may pass its own page instead.
+  const dashboard = options.dashboard ?? createDashboardHandler();
+  app.get('/dashboard', async (request, reply) => {
+    reply.hijack();
+    await dashboard(request.raw, reply.raw);
+  });
 };
 
 export default spillwayPlugin;

@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createDashboardHandler } from './dashboard.js';
 import { type EndpointOptions, type EndpointResponse, Endpoints } from './endpoints.js';
 
 /** Serves /dashboard (built elsewhere); the handler passes the request through untouched. */
 export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 export interface HandlerOptions extends EndpointOptions {
-  /** Handler for `<prefix>/dashboard`; without one that path is not served. */
+  /** Handler for `<prefix>/dashboard`; default: Spillway's live dashboard (createDashboardHandler). */
   dashboard?: DashboardHandler;
 }
 
@@ -36,13 +37,13 @@ function write(res: ServerResponse, response: EndpointResponse, head: boolean): 
 export function createHandler(options: HandlerOptions): SpillwayHandler {
   const endpoints = new Endpoints(options);
   const prefix = normalizePrefix(options.prefix);
-  const dashboard = options.dashboard;
+  const dashboard = options.dashboard ?? createDashboardHandler();
   return (req, res, next) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     let path = url.pathname;
     if (prefix !== '') path = path === prefix || path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : '\0';
     if (path.length > 1) path = path.replace(/\/+$/, '');
-    const isDashboard = path === '/dashboard' && dashboard !== undefined;
+    const isDashboard = path === '/dashboard';
     if (!isDashboard && !endpoints.has(path)) {
       if (next !== undefined) next();
       else write(res, { status: 404, contentType: 'application/json; charset=utf-8', body: '{"error":"not found"}' }, false);

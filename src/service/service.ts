@@ -1,7 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Database } from '../database.js';
 import { SpillwayError } from '../errors.js';
-import { createDashboardHandler } from '../http/dashboard.js';
 import { spillwayPlugin } from '../http/fastify.js';
 import { domainRoutes } from './domain-routes.js';
 
@@ -69,7 +68,6 @@ export async function buildService(options: ServiceOptions): Promise<Service> {
   await app.register(spillwayPlugin, {
     pool: db,
     service: 'spillway-reference-service',
-    dashboard: createDashboardHandler(),
     ...(options.token ? { token: options.token } : {}),
   });
 
