@@ -1,9 +1,9 @@
 /**
  * SELECT 1 on the local MariaDB/MySQL through Spillway and through mysql2's own pool, side by side
  * in one run: queries/s at 10 / 100 / 1000 concurrent callers, pool of 10 (connectionLimit 10,
- * maxOverflow 0). Medians of 3 interleaved runs; p99 latency per call.
+ * maxOverflow 0). Medians of --rounds (3) interleaved runs; p99 latency per call.
  *
- * Run: npx tsx bench/mysql-throughput.ts [--seconds 1.5] [--url mysql://root@127.0.0.1:3306/test] [--json]
+ * Run: npx tsx bench/mysql-throughput.ts [--seconds 1.5] [--rounds 3] [--url mysql://root@127.0.0.1:3306/test] [--json]
  */
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2';
@@ -17,12 +17,14 @@ const { values: args } = parseArgs({
     url: { type: 'string', default: process.env.SPILLWAY_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test' },
     json: { type: 'boolean', default: false },
     callers: { type: 'string', default: '10,100,1000' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const URL_ = args.url;
 const SECONDS = Number(args.seconds);
 const SIZE = 10;
 const CALLERS = args.callers.split(',').map(Number);
+const ROUNDS = Number(args.rounds);
 
 interface Contender {
   query(): Promise<unknown>;
@@ -50,6 +52,8 @@ const FACTORIES: Record<string, () => Promise<Contender>> = {
 interface Sample {
   qps: number;
   p99Ms: number;
+  /** Client CPU (user + system) per query: robust on a shared machine, where q/s mostly measures the neighbours. */
+  cpuUs: number;
 }
 
 async function run(name: string, callers: number): Promise<Sample> {
@@ -68,19 +72,25 @@ async function run(name: string, callers: number): Promise<Sample> {
     }
   };
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(Array.from({ length: callers }, loop));
+  const used = process.cpuUsage(cpu);
   const elapsed = (performance.now() - started) / 1000;
   await contender.close();
-  return { qps: count / elapsed, p99Ms: percentile(latencies, 99) };
+  return { qps: count / elapsed, p99Ms: percentile(latencies, 99), cpuUs: (used.user + used.system) / count };
 }
 
 const names = Object.keys(FACTORIES);
 const table: Record<string, Record<number, Sample>> = {};
 for (const callers of CALLERS) {
-  const results = await interleaved(3, names, (name) => run(name, callers));
+  const results = await interleaved(ROUNDS, names, (name) => run(name, callers));
   for (const [name, samples] of results) {
     table[name] ??= {};
-    table[name][callers] = { qps: median(samples.map((s) => s.qps)), p99Ms: median(samples.map((s) => s.p99Ms)) };
+    table[name][callers] = {
+      qps: median(samples.map((s) => s.qps)),
+      p99Ms: median(samples.map((s) => s.p99Ms)),
+      cpuUs: median(samples.map((s) => s.cpuUs)),
+    };
   }
 }
 
@@ -88,15 +98,16 @@ if (args.json) {
   console.log(JSON.stringify({ bench: 'mysql-throughput', machine: machineLine(), table }));
 } else {
   const peer = table['mysql2 pool (promise)']!;
-  console.log(`SELECT 1 on MySQL/MariaDB, pool of ${SIZE}, ${SECONDS}s per run, median of 3 interleaved runs; ${machineLine()}`);
+  console.log(`SELECT 1 on MySQL/MariaDB, pool of ${SIZE}, ${SECONDS}s per run, median of ${ROUNDS} interleaved runs; ${machineLine()}`);
   console.log(
-    `| pool | ${CALLERS.map((c) => `q/s @${c}`).join(' | ')} | ${CALLERS.map((c) => `÷ mysql2 promise pool @${c}`).join(' | ')} | ${CALLERS.map((c) => `p99 ms @${c}`).join(' | ')} |`,
+    `| pool | ${CALLERS.map((c) => `q/s @${c}`).join(' | ')} | ${CALLERS.map((c) => `÷ mysql2 promise pool @${c}`).join(' | ')} | ${CALLERS.map((c) => `p99 ms @${c}`).join(' | ')} | ${CALLERS.map((c) => `client CPU µs/query @${c}`).join(' | ')} |`,
   );
-  console.log(`|---|${CALLERS.map(() => '---:').join('|')}|${CALLERS.map(() => '---:').join('|')}|${CALLERS.map(() => '---:').join('|')}|`);
+  const columns = CALLERS.map(() => '---:').join('|');
+  console.log(`|---|${columns}|${columns}|${columns}|${columns}|`);
   for (const name of names) {
     const row = table[name]!;
     console.log(
-      `| ${name} | ${CALLERS.map((c) => row[c]!.qps.toFixed(0)).join(' | ')} | ${CALLERS.map((c) => (row[c]!.qps / peer[c]!.qps).toFixed(2)).join(' | ')} | ${CALLERS.map((c) => row[c]!.p99Ms.toFixed(1)).join(' | ')} |`,
+      `| ${name} | ${CALLERS.map((c) => row[c]!.qps.toFixed(0)).join(' | ')} | ${CALLERS.map((c) => (row[c]!.qps / peer[c]!.qps).toFixed(2)).join(' | ')} | ${CALLERS.map((c) => row[c]!.p99Ms.toFixed(1)).join(' | ')} | ${CALLERS.map((c) => row[c]!.cpuUs.toFixed(0)).join(' | ')} |`,
     );
   }
 }

@@ -10,6 +10,7 @@ import {
   type StatementOptions,
   type TransactionOptions,
 } from '../dialect.js';
+import { StatementBackstop, type WatchedStatement } from './mysql-backstop.js';
 import { mysqlBatch } from './mysql-batch.js';
 import { isMysqlDisconnect, mapMysqlError } from './mysql-errors.js';
 
@@ -55,8 +56,10 @@ interface ConnectionState {
 /**
  * How long after a statement's own timeout the client gives up on the server. The server's timeout
  * normally answers first; this only fires when the server (or the network) stopped answering.
+ * With the sweep interval, a call ends at most 750 ms after its timeout.
  */
 export const MYSQL_BACKSTOP_GRACE_MS = 500;
+const BACKSTOP_SWEEP_MS = 250;
 
 /** MySQL's OK packet flag SERVER_STATUS_IN_TRANS. */
 const SERVER_STATUS_IN_TRANS = 1;
@@ -83,6 +86,7 @@ export function createMysqlDialect(config: ResolvedConfig): Dialect<MysqlConnect
   const urlPassword = passwordFromUrl(config.url);
   const label = `mysql://${target.user ?? ''}${target.user ? '@' : ''}${target.host}:${target.port}/${target.database ?? ''}`;
   const states = new WeakMap<MysqlConnection, ConnectionState>();
+  const backstop = new StatementBackstop(BACKSTOP_SWEEP_MS);
 
   async function open(timeoutMs: number): Promise<MysqlConnection> {
     const mysql = await loadMysql();
@@ -145,7 +149,7 @@ export function createMysqlDialect(config: ResolvedConfig): Dialect<MysqlConnect
     timeoutMs: number,
   ): Promise<QueryResult<never>> {
     return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      let watched: WatchedStatement | undefined;
       let settled = false;
       const options: { sql: string; values?: unknown; rowsAsArray?: boolean } = { sql: text };
       if (values !== undefined && values.length > 0) options.values = values;
@@ -153,7 +157,7 @@ export function createMysqlDialect(config: ResolvedConfig): Dialect<MysqlConnect
       connection.query(options, (error, rows, fields) => {
         if (settled) return;
         settled = true;
-        if (timer !== undefined) clearTimeout(timer);
+        if (watched !== undefined) backstop.done(watched);
         if (error !== null) {
           reject(mapMysqlError(error, timeoutMs, config.lockTimeoutMs));
           return;
@@ -161,7 +165,7 @@ export function createMysqlDialect(config: ResolvedConfig): Dialect<MysqlConnect
         resolve(toResult(connection, rows, fields));
       });
       if (timeoutMs > 0) {
-        timer = setTimeout(() => {
+        watched = backstop.watch(timeoutMs + MYSQL_BACKSTOP_GRACE_MS, () => {
           if (settled) return;
           settled = true;
           const state = states.get(connection);
@@ -173,8 +177,7 @@ export function createMysqlDialect(config: ResolvedConfig): Dialect<MysqlConnect
           // The connection is mid-statement with no answer: it must never be reused.
           (error as StatementTimeoutError & { connectionUnusable: boolean }).connectionUnusable = true;
           reject(error);
-        }, timeoutMs + MYSQL_BACKSTOP_GRACE_MS);
-        timer.unref();
+        });
       }
     });
   }

@@ -168,8 +168,12 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
       await client.query(`SET LOCAL statement_timeout = ${config.statementTimeoutMs}`);
       return result;
     }
-    if (UNWRAPPABLE.test(queryConfig.text)) return toResult<R>(await client.query(queryConfig));
-    await client.query(`BEGIN; ${localTimeouts(timeoutMs ?? config.statementTimeoutMs, config.lockTimeoutMs)}`);
+    const statementTimeoutMs = timeoutMs ?? config.statementTimeoutMs;
+    // Nothing to scope (both timeouts off, e.g. set per role on the server instead): one round trip.
+    if ((statementTimeoutMs === 0 && config.lockTimeoutMs === 0) || UNWRAPPABLE.test(queryConfig.text)) {
+      return toResult<R>(await client.query(queryConfig));
+    }
+    await client.query(`BEGIN; ${localTimeouts(statementTimeoutMs, config.lockTimeoutMs)}`);
     let result: QueryResult<R>;
     try {
       result = toResult<R>(await client.query(queryConfig));

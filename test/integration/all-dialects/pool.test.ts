@@ -22,6 +22,12 @@ for (const fixture of dialectFixtures()) {
           'bob',
         ]);
         assert.equal(inserted.rowCount, 2);
+        if (fixture.dialect !== 'postgres') {
+          // MySQL and SQLite report the generated key (PostgreSQL uses RETURNING instead).
+          const one = await db.query(`INSERT INTO ${table} (name) VALUES (${fixture.placeholder(1)})`, ['cy']);
+          assert.equal(Number(one.insertId), 3);
+          await db.query(`DELETE FROM ${table} WHERE name = 'cy'`);
+        }
         const updated = await db.query(sql`UPDATE ${sql.identifier(table)} SET name = ${'eve'} WHERE name = ${'bob'}`);
         assert.equal(updated.rowCount, 1);
         const { rows, rowCount } = await db.query<{ name: string }>(sql`SELECT name FROM ${sql.identifier(table)} ORDER BY name`);
