@@ -21,7 +21,8 @@ export function createPool(options: PoolOptions | string = {}): Database {
   const dialect = createDialect(config);
   const settings = { ...config, ...dialect.routing?.pool };
   const pool = new ConnectionPool<unknown>(dialect.connector, settings);
-  attachResilience(pool, config, (error) => mustDiscard(dialect, error));
+  const isConnectivityFailure = (error: unknown) => mustDiscard(dialect, error);
+  attachResilience(pool, config, isConnectivityFailure);
   // SQLite's one writer: a pool of exactly one connection, so writers queue here, not in a lock loop.
   const writer = dialect.routing?.writer;
   const writerPool =
@@ -34,6 +35,7 @@ export function createPool(options: PoolOptions | string = {}): Database {
           maxOverflow: 0,
           minIdle: Math.min(1, config.minIdle),
         });
+  if (writerPool !== undefined) attachResilience(writerPool, config, isConnectivityFailure);
   const db = new Database(config, dialect, pool, writerPool);
   instrument(db);
   pool.start();

@@ -38,18 +38,23 @@ export async function retryAtStart<T>(attempt: () => Promise<T>, options: RetryO
     initialDelay: options.initialDelayMs ?? 100,
     maxDelay: options.maxDelayMs ?? 5000,
   }).next();
+  let lastFailure: unknown;
   for (let attempts = 1; ; attempts++) {
     try {
       return await withinDeadline(attempt(), deadline);
     } catch (error) {
       if (!isRetryableAtStart(error, options.isDisconnect)) throw error;
+      // An attempt cut short by the deadline says less than the failure before it (ECONNREFUSED...).
+      if (error !== STILL_RUNNING || lastFailure === undefined) lastFailure = error;
       backoff = backoff.next(undefined);
       const now = performance.now();
-      if (now >= deadline) throw new InitializationError(options.target, options.what, options.timeoutMs, attempts, error);
+      if (now >= deadline) throw new InitializationError(options.target, options.what, options.timeoutMs, attempts, lastFailure);
       await sleep(Math.min(backoff.duration, deadline - now));
     }
   }
 }
+
+const STILL_RUNNING = new SpillwayError('CONNECT_TIMEOUT', 'attempt still running at initializationTimeoutMs');
 
 /** An attempt still running at the deadline is abandoned with CONNECT_TIMEOUT (it cleans up after itself). */
 function withinDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
@@ -57,7 +62,7 @@ function withinDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
   if (remaining <= 0) return promise;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new SpillwayError('CONNECT_TIMEOUT', 'attempt still running at initializationTimeoutMs')), remaining);
+    timer = setTimeout(() => reject(STILL_RUNNING), remaining);
     timer.unref();
   });
   promise.catch(() => undefined);

@@ -62,7 +62,7 @@ describe('start and stop on PostgreSQL', () => {
   it('ready() gives up after initializationTimeoutMs with one CONNECT_TIMEOUT error naming the attempts', async (t) => {
     if (!ready) return t.skip('no server');
     const port = await freePort(); // nothing listens there
-    const db = createPool({ url: `postgres://postgres@127.0.0.1:${port}/test`, initializationTimeoutMs: 600, env: {} });
+    const db = createPool({ url: `postgres://postgres@127.0.0.1:${port}/test`, initializationTimeoutMs: 1500, env: {} });
     try {
       const error = await db.ready().then(
         () => assert.fail('should not connect'),
