@@ -19,6 +19,7 @@ const TRACER_NAME = 'spillway';
 const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
 /** Statement attributes are cached per operation keyword; arbitrary first words cannot grow it past this. */
 const OPERATION_CACHE_LIMIT = 64;
+const RECHECK_EVERY = 64;
 
 /**
  * Whether the global tracer provider has an SDK behind it. Without one, even the API's no-op spans cost
@@ -40,6 +41,8 @@ export class StatementTracer {
   readonly #base: Attributes;
   readonly #checkoutName: string;
   readonly #global: boolean;
+  #sdk = false;
+  #untilRecheck = 0;
   readonly #byOperation = new Map<string, { name: string; attributes: Attributes }>();
 
   constructor(config: ResolvedConfig, dialect: Dialect, provider: TracerProvider | undefined) {
@@ -57,9 +60,18 @@ export class StatementTracer {
     this.#checkoutName = `checkout ${config.name}`;
   }
 
-  /** False while spans would go nowhere (global API, no SDK): callers then skip tracing entirely. */
+  /**
+   * False while spans would go nowhere (global API, no SDK): callers then skip tracing entirely. The
+   * global lookup is repeated every RECHECK_EVERY calls rather than on each, which is soon enough to
+   * notice an SDK registered later.
+   */
   get active(): boolean {
-    return !this.#global || globalSdkRegistered();
+    if (!this.#global) return true;
+    if (--this.#untilRecheck <= 0) {
+      this.#untilRecheck = RECHECK_EVERY;
+      this.#sdk = globalSdkRegistered();
+    }
+    return this.#sdk;
   }
 
   startCheckout(): Span {

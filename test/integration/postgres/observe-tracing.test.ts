@@ -71,13 +71,13 @@ describe('OpenTelemetry spans on PostgreSQL', () => {
     try {
       assert.equal((await db.query('SELECT 1 AS one')).rows[0]?.one, 1);
       trace.setGlobalTracerProvider(provider);
-      await db.query('DELETE FROM pg_catalog.pg_class WHERE false');
+      // The registration is noticed within 64 calls (the global lookup is not repeated on every call).
+      for (let i = 0; i < 64; i++) await db.query('DELETE FROM pg_catalog.pg_class WHERE false');
       const spans = exporter.getFinishedSpans();
-      assert.deepEqual(
-        spans.map((s) => s.name),
-        [`checkout ${name}`, 'DELETE test'],
-        'only the statement after registration is traced',
-      );
+      assert.ok(spans.length > 0, 'statements after registration are traced');
+      assert.ok(spans.some((s) => s.name === 'DELETE test'));
+      assert.ok(spans.some((s) => s.name === `checkout ${name}`));
+      assert.ok(!spans.some((s) => s.name === 'SELECT test'), 'the statement before registration is not');
     } finally {
       trace.disable();
       await db.close();
