@@ -8,6 +8,11 @@ import type { QueryResult } from './dialect.js';
 export interface BatchDialect {
   /** Most bind parameters one statement may carry (PostgreSQL 65535, MySQL 65535, SQLite 32766). */
   readonly maxBindParameters: number;
+  /**
+   * Optional cap on rows per statement below the bind limit, where measured faster: very long
+   * statements cost more to format and parse than they save in round trips.
+   */
+  readonly maxRowsPerStatement?: number;
   /** How an insert reports generated keys: a RETURNING clause, or the driver's insert id range (MySQL). */
   readonly generatedKeys: 'returning' | 'insert-id';
   /** 'array': all ids in one array parameter (`= ANY($1)`); 'in-list': one parameter per id in chunked IN lists. */

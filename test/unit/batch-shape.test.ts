@@ -22,9 +22,11 @@ describe('batch identifiers and chunking', () => {
   });
 
   it('caps rows per statement at the bind limit, and at chunkSize when smaller', () => {
-    assert.equal(rowsPerStatement(65_535, 3, undefined), 21_845);
-    assert.equal(rowsPerStatement(32_766, 7, 100), 100);
-    assert.equal(rowsPerStatement(32_766, 40_000, undefined), 1);
+    assert.equal(rowsPerStatement({ maxBindParameters: 65_535 }, 3, undefined), 21_845);
+    assert.equal(rowsPerStatement({ maxBindParameters: 32_766 }, 7, 100), 100);
+    assert.equal(rowsPerStatement({ maxBindParameters: 32_766 }, 40_000, undefined), 1);
+    assert.equal(rowsPerStatement({ maxBindParameters: 32_766, maxRowsPerStatement: 500 }, 4, undefined), 500);
+    assert.equal(rowsPerStatement({ maxBindParameters: 32_766, maxRowsPerStatement: 500 }, 100, undefined), 327);
     assert.deepEqual(chunk([1, 2, 3, 4, 5], 2), [[1, 2], [3, 4], [5]]);
   });
 

@@ -10,6 +10,8 @@ const placeholder = (): string => '?';
 export const mysqlBatch: BatchDialect = {
   // The prepared-statement protocol counts parameters in 16 bits.
   maxBindParameters: 65_535,
+  // 2,000-row statements inserted 100k rows ~30% faster than 16k-row ones (mysql2 formats values client-side).
+  maxRowsPerStatement: 2_000,
   generatedKeys: 'insert-id',
   selectByIds: 'in-list',
   insertSql(spec) {

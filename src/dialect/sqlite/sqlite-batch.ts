@@ -9,6 +9,8 @@ const placeholder = (): string => '?';
 export const sqliteBatch: BatchDialect = {
   // SQLITE_MAX_VARIABLE_NUMBER's default since 3.32.
   maxBindParameters: 32_766,
+  // 500-row statements inserted 100k rows about twice as fast as 8k-row ones (prepare and bind cost).
+  maxRowsPerStatement: 500,
   generatedKeys: 'returning',
   selectByIds: 'in-list',
   insertSql: (spec) => insertHead(spec, placeholder) + onConflictAndReturning(spec),

@@ -57,7 +57,7 @@ export async function batchInsert<R = Record<string, unknown>>(
     conflict: conflict && { target: conflict.target.map(quote), update: conflict.update?.map(quote) },
     returning: insertIds ? undefined : returning?.map(quote),
   };
-  const valueChunks = chunk(checked.rows, rowsPerStatement(batch.maxBindParameters, checked.columns.length, opts.chunkSize));
+  const valueChunks = chunk(checked.rows, rowsPerStatement(batch, checked.columns.length, opts.chunkSize));
   const columnChunks = byColumns(batch, checked)
     ? chunk(checked.rows, Math.min(opts.chunkSize ?? COLUMNS_MAX_ROWS, COLUMNS_MAX_ROWS))
     : undefined;

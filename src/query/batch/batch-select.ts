@@ -90,7 +90,9 @@ export async function selectByKey(
 
   const chunkSize = plan.options.chunkSize;
   const perStatement =
-    batch.selectByIds === 'array' ? (chunkSize ?? distinct.size) : rowsPerStatement(batch.maxBindParameters, 1, chunkSize);
+    batch.selectByIds === 'array'
+      ? (chunkSize ?? distinct.size)
+      : rowsPerStatement({ maxBindParameters: batch.maxBindParameters }, 1, chunkSize);
   const chunks = chunk([...distinct.values()], perStatement);
   const key = plan.host.dialect.quoteIdentifier(plan.key);
   // Reads need no transaction (and may use a SQLite reader); a caller's tx is joined so they see its uncommitted writes.

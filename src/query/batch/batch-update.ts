@@ -52,7 +52,7 @@ export async function batchUpdate(
 
   const quote = (c: string): string => dialect.quoteIdentifier(c);
   const ordered = [...keys, ...sets];
-  const chunks = chunk(checked.rows, rowsPerStatement(batch.maxBindParameters, ordered.length, opts.chunkSize));
+  const chunks = chunk(checked.rows, rowsPerStatement(batch, ordered.length, opts.chunkSize));
   return runBatch(host, opts.tx, chunks.length, async (run) => {
     const types = await batch.columnTypes?.(run, target, ordered);
     const result: BatchUpdateResult = { rowCount: 0, statements: 0 };

@@ -91,8 +91,15 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return chunks;
 }
 
-/** Rows per statement: the caller's chunkSize, capped so no statement exceeds the bind limit. */
-export function rowsPerStatement(maxBindParameters: number, parametersPerRow: number, chunkSize: number | undefined): number {
-  const byLimit = Math.max(1, Math.floor(maxBindParameters / Math.max(1, parametersPerRow)));
+/** Rows per statement: the caller's chunkSize, capped so no statement exceeds the bind limit (or the dialect's row cap). */
+export function rowsPerStatement(
+  limits: { maxBindParameters: number; maxRowsPerStatement?: number },
+  parametersPerRow: number,
+  chunkSize: number | undefined,
+): number {
+  const byLimit = Math.min(
+    Math.max(1, Math.floor(limits.maxBindParameters / Math.max(1, parametersPerRow))),
+    limits.maxRowsPerStatement ?? Infinity,
+  );
   return Math.min(byLimit, chunkSize ?? byLimit);
 }
