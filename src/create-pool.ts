@@ -1,6 +1,7 @@
-import type { PoolOptions } from './config/options.js';
+import type { PoolOptions, ResolvedConfig } from './config/options.js';
 import { resolveConfig } from './config/resolve-config.js';
 import { Database } from './database.js';
+import type { Dialect } from './dialect/dialect.js';
 import { createDialect } from './dialect/registry.js';
 import { instrument } from './observe/observability.js';
 import { ConnectionPool } from './pool/pool.js';
@@ -18,7 +19,19 @@ import { attachResilience } from './resilience/resilience.js';
  */
 export function createPool(options: PoolOptions | string = {}): Database {
   const config = resolveConfig(typeof options === 'string' ? { url: options } : options);
-  const dialect = createDialect(config);
+  const db = openDatabase(config, createDialect(config));
+  db.pool.start();
+  db.writerPool?.start();
+  return db;
+}
+
+/**
+ * Wire the pools and the query layer for a resolved config and a dialect, without starting them.
+ * Shared by createPool and the drop-in facades (spillway/pg, spillway/mysql): they bring a dialect
+ * whose connector runs their driver's hooks, and start the pool on first use as pg.Pool does.
+ * Wiring every pool needs (resilience, instrumentation) belongs here, so the facades get it too.
+ */
+export function openDatabase(config: ResolvedConfig, dialect: Dialect): Database {
   const settings = { ...config, ...dialect.routing?.pool };
   const pool = new ConnectionPool<unknown>(dialect.connector, settings);
   const isConnectivityFailure = (error: unknown) => mustDiscard(dialect, error);
@@ -38,7 +51,5 @@ export function createPool(options: PoolOptions | string = {}): Database {
   if (writerPool !== undefined) attachResilience(writerPool, config, isConnectivityFailure);
   const db = new Database(config, dialect, pool, writerPool);
   instrument(db);
-  pool.start();
-  writerPool?.start();
   return db;
 }

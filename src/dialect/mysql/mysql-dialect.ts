@@ -80,8 +80,17 @@ export function mysqlSessionSettings(mariadb: boolean, statementTimeoutMs: numbe
   return `SET SESSION ${statement}, innodb_lock_wait_timeout = ${lockSeconds}, lock_wait_timeout = ${Math.min(lockSeconds, MAX_METADATA_LOCK_WAIT_SECONDS)}`;
 }
 
+/**
+ * What the drop-in `spillway/mysql` pool passes through to each new connection, as mysql2's pool
+ * does: the user's mysql2 connection options, merged last. Kept out of the resolved config so that
+ * secrets such as `ssl.key` never reach describeConfig or an endpoint.
+ */
+export interface MysqlConnectionOverrides {
+  connectionOptions?: Record<string, unknown>;
+}
+
 /** The MySQL/MariaDB dialect on `mysql2`. */
-export function createMysqlDialect(config: ResolvedConfig): Dialect<MysqlConnection> {
+export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConnectionOverrides = {}): Dialect<MysqlConnection> {
   const target = config.target;
   const urlPassword = passwordFromUrl(config.url);
   const label = `mysql://${target.user ?? ''}${target.user ? '@' : ''}${target.host}:${target.port}/${target.database ?? ''}`;
@@ -101,6 +110,7 @@ export function createMysqlDialect(config: ResolvedConfig): Dialect<MysqlConnect
       supportBigNumbers: true,
       // mysql2 options the user asked for (ssl, timezone, typeCast, ...) win over ours.
       ...config.dialectOptions,
+      ...overrides.connectionOptions,
     });
     await new Promise<void>((resolve, reject) => {
       connection.once('connect', () => {

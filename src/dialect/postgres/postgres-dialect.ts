@@ -64,8 +64,18 @@ function inTransaction(client: Client): boolean {
   return status === 'T' || status === 'E';
 }
 
+/**
+ * What the drop-in `spillway/pg` Pool passes through to each new client, as pg.Pool does: the user's
+ * pg.Client settings (merged last, so they win) and their Client class. Kept out of the resolved
+ * config so that secrets such as `ssl.key` never reach describeConfig or an endpoint.
+ */
+export interface PostgresClientOverrides {
+  Client?: new (config: ClientConfig) => Client;
+  clientConfig?: ClientConfig;
+}
+
 /** The PostgreSQL dialect on `pg` (node-postgres). */
-export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
+export function createPostgresDialect(config: ResolvedConfig, overrides: PostgresClientOverrides = {}): Dialect<Client> {
   const target = config.target;
   const urlPassword = passwordFromUrl(config.url);
   const label = `postgres://${target.user ?? ''}${target.user ? '@' : ''}${target.host}:${target.port}/${target.database ?? ''}`;
@@ -75,8 +85,8 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
   const connector: Connector<Client> = {
     target: label,
     async connect(context: ConnectContext): Promise<Client> {
-      const pg = await loadPg();
-      const client = new pg.Client({
+      const ClientClass = overrides.Client ?? (await loadPg()).Client;
+      const client = new ClientClass({
         host: target.host,
         port: target.port,
         user: target.user,
@@ -88,6 +98,7 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
         connectionTimeoutMillis: context.timeoutMs,
         ssl,
         ...(transactionPooler ? {} : { options: startupOptions(config) }),
+        ...overrides.clientConfig,
       });
       // An idle client's error must never crash the process: the pool discards it instead.
       client.on('error', context.onBroken);
