@@ -20,7 +20,7 @@ export const CALL_BOUND_MS = FAULT_SETTINGS.checkoutTimeoutMs + FAULT_SETTINGS.s
 /** Added to the bound in assertions: these machines are shared and noisy. */
 export const NOISE_MARGIN_MS = 2000;
 
-/** A Spillway pool on `url` writing into `table`, as a load target. */
+/** A Spillway pool on `url` (any client/server dialect) writing into `table`, as a load target. */
 export function spillwayTarget(url: string, table: string): { db: Database; target: LoadTarget } {
   const db = createPool({ ...FAULT_SETTINGS, url, name: uniqueName('fault') });
   return {
@@ -28,7 +28,7 @@ export function spillwayTarget(url: string, table: string): { db: Database; targ
     target: {
       name: 'spillway',
       select: () => db.query('SELECT 1'),
-      insert: (id) => db.query(`INSERT INTO ${table} (id) VALUES ($1)`, [id]),
+      insert: (id) => db.query(`INSERT INTO ${table} (id) VALUES (${db.dialect.placeholder(1)})`, [id]),
       close: () => db.close({ graceMs: 2000 }),
     },
   };
