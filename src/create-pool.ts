@@ -3,6 +3,7 @@ import { resolveConfig } from './config/resolve-config.js';
 import { Database } from './database.js';
 import type { Dialect } from './dialect/dialect.js';
 import { createDialect } from './dialect/registry.js';
+import { instrument } from './observe/observability.js';
 import { ConnectionPool } from './pool/pool.js';
 import { mustDiscard } from './query/session.js';
 import { attachResilience } from './resilience/resilience.js';
@@ -10,7 +11,8 @@ import { attachResilience } from './resilience/resilience.js';
 /**
  * Create a pool. Options win over environment variables, which win over the profile defaults.
  * Invalid configuration throws CONFIG_INVALID before anything connects. `minIdle` connections
- * are opened in the background.
+ * are opened in the background. Metrics, health checks, alerts, tracing and logs are attached here
+ * (see the `metrics`, `tracing`, `logger` and `alerts` options).
  *
  * @example const db = createPool({ url: 'postgres://app@localhost/app', size: 20, maxOverflow: 10 })
  * @example const db = createPool() // from DATABASE_URL, DB_POOL_SIZE, ...
@@ -47,5 +49,7 @@ export function openDatabase(config: ResolvedConfig, dialect: Dialect): Database
           minIdle: Math.min(1, config.minIdle),
         });
   if (writerPool !== undefined) attachResilience(writerPool, config, isConnectivityFailure);
-  return new Database(config, dialect, pool, writerPool);
+  const db = new Database(config, dialect, pool, writerPool);
+  instrument(db);
+  return db;
 }

@@ -1,7 +1,8 @@
-import { performance } from 'node:perf_hooks';
 import type { ResolvedConfig } from './config/options.js';
 import { describeConfig } from './config/resolve-config.js';
 import type { Dialect, QueryResult, StatementOptions, TransactionOptions } from './dialect/dialect.js';
+import { HealthMonitor, type HealthReport } from './observe/health.js';
+import type { Observability } from './observe/observability.js';
 import { coarseNow } from './pool/clock.js';
 import type { PoolEventMap, PoolEventName } from './pool/events.js';
 import type { AcquireOptions, ConnectionPool } from './pool/pool.js';
@@ -11,10 +12,13 @@ import { type BatchSelectOptions, type BatchSelectResult, batchSelectByIds } fro
 import { type BatchUpdateOptions, type BatchUpdateResult, batchUpdate } from './query/batch/batch-update.js';
 import type { BatchHost } from './query/batch/run.js';
 import { createLoader, type LoaderOptions } from './query/loader.js';
+import type { QueryObserver } from './query/observer.js';
 import { mustDiscard, normalizeQuery, type QueryInput, Session } from './query/session.js';
 import type { CircuitSnapshot } from './resilience/circuit-breaker.js';
 import { circuitSnapshot } from './resilience/resilience.js';
 import { retryAtStart } from './resilience/startup.js';
+
+export type { HealthReport } from './observe/health.js';
 
 /** Checkout options of `acquire` and `withConnection`. */
 export interface SessionOptions extends AcquireOptions {
@@ -23,16 +27,6 @@ export interface SessionOptions extends AcquireOptions {
    * of the one writer; elsewhere it changes nothing.
    */
   readOnly?: boolean;
-}
-
-export interface HealthReport {
-  status: 'healthy' | 'degraded' | 'unhealthy';
-  latencyMs: number | undefined;
-  dialect: string;
-  pool: PoolStatus;
-  /** The circuit breaker's state. */
-  circuit?: CircuitSnapshot;
-  error?: string;
 }
 
 /**
@@ -44,6 +38,14 @@ export class Database {
   readonly dialect: Dialect;
   /** The pool core, for instrumentation and facades. */
   readonly pool: ConnectionPool<unknown>;
+  /**
+   * The query layer's observation hook (metrics, percentiles, tracing), set by createPool when
+   * instrumentation is on. Checked once per call; undefined means the query path does no extra work.
+   */
+  observer: QueryObserver | undefined = undefined;
+  /** Metrics, health monitor, alerts and logging of this pool (src/observe), attached by createPool. */
+  observability: Observability | undefined = undefined;
+  #health: HealthMonitor | undefined = undefined;
   /**
    * SQLite only: the pool of the one writer connection, serving transactions and writing
    * statements; `pool` then serves reads. Undefined on client/server databases.
@@ -85,6 +87,7 @@ export class Database {
   ): Promise<QueryResult<R>> {
     const { text, values, options: statementOptions } = normalizeQuery(this.dialect, input, paramsOrOptions, options);
     const pool = this.#isWrite === undefined ? this.pool : this.#route(this.#isWrite(text));
+    if (this.observer !== undefined) return this.#observedQuery<R>(this.observer, pool, text, values, statementOptions);
     const lease = await pool.acquire();
     const report = pool.gate?.statementResult;
     const startedAt = report === undefined ? 0 : coarseNow();
@@ -127,7 +130,9 @@ export class Database {
    */
   async acquire(options?: SessionOptions): Promise<Session> {
     const pool = this.#route(options?.readOnly !== true);
-    return new Session(this.dialect, await pool.acquire(options), pool.gate);
+    const observer = this.observer;
+    if (observer === undefined) return new Session(this.dialect, await pool.acquire(options), pool.gate);
+    return new Session(this.dialect, await observedAcquire(pool, observer, options), pool.gate, observer);
   }
 
   /**
@@ -186,37 +191,15 @@ export class Database {
     return describeConfig(this.config);
   }
 
-  /** Ping the database through the pool and judge the pool's state. */
+  /**
+   * Ping the database through the pool and judge it: `{ status, latencyMs, pool, circuit, alerts }`.
+   * The logic lives in src/observe/health.ts; this is the entry point.
+   */
   async health(): Promise<HealthReport> {
-    const started = performance.now();
-    try {
-      const lease = await this.pool.acquire({ timeoutMs: Math.min(this.config.checkoutTimeoutMs, 5000) || 5000 });
-      try {
-        await this.dialect.connector.ping(lease.connection);
-        lease.release();
-      } catch (error) {
-        lease.release(error);
-        throw error;
-      }
-      const pool = this.pool.status();
-      const utilization = pool.max === 0 ? 0 : pool.checkedOut / pool.max;
-      return {
-        status: utilization > 0.8 || pool.waiting > 0 ? 'degraded' : 'healthy',
-        latencyMs: performance.now() - started,
-        dialect: this.dialect.name,
-        pool,
-        circuit: this.circuit(),
-      };
-    } catch (error) {
-      return {
-        status: 'unhealthy',
-        latencyMs: undefined,
-        dialect: this.dialect.name,
-        pool: this.pool.status(),
-        circuit: this.circuit(),
-        error: error instanceof Error ? error.message : String(error),
-      };
-    }
+    if (this.observability !== undefined) return this.observability.health.check();
+    // Built without createPool: judge on demand, without background checks or alerts.
+    this.#health ??= new HealthMonitor(this);
+    return this.#health.check();
   }
 
   on<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this {
@@ -281,10 +264,57 @@ export class Database {
 
   /** Stop new checkouts, wait up to `graceMs` for borrowed connections, then close all. Idempotent. */
   async close(options?: { graceMs?: number }): Promise<void> {
+    this.observability?.stop();
     await Promise.all(this.#pools().map((pool) => pool.close(options)));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+
+  async #observedQuery<R>(
+    observer: QueryObserver,
+    pool: ConnectionPool<unknown>,
+    text: string,
+    values: readonly unknown[] | undefined,
+    statementOptions: StatementOptions | undefined,
+  ): Promise<QueryResult<R>> {
+    const lease = await observedAcquire(pool, observer, undefined);
+    const token = observer.queryStart(text);
+    const report = pool.gate?.statementResult;
+    const startedAt = report === undefined ? 0 : coarseNow();
+    let result: QueryResult<R>;
+    try {
+      result = await this.dialect.query<R>(lease.connection, text, values, statementOptions);
+    } catch (error) {
+      observer.queryEnd(token, error);
+      const broken = mustDiscard(this.dialect, error);
+      lease.release(broken ? error : undefined);
+      if (broken) report?.(error, startedAt);
+      throw error;
+    }
+    observer.queryEnd(token, undefined);
+    lease.release();
+    report?.(undefined, startedAt);
+    return result;
+  }
+}
+
+/**
+ * A checkout reported to the observer (for the checkout span); the pool's events carry its wait time.
+ * Not async: without a token (no span) it is the pool's own promise, with no extra tick.
+ */
+function observedAcquire(pool: ConnectionPool<unknown>, observer: QueryObserver, options: AcquireOptions | undefined) {
+  const token = observer.checkoutStart();
+  if (token === undefined) return pool.acquire(options);
+  return pool.acquire(options).then(
+    (lease) => {
+      observer.checkoutEnd(token, undefined);
+      return lease;
+    },
+    (error: unknown) => {
+      observer.checkoutEnd(token, error);
+      throw error;
+    },
+  );
 }

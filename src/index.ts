@@ -3,6 +3,7 @@
  * This file is the public surface of the `spillway` entry point; everything else is internal.
  */
 
+export type { AlertThresholds, Logger, ObserveOptions } from './config/observe-options.js';
 export type { ConnectionTarget, DialectName, PoolOptions, ResolvedConfig } from './config/options.js';
 export { describeConfig, resolveConfig } from './config/resolve-config.js';
 export { type PoolSizeRecommendation, recommendPoolSize } from './config/sizing.js';
@@ -29,6 +30,10 @@ export {
   SpillwayError,
   StatementTimeoutError,
 } from './errors.js';
+export type { Alert, AlertType } from './observe/alerts.js';
+export type { HealthCheckResult, HealthStatus } from './observe/health.js';
+export type { LeakRecord, Observability, PerformanceSummary } from './observe/observability.js';
+export type { LatencySummary } from './observe/window.js';
 export type { ConnectContext, Connector } from './pool/connector.js';
 export type { CircuitState, PoolEventMap, PoolEventName } from './pool/events.js';
 export type { LeakReport } from './pool/leak-detector.js';

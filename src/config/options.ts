@@ -1,5 +1,7 @@
+import type { ObserveOptions, ResolvedObserveOptions } from './observe-options.js';
+
 /** Options accepted by `createPool`. Durations are milliseconds and say so in their names. */
-export interface PoolOptions {
+export interface PoolOptions extends ObserveOptions {
   /** Where: postgres://, postgresql://, mysql://, mariadb://, sqlite:path or sqlite::memory:. */
   url?: string;
   /** Label on metrics, logs and the server's application_name. */
@@ -65,8 +67,11 @@ export interface ConnectionTarget {
   redactedUrl: string;
 }
 
-/** The effective, validated and frozen configuration of one pool. */
-export interface ResolvedConfig {
+/**
+ * The effective, validated and frozen configuration of one pool. The logger, metrics registry and
+ * tracer provider inside are the caller's objects, kept by reference (not deep-frozen).
+ */
+export interface ResolvedConfig extends ResolvedObserveOptions {
   readonly url: string;
   readonly target: Readonly<ConnectionTarget>;
   readonly name: string;

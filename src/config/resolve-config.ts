@@ -1,8 +1,9 @@
 import { ConfigError } from '../errors.js';
+import { OBSERVE_OPTION_NAMES, resolveObserveOptions } from './observe-options.js';
 import type { PoolOptions, ResolvedConfig } from './options.js';
 import { profileDefaults } from './profiles.js';
 import { recommendPoolSize } from './sizing.js';
-import { parseConnectionUrl, redactUrl } from './url.js';
+import { parseConnectionUrl, passwordFromUrl, redactUrl } from './url.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -50,6 +51,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'password',
   'env',
   'dialectOptions',
+  ...OBSERVE_OPTION_NAMES,
   ...Object.values(NUMERIC_SETTINGS)
     .map((s) => s.option)
     .filter((o) => !o.includes('.')),
@@ -216,7 +218,10 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
     throw new ConfigError('dialectOptions', 'dialectOptions must be an object');
   }
 
+  const observe = resolveObserveOptions(options);
+
   return Object.freeze({
+    ...observe,
     url,
     target: Object.freeze(target),
     name,
@@ -260,9 +265,9 @@ function checkNumber(name: string, value: unknown, setting: NumericSetting, acce
   return value;
 }
 
-/** The effective configuration as safe to show: password and URL secrets as ***. */
+/** The effective configuration as safe to show: password and URL secrets as ***; live objects summarised. */
 export function describeConfig(config: ResolvedConfig): Record<string, unknown> {
-  const { password, url, target, ...rest } = config;
+  const { password, url, target, logger, metrics, tracing, dialectOptions, ...rest } = config;
   return {
     ...rest,
     url: redactUrl(url),
@@ -271,6 +276,24 @@ export function describeConfig(config: ResolvedConfig): Record<string, unknown> 
     port: target.port,
     database: target.database,
     user: target.user,
-    password: password === undefined && !/:[^@/]*@/.test(url.replace(/^[a-z]+:\/\//i, '')) ? undefined : '***',
+    password: password === undefined && passwordFromUrl(url) === undefined ? undefined : '***',
+    dialectOptions: redactSecrets(dialectOptions),
+    logger: logger !== undefined,
+    metrics: { enabled: metrics.enabled, registry: metrics.registry === undefined ? 'default' : 'custom' },
+    tracing: { enabled: tracing.enabled, tracerProvider: tracing.tracerProvider === undefined ? 'global' : 'custom' },
   };
+}
+
+const SECRET_KEY = /pass|secret|token|key|cert|credential/i;
+
+/** Driver options may carry TLS keys or passwords: show such keys as ***. */
+function redactSecrets(value: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const shown: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (SECRET_KEY.test(key)) shown[key] = '***';
+    else if (inner !== null && typeof inner === 'object' && !Array.isArray(inner))
+      shown[key] = redactSecrets(inner as Record<string, unknown>);
+    else shown[key] = typeof inner === 'string' ? redactUrl(inner) : inner;
+  }
+  return shown;
 }

@@ -47,7 +47,6 @@ function startupOptions(config: ResolvedConfig): string {
 
 /** A server that does not answer the goodbye within this is cut off (a blackholed network). */
 const CLOSE_TIMEOUT_MS = 1000;
-
 /**
  * Statements that must not be wrapped in a transaction behind a transaction pooler: transaction
  * control itself, and commands PostgreSQL refuses inside a transaction block.
