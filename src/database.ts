@@ -1,18 +1,32 @@
-import { performance } from 'node:perf_hooks';
 import type { ResolvedConfig } from './config/options.js';
 import { describeConfig } from './config/resolve-config.js';
 import type { Dialect, QueryResult, StatementMultiplexer, StatementOptions, TransactionOptions } from './dialect/dialect.js';
+import { HealthMonitor, type HealthReport } from './observe/health.js';
+import type { Observability } from './observe/observability.js';
+import { coarseNow } from './pool/clock.js';
 import type { PoolEventMap, PoolEventName } from './pool/events.js';
 import type { AcquireOptions, ConnectionPool } from './pool/pool.js';
 import type { PoolStats, PoolStatus } from './pool/status.js';
+import { type BatchInsertOptions, type BatchInsertResult, batchInsert } from './query/batch/batch-insert.js';
+import { type BatchSelectOptions, type BatchSelectResult, batchSelectByIds } from './query/batch/batch-select.js';
+import { type BatchUpdateOptions, type BatchUpdateResult, batchUpdate } from './query/batch/batch-update.js';
+import type { BatchHost } from './query/batch/run.js';
+import { createLoader, type LoaderOptions } from './query/loader.js';
+import type { QueryObserver } from './query/observer.js';
 import { mustDiscard, normalizeQuery, type QueryInput, Session } from './query/session.js';
+import type { CircuitSnapshot } from './resilience/circuit-breaker.js';
+import { circuitSnapshot } from './resilience/resilience.js';
+import { retryAtStart } from './resilience/startup.js';
 
-export interface HealthReport {
-  status: 'healthy' | 'degraded' | 'unhealthy';
-  latencyMs: number | undefined;
-  dialect: string;
-  pool: PoolStatus;
-  error?: string;
+export type { HealthReport } from './observe/health.js';
+
+/** Checkout options of `acquire` and `withConnection`. */
+export interface SessionOptions extends AcquireOptions {
+  /**
+   * The borrower only reads. On SQLite this lends a reader connection (many in parallel) instead
+   * of the one writer; elsewhere it changes nothing.
+   */
+  readOnly?: boolean;
 }
 
 /**
@@ -24,14 +38,46 @@ export class Database {
   readonly dialect: Dialect;
   /** The pool core, for instrumentation and facades. */
   readonly pool: ConnectionPool<unknown>;
-  /** Shares connections between plain statements (PostgreSQL pipelining); undefined when off. */
+  /**
+   * The query layer's observation hook (metrics, percentiles, tracing), set by createPool when
+   * instrumentation is on. Checked once per call; undefined means the query path does no extra work.
+   */
+  observer: QueryObserver | undefined = undefined;
+  /** Metrics, health monitor, alerts and logging of this pool (src/observe), attached by createPool. */
+  observability: Observability | undefined = undefined;
+  #health: HealthMonitor | undefined = undefined;
+  /**
+   * SQLite only: the pool of the one writer connection, serving transactions and writing
+   * statements; `pool` then serves reads. Undefined on client/server databases.
+   */
+  readonly writerPool: ConnectionPool<unknown> | undefined;
+  readonly #isWrite: ((text: string) => boolean) | undefined;
+  /** Shares `pool`'s connections between plain statements (PostgreSQL pipelining, opt-in); undefined when off. */
   readonly multiplexer: StatementMultiplexer | undefined;
 
-  constructor(config: ResolvedConfig, dialect: Dialect, pool: ConnectionPool<unknown>, multiplexer?: StatementMultiplexer) {
+  constructor(
+    config: ResolvedConfig,
+    dialect: Dialect,
+    pool: ConnectionPool<unknown>,
+    writerPool?: ConnectionPool<unknown>,
+    multiplexer?: StatementMultiplexer,
+  ) {
     this.config = config;
     this.dialect = dialect;
     this.pool = pool;
+    this.writerPool = writerPool;
     this.multiplexer = multiplexer;
+    this.#isWrite = writerPool === undefined ? undefined : dialect.routing?.writer?.isWrite;
+  }
+
+  /** The pool a borrower goes to: the writer for writes (when the dialect has one), else the main pool. */
+  #route(write: boolean): ConnectionPool<unknown> {
+    return write && this.writerPool !== undefined ? this.writerPool : this.pool;
+  }
+
+  /** Both pools, for events and shutdown. */
+  #pools(): ConnectionPool<unknown>[] {
+    return this.writerPool === undefined ? [this.pool] : [this.pool, this.writerPool];
   }
 
   get name(): string {
@@ -49,17 +95,25 @@ export class Database {
     options?: StatementOptions,
   ): Promise<QueryResult<R>> {
     const { text, values, options: statementOptions } = normalizeQuery(this.dialect, input, paramsOrOptions, options);
+    // Only PostgreSQL multiplexes, and it has no writer pool: a shared statement needs no routing.
     const multiplexer = this.multiplexer;
-    if (multiplexer?.accepts(text, statementOptions)) return multiplexer.query<R>(text, values, statementOptions);
-    const lease = await this.pool.acquire();
+    if (multiplexer?.accepts(text, statementOptions)) return this.#sharedQuery<R>(multiplexer, text, values, statementOptions);
+    const pool = this.#isWrite === undefined ? this.pool : this.#route(this.#isWrite(text));
+    if (this.observer !== undefined) return this.#observedQuery<R>(this.observer, pool, text, values, statementOptions);
+    const lease = await pool.acquire();
+    const report = pool.gate?.statementResult;
+    const startedAt = report === undefined ? 0 : coarseNow();
     let result: QueryResult<R>;
     try {
       result = await this.dialect.query<R>(lease.connection, text, values, statementOptions);
     } catch (error) {
-      lease.release(mustDiscard(this.dialect, error) ? error : undefined);
+      const broken = mustDiscard(this.dialect, error);
+      lease.release(broken ? error : undefined);
+      if (broken) report?.(error, startedAt);
       throw error;
     }
     lease.release();
+    report?.(undefined, startedAt);
     return result;
   }
 
@@ -72,8 +126,8 @@ export class Database {
     return this.withConnection((session) => session.transaction(fn, options), options);
   }
 
-  /** Borrow one connection for several statements. */
-  async withConnection<T>(fn: (connection: Session) => Promise<T>, options?: AcquireOptions): Promise<T> {
+  /** Borrow one connection for several statements (on SQLite the writer, unless `readOnly`). */
+  async withConnection<T>(fn: (connection: Session) => Promise<T>, options?: SessionOptions): Promise<T> {
     const session = await this.acquire(options);
     try {
       return await fn(session);
@@ -86,8 +140,52 @@ export class Database {
    * Borrow a connection; call `release()` exactly once (`release(err)` discards it), or use `await using`.
    * @example await using conn = await db.acquire({ timeoutMs: 1000 })
    */
-  async acquire(options?: AcquireOptions): Promise<Session> {
-    return new Session(this.dialect, await this.pool.acquire(options));
+  async acquire(options?: SessionOptions): Promise<Session> {
+    const pool = this.#route(options?.readOnly !== true);
+    const observer = this.observer;
+    if (observer === undefined) return new Session(this.dialect, await pool.acquire(options), pool.gate);
+    return new Session(this.dialect, await observedAcquire(pool, observer, options), pool.gate, observer);
+  }
+
+  /**
+   * Wait until the database answers: open one connection, retrying connectivity failures with
+   * exponential backoff and jitter for up to `initializationTimeoutMs`, then fail with one
+   * CONNECT_TIMEOUT error carrying the last failure. Optional: the pool also connects lazily.
+   * @example await db.ready() // at start-up, before taking traffic
+   */
+  ready(): Promise<void> {
+    this.#ready ??= retryAtStart(() => this.pool.probe(), this.#retryOptions('connecting')).catch((error) => {
+      this.#ready = undefined; // a later call tries again
+      throw error;
+    });
+    return this.#ready;
+  }
+
+  /**
+   * Run schema creation or migrations once the database is reachable, retrying `fn` the way `ready()`
+   * retries when it fails on connectivity (never on a SQL error). Make `fn` idempotent
+   * (`CREATE TABLE IF NOT EXISTS`, or a migration table): a retried attempt runs it again.
+   * @example await db.initDb((db) => db.query('CREATE TABLE IF NOT EXISTS users (id bigint PRIMARY KEY)'))
+   */
+  async initDb<T>(fn: (db: Database) => Promise<T>): Promise<T> {
+    await this.ready();
+    return retryAtStart(() => fn(this), this.#retryOptions('initDb'));
+  }
+
+  /** The circuit breaker's state (closed, open, half-open), failures counted and time to the next trial. */
+  circuit(): CircuitSnapshot | undefined {
+    return circuitSnapshot(this.pool);
+  }
+
+  #ready: Promise<void> | undefined = undefined;
+
+  #retryOptions(what: string) {
+    return {
+      timeoutMs: this.config.initializationTimeoutMs,
+      target: this.dialect.connector.target,
+      what,
+      isDisconnect: (error: unknown) => mustDiscard(this.dialect, error),
+    };
   }
 
   /** Pool snapshot: size, maxOverflow, max, checkedIn, checkedOut, overflow, total, waiting. */
@@ -105,60 +203,160 @@ export class Database {
     return describeConfig(this.config);
   }
 
-  /** Ping the database through the pool and judge the pool's state. */
+  /**
+   * Ping the database through the pool and judge it: `{ status, latencyMs, pool, circuit, alerts }`.
+   * The logic lives in src/observe/health.ts; this is the entry point.
+   */
   async health(): Promise<HealthReport> {
-    const started = performance.now();
-    try {
-      const lease = await this.pool.acquire({ timeoutMs: Math.min(this.config.checkoutTimeoutMs, 5000) || 5000 });
-      try {
-        await this.dialect.connector.ping(lease.connection);
-        lease.release();
-      } catch (error) {
-        lease.release(error);
-        throw error;
-      }
-      const pool = this.pool.status();
-      const utilization = pool.max === 0 ? 0 : pool.checkedOut / pool.max;
-      return {
-        status: utilization > 0.8 || pool.waiting > 0 ? 'degraded' : 'healthy',
-        latencyMs: performance.now() - started,
-        dialect: this.dialect.name,
-        pool,
-      };
-    } catch (error) {
-      return {
-        status: 'unhealthy',
-        latencyMs: undefined,
-        dialect: this.dialect.name,
-        pool: this.pool.status(),
-        error: error instanceof Error ? error.message : String(error),
-      };
-    }
+    if (this.observability !== undefined) return this.observability.health.check();
+    // Built without createPool: judge on demand, without background checks or alerts.
+    this.#health ??= new HealthMonitor(this);
+    return this.#health.check();
   }
 
   on<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this {
-    this.pool.on(event, listener);
+    for (const pool of this.#pools()) pool.on(event, listener);
     return this;
   }
 
   off<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this {
-    this.pool.off(event, listener);
+    for (const pool of this.#pools()) pool.off(event, listener);
     return this;
   }
 
   once<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this {
-    this.pool.once(event, listener);
+    for (const pool of this.#pools()) pool.once(event, listener);
     return this;
   }
 
+  /**
+   * Insert many rows with multi-row INSERTs split at the bind-parameter limit; one transaction
+   * unless `tx` is given (then a savepoint in it). See docs/batch.md.
+   * @example await db.batchInsert('users', rows, { returning: ['id'], onConflict: { do: 'nothing', target: ['email'] } })
+   */
+  batchInsert<R = Record<string, unknown>>(
+    table: string,
+    rows: readonly Record<string, unknown>[],
+    options?: BatchInsertOptions,
+  ): Promise<BatchInsertResult<R>> {
+    return batchInsert<R>(this.#batchHost(), table, rows, options);
+  }
+
+  /**
+   * Rows for many ids in one round trip where possible, in the order asked, with the missing ids.
+   * @example const { rows, missing } = await db.batchSelectByIds('users', [3, 1, 2], { columns: ['id', 'name'] })
+   */
+  batchSelectByIds<R = Record<string, unknown>>(
+    table: string,
+    ids: readonly unknown[],
+    options?: BatchSelectOptions,
+  ): Promise<BatchSelectResult<R>> {
+    return batchSelectByIds<R>(this.#batchHost(), table, ids, options);
+  }
+
+  /**
+   * Update many rows by key, one statement per chunk.
+   * @example await db.batchUpdate('users', [{ id: 1, name: 'a' }, { id: 2, name: 'b' }], { key: 'id' })
+   */
+  batchUpdate(table: string, rows: readonly Record<string, unknown>[], options: BatchUpdateOptions): Promise<BatchUpdateResult> {
+    return batchUpdate(this.#batchHost(), table, rows, options);
+  }
+
+  /**
+   * A request-scoped DataLoader: `load(id)` calls made in one tick become one batchSelectByIds.
+   * @example const authors = db.loader('authors'); await Promise.all(books.map((b) => authors.load(b.author_id)))
+   */
+  loader<K = unknown, R = Record<string, unknown>>(table: string, options?: LoaderOptions) {
+    return createLoader<K, R>(this.#batchHost(), table, options);
+  }
+
+  #batchHost(): BatchHost {
+    return { dialect: this.dialect, withSession: (fn, readOnly) => this.withConnection(fn, { readOnly }) };
+  }
+
   /** Stop new checkouts, wait up to `graceMs` for borrowed connections, then close all. Idempotent. */
-  close(options?: { graceMs?: number }): Promise<void> {
+  async close(options?: { graceMs?: number }): Promise<void> {
+    this.observability?.stop();
     // Shared connections go home first, so the pool's grace period is not spent waiting for them.
-    if (this.multiplexer !== undefined) return this.multiplexer.close(options?.graceMs).then(() => this.pool.close(options));
-    return this.pool.close(options);
+    await this.multiplexer?.close(options?.graceMs);
+    await Promise.all(this.#pools().map((pool) => pool.close(options)));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+
+  /**
+   * A statement on a shared connection (multiplexing): observed (metrics, spans) and reported to the
+   * circuit breaker like one on a lease of its own. Its checkout is the multiplexer's, reported by the
+   * pool's checkout/checkin events with `shared: true`, so there is no checkout span here.
+   */
+  async #sharedQuery<R>(
+    multiplexer: StatementMultiplexer,
+    text: string,
+    values: readonly unknown[] | undefined,
+    statementOptions: StatementOptions | undefined,
+  ): Promise<QueryResult<R>> {
+    const observer = this.observer;
+    const token = observer?.queryStart(text);
+    const report = this.pool.gate?.statementResult;
+    const startedAt = report === undefined ? 0 : coarseNow();
+    let result: QueryResult<R>;
+    try {
+      result = await multiplexer.query<R>(text, values, statementOptions);
+    } catch (error) {
+      observer?.queryEnd(token, error);
+      if (mustDiscard(this.dialect, error)) report?.(error, startedAt);
+      throw error;
+    }
+    observer?.queryEnd(token, undefined);
+    report?.(undefined, startedAt);
+    return result;
+  }
+
+  async #observedQuery<R>(
+    observer: QueryObserver,
+    pool: ConnectionPool<unknown>,
+    text: string,
+    values: readonly unknown[] | undefined,
+    statementOptions: StatementOptions | undefined,
+  ): Promise<QueryResult<R>> {
+    const lease = await observedAcquire(pool, observer, undefined);
+    const token = observer.queryStart(text);
+    const report = pool.gate?.statementResult;
+    const startedAt = report === undefined ? 0 : coarseNow();
+    let result: QueryResult<R>;
+    try {
+      result = await this.dialect.query<R>(lease.connection, text, values, statementOptions);
+    } catch (error) {
+      observer.queryEnd(token, error);
+      const broken = mustDiscard(this.dialect, error);
+      lease.release(broken ? error : undefined);
+      if (broken) report?.(error, startedAt);
+      throw error;
+    }
+    observer.queryEnd(token, undefined);
+    lease.release();
+    report?.(undefined, startedAt);
+    return result;
+  }
+}
+
+/**
+ * A checkout reported to the observer (for the checkout span); the pool's events carry its wait time.
+ * Not async: without a token (no span) it is the pool's own promise, with no extra tick.
+ */
+function observedAcquire(pool: ConnectionPool<unknown>, observer: QueryObserver, options: AcquireOptions | undefined) {
+  const token = observer.checkoutStart();
+  if (token === undefined) return pool.acquire(options);
+  return pool.acquire(options).then(
+    (lease) => {
+      observer.checkoutEnd(token, undefined);
+      return lease;
+    },
+    (error: unknown) => {
+      observer.checkoutEnd(token, error);
+      throw error;
+    },
+  );
 }

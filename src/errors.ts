@@ -135,3 +135,20 @@ export class ReleasedTwiceError extends SpillwayError {
     super('RELEASED_TWICE', `Pool "${poolName}": release() called on a connection that was already released`);
   }
 }
+
+/**
+ * Start-up gave up: the database stayed unreachable for `initializationTimeoutMs` despite retries
+ * (HikariCP's initializationFailTimeout). Code CONNECT_TIMEOUT; `cause` is the last failure.
+ */
+export class InitializationError extends SpillwayError {
+  readonly attempts: number;
+  constructor(target: string, what: string, timeoutMs: number, attempts: number, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'CONNECT_TIMEOUT',
+      `${what} on ${target} failed for ${timeoutMs}ms (initializationTimeoutMs) after ${attempts} attempt${attempts === 1 ? '' : 's'}; last error: ${reason}`,
+      { cause },
+    );
+    this.attempts = attempts;
+  }
+}

@@ -4,14 +4,17 @@
  */
 
 export type { MultiplexOption, MultiplexSettings } from './config/multiplex-config.js';
+export type { AlertThresholds, Logger, ObserveOptions } from './config/observe-options.js';
 export type { ConnectionTarget, DialectName, PoolOptions, ResolvedConfig } from './config/options.js';
 export { describeConfig, resolveConfig } from './config/resolve-config.js';
 export { type PoolSizeRecommendation, recommendPoolSize } from './config/sizing.js';
 export { redactUrl } from './config/url.js';
 export { createPool } from './create-pool.js';
-export { Database, type HealthReport } from './database.js';
+export { Database, type HealthReport, type SessionOptions } from './database.js';
+export type { BatchDialect } from './dialect/batch-dialect.js';
 export type {
   Dialect,
+  DialectRouting,
   IsolationLevel,
   QueryResult,
   StatementMultiplexer,
@@ -27,6 +30,7 @@ export {
   ConnectTimeoutError,
   ERROR_CODES,
   type ErrorCode,
+  InitializationError,
   LeakReclaimedError,
   LockTimeoutError,
   PoolClosedError,
@@ -35,12 +39,22 @@ export {
   SpillwayError,
   StatementTimeoutError,
 } from './errors.js';
+export type { Alert, AlertType } from './observe/alerts.js';
+export type { HealthCheckResult, HealthStatus } from './observe/health.js';
+export type { LeakRecord, Observability, PerformanceSummary } from './observe/observability.js';
+export type { LatencySummary } from './observe/window.js';
 export type { ConnectContext, Connector } from './pool/connector.js';
 export type { CircuitState, PoolEventMap, PoolEventName } from './pool/events.js';
+export type { LeakReport } from './pool/leak-detector.js';
 export { Lease } from './pool/lease.js';
 export type { AcquireOptions } from './pool/pool.js';
 export { ConnectionPool, type CorePoolSettings, type PoolGate } from './pool/pool.js';
 export type { SharedLeasesStatus } from './pool/shared-leases.js';
 export type { CloseReason, PoolStats, PoolStatus } from './pool/status.js';
+export type { BatchInsertOptions, BatchInsertResult, OnConflict } from './query/batch/batch-insert.js';
+export type { BatchSelectOptions, BatchSelectResult } from './query/batch/batch-select.js';
+export type { BatchUpdateOptions, BatchUpdateResult } from './query/batch/batch-update.js';
+export type { LoaderOptions } from './query/loader.js';
 export { type QueryInput, Session } from './query/session.js';
 export { SqlFragment, SqlIdentifier, type SqlTag, sql } from './query/sql.js';
+export type { CircuitSnapshot } from './resilience/circuit-breaker.js';

@@ -1,7 +1,8 @@
 import type { MultiplexOption, MultiplexSettings } from './multiplex-config.js';
+import type { ObserveOptions, ResolvedObserveOptions } from './observe-options.js';
 
 /** Options accepted by `createPool`. Durations are milliseconds and say so in their names. */
-export interface PoolOptions {
+export interface PoolOptions extends ObserveOptions {
   /** Where: postgres://, postgresql://, mysql://, mariadb://, sqlite:path or sqlite::memory:. */
   url?: string;
   /** Label on metrics, logs and the server's application_name. */
@@ -25,6 +26,12 @@ export interface PoolOptions {
   leakThresholdMs?: number;
   /** 'warn' reports a leak; 'reclaim' also takes the connection back. */
   leakAction?: 'warn' | 'reclaim';
+  /**
+   * When to capture the borrowing stack (a V8 stack capture costs microseconds per checkout):
+   * 'adaptive' (default) captures one checkout in 32 until a first leak is seen, then every one;
+   * 'always' captures every checkout from the start.
+   */
+  leakStackTraces?: 'adaptive' | 'always';
   /** Close a connection after this many checkouts (0 = unlimited). */
   maxUses?: number;
   circuit?: { failureThreshold?: number; recoveryTimeoutMs?: number };
@@ -33,6 +40,8 @@ export interface PoolOptions {
   connectionBudget?: number;
   /** How often the background housekeeper runs (idle reaping, recycling, minIdle top-up). */
   housekeepingIntervalMs?: number;
+  /** How long `db.ready()` and `db.initDb()` retry an unreachable database before failing (HikariCP's initializationFailTimeout). */
+  initializationTimeoutMs?: number;
   /** 'transaction' for PgBouncer/Supavisor in transaction mode; `?pgbouncer=true` in the URL says the same. */
   serverPooler?: 'none' | 'transaction';
   /** The password, or a function called for each new connection (rotated credentials). */
@@ -61,8 +70,11 @@ export interface ConnectionTarget {
   redactedUrl: string;
 }
 
-/** The effective, validated and frozen configuration of one pool. */
-export interface ResolvedConfig {
+/**
+ * The effective, validated and frozen configuration of one pool. The logger, metrics registry and
+ * tracer provider inside are the caller's objects, kept by reference (not deep-frozen).
+ */
+export interface ResolvedConfig extends ResolvedObserveOptions {
   readonly url: string;
   readonly target: Readonly<ConnectionTarget>;
   readonly name: string;
@@ -80,12 +92,14 @@ export interface ResolvedConfig {
   readonly lockTimeoutMs: number;
   readonly leakThresholdMs: number;
   readonly leakAction: 'warn' | 'reclaim';
+  readonly leakStackTraces: 'adaptive' | 'always';
   readonly maxUses: number;
   readonly circuit: Readonly<{ failureThreshold: number; recoveryTimeoutMs: number }>;
   readonly healthCheckIntervalMs: number;
   readonly podCount: number;
   readonly connectionBudget: number | undefined;
   readonly housekeepingIntervalMs: number;
+  readonly initializationTimeoutMs: number;
   readonly serverPooler: 'none' | 'transaction';
   readonly password: string | (() => string | Promise<string>) | undefined;
   readonly dialectOptions: Readonly<Record<string, unknown>>;

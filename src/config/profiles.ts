@@ -23,6 +23,7 @@ export interface ProfileDefaults {
   healthCheckIntervalMs: number;
   podCount: number;
   housekeepingIntervalMs: number;
+  initializationTimeoutMs: number;
 }
 
 const PRODUCTION: ProfileDefaults = Object.freeze({
@@ -44,6 +45,7 @@ const PRODUCTION: ProfileDefaults = Object.freeze({
   healthCheckIntervalMs: 30_000,
   podCount: 1,
   housekeepingIntervalMs: 30_000,
+  initializationTimeoutMs: 30_000,
 });
 
 const DEVELOPMENT: ProfileDefaults = Object.freeze({ ...PRODUCTION });

@@ -1,9 +1,10 @@
 import { ConfigError } from '../errors.js';
 import { resolveMultiplex } from './multiplex-config.js';
+import { OBSERVE_OPTION_NAMES, resolveObserveOptions } from './observe-options.js';
 import type { PoolOptions, ResolvedConfig } from './options.js';
 import { profileDefaults } from './profiles.js';
 import { recommendPoolSize } from './sizing.js';
-import { parseConnectionUrl, redactUrl } from './url.js';
+import { parseConnectionUrl, passwordFromUrl, redactUrl } from './url.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -35,6 +36,7 @@ const NUMERIC_SETTINGS = {
   podCount: { option: 'podCount', env: 'POD_COUNT', unit: 'count', min: 1 },
   connectionBudget: { option: 'connectionBudget', env: 'DB_MAX_CONNECTIONS_BUDGET', unit: 'count', min: 1 },
   housekeepingIntervalMs: { option: 'housekeepingIntervalMs', env: undefined, unit: 'seconds', min: 10 },
+  initializationTimeoutMs: { option: 'initializationTimeoutMs', env: 'DB_POOL_INIT_TIMEOUT', unit: 'seconds', min: 0 },
 } as const satisfies Record<string, NumericSetting>;
 
 type NumericKey = keyof typeof NUMERIC_SETTINGS;
@@ -44,12 +46,14 @@ const KNOWN_OPTIONS = new Set<string>([
   'name',
   'prePing',
   'leakAction',
+  'leakStackTraces',
   'circuit',
   'serverPooler',
   'password',
   'env',
   'dialectOptions',
   'multiplex',
+  ...OBSERVE_OPTION_NAMES,
   ...Object.values(NUMERIC_SETTINGS)
     .map((s) => s.option)
     .filter((o) => !o.includes('.')),
@@ -185,6 +189,10 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
       );
   }
 
+  const leakStackTraces = options.leakStackTraces ?? 'adaptive';
+  if (leakStackTraces !== 'adaptive' && leakStackTraces !== 'always') {
+    throw new ConfigError('leakStackTraces', `leakStackTraces="${String(leakStackTraces)}" is invalid; accepted: adaptive, always`);
+  }
   const leakAction = options.leakAction ?? 'warn';
   if (leakAction !== 'warn' && leakAction !== 'reclaim') {
     throw new ConfigError('leakAction', `leakAction="${String(leakAction)}" is invalid; accepted: warn, reclaim`);
@@ -212,7 +220,10 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
     throw new ConfigError('dialectOptions', 'dialectOptions must be an object');
   }
 
+  const observe = resolveObserveOptions(options);
+
   return Object.freeze({
+    ...observe,
     url,
     target: Object.freeze(target),
     name,
@@ -230,6 +241,7 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
     lockTimeoutMs: numeric('lockTimeoutMs', d.lockTimeoutMs) as number,
     leakThresholdMs: numeric('leakThresholdMs', d.leakThresholdMs) as number,
     leakAction,
+    leakStackTraces,
     maxUses: numeric('maxUses', d.maxUses) as number,
     circuit: Object.freeze({
       failureThreshold: numeric('failureThreshold', d.failureThreshold) as number,
@@ -239,6 +251,7 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
     podCount,
     connectionBudget,
     housekeepingIntervalMs: numeric('housekeepingIntervalMs', d.housekeepingIntervalMs) as number,
+    initializationTimeoutMs: numeric('initializationTimeoutMs', d.initializationTimeoutMs) as number,
     serverPooler,
     password,
     dialectOptions: Object.freeze({ ...dialectOptions }),
@@ -255,9 +268,9 @@ function checkNumber(name: string, value: unknown, setting: NumericSetting, acce
   return value;
 }
 
-/** The effective configuration as safe to show: password and URL secrets as ***. */
+/** The effective configuration as safe to show: password and URL secrets as ***; live objects summarised. */
 export function describeConfig(config: ResolvedConfig): Record<string, unknown> {
-  const { password, url, target, ...rest } = config;
+  const { password, url, target, logger, metrics, tracing, dialectOptions, ...rest } = config;
   return {
     ...rest,
     url: redactUrl(url),
@@ -266,6 +279,24 @@ export function describeConfig(config: ResolvedConfig): Record<string, unknown> 
     port: target.port,
     database: target.database,
     user: target.user,
-    password: password === undefined && !/:[^@/]*@/.test(url.replace(/^[a-z]+:\/\//i, '')) ? undefined : '***',
+    password: password === undefined && passwordFromUrl(url) === undefined ? undefined : '***',
+    dialectOptions: redactSecrets(dialectOptions),
+    logger: logger !== undefined,
+    metrics: { enabled: metrics.enabled, registry: metrics.registry === undefined ? 'default' : 'custom' },
+    tracing: { enabled: tracing.enabled, tracerProvider: tracing.tracerProvider === undefined ? 'global' : 'custom' },
   };
+}
+
+const SECRET_KEY = /pass|secret|token|key|cert|credential/i;
+
+/** Driver options may carry TLS keys or passwords: show such keys as ***. */
+function redactSecrets(value: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const shown: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (SECRET_KEY.test(key)) shown[key] = '***';
+    else if (inner !== null && typeof inner === 'object' && !Array.isArray(inner))
+      shown[key] = redactSecrets(inner as Record<string, unknown>);
+    else shown[key] = typeof inner === 'string' ? redactUrl(inner) : inner;
+  }
+  return shown;
 }

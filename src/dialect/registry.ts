@@ -1,6 +1,8 @@
 import type { DialectName, ResolvedConfig } from '../config/options.js';
 import type { Dialect, DialectFactory } from './dialect.js';
+import { createMysqlDialect } from './mysql/mysql-dialect.js';
 import { createPostgresDialect } from './postgres/postgres-dialect.js';
+import { createSqliteDialect } from './sqlite/sqlite-dialect.js';
 
 /**
  * Dialect factories by name. Each factory loads its driver lazily, so importing Spillway never
@@ -8,6 +10,8 @@ import { createPostgresDialect } from './postgres/postgres-dialect.js';
  */
 const FACTORIES: Partial<Record<DialectName, DialectFactory>> = {
   postgres: createPostgresDialect as DialectFactory,
+  mysql: createMysqlDialect as DialectFactory,
+  sqlite: createSqliteDialect as DialectFactory,
 };
 
 export function registerDialect(name: DialectName, factory: DialectFactory): void {

@@ -11,22 +11,29 @@ export interface LeaseOwner<C> {
  * One checkout: released exactly once. `release(err)` discards the connection instead of returning it.
  * Supports `using`/`await using` so a block returns its connection on every path.
  */
+/** Lease states, one small integer so a lease is four fields (it is allocated on every checkout). */
+const LENT = 0;
+const RELEASED = 1;
+const RECLAIMED = 2;
+const CLOSED = 3;
+
 export class Lease<C> {
   readonly #owner: LeaseOwner<C>;
   readonly #entry: PoolEntry<C>;
-  #released = false;
-  #reclaimedAfterMs: number | undefined = undefined;
-  #closedUnderHolder = false;
+  #state = LENT;
+  #heldMs = 0;
 
   constructor(owner: LeaseOwner<C>, entry: PoolEntry<C>) {
     this.#owner = owner;
     this.#entry = entry;
   }
 
-  /** The driver's connection. Throws LEAK_RECLAIMED once the pool has taken it back. */
+  /** The driver's connection. Throws LEAK_RECLAIMED (or POOL_CLOSED) once the pool has taken it back. */
   get connection(): C {
-    if (this.#closedUnderHolder) throw new PoolClosedError(this.#owner.name);
-    if (this.#reclaimedAfterMs !== undefined) throw new LeakReclaimedError(this.#owner.name, this.#reclaimedAfterMs);
+    if (this.#state >= RECLAIMED) {
+      if (this.#state === CLOSED) throw new PoolClosedError(this.#owner.name);
+      throw new LeakReclaimedError(this.#owner.name, this.#heldMs);
+    }
     return this.#entry.connection as C;
   }
 
@@ -36,16 +43,16 @@ export class Lease<C> {
   }
 
   get released(): boolean {
-    return this.#released;
+    return this.#state !== LENT;
   }
 
   /** Return the connection; with an error, discard it. A second call throws RELEASED_TWICE. */
   release(error?: unknown): void {
-    if (this.#released) {
-      if (this.#reclaimedAfterMs !== undefined) return;
+    if (this.#state !== LENT) {
+      if (this.#state !== RELEASED) return; // taken back by the pool already
       throw new ReleasedTwiceError(this.#owner.name);
     }
-    this.#released = true;
+    this.#state = RELEASED;
     this.#owner.checkin(this.#entry, this, error);
   }
 
@@ -54,16 +61,15 @@ export class Lease<C> {
    * use), or the pool closed past its grace (POOL_CLOSED on next use).
    */
   revoke(heldMs: number, poolClosed = false): void {
-    this.#reclaimedAfterMs = heldMs;
-    this.#closedUnderHolder = poolClosed;
-    this.#released = true;
+    this.#heldMs = heldMs;
+    this.#state = poolClosed ? CLOSED : RECLAIMED;
   }
 
   [Symbol.dispose](): void {
-    if (!this.#released) this.release();
+    if (this.#state === LENT) this.release();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#released) this.release();
+    if (this.#state === LENT) this.release();
   }
 }

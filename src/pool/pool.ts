@@ -37,12 +37,20 @@ export interface AcquireOptions {
  * Every hook is optional; with none set, the hot path checks one undefined field.
  */
 export interface PoolGate {
-  /** Called before each checkout; throw (CIRCUIT_OPEN) to refuse it. */
-  admit?(): void;
-  /** Called after each connect attempt with its outcome. */
-  connectResult?(error: unknown | undefined): void;
-  /** Called when an entry is lent; may capture state (leak detection's stack). */
-  lent?(entry: PoolEntry<unknown>): void;
+  /**
+   * Called before each checkout, on the caller's stack; throw (CIRCUIT_OPEN) to refuse it. What it
+   * returns is handed to `lent` with the entry (leak detection's call-site trace).
+   */
+  admit?(): unknown;
+  /** Called after each connect attempt with its outcome; `startedAt` is when the attempt began (performance.now()). */
+  connectResult?(error: unknown | undefined, startedAt: number): void;
+  /**
+   * Called by the query layer after a statement: `undefined` when the server answered, the error when
+   * the connection broke (never for SQL errors). Lets the circuit breaker see query-level outages.
+   */
+  statementResult?(error: unknown | undefined, startedAt: number): void;
+  /** Called when an entry is lent, with what `admit` returned for that checkout. */
+  lent?(entry: PoolEntry<unknown>, context: unknown): void;
 }
 
 const RECYCLE_JITTER = 0.025;
@@ -127,15 +135,25 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   }
 
   /**
+   * Open one more connection and keep it idle, bypassing the gate's admit (start-up retries use it).
+   * Rejects with the connect failure.
+   */
+  async probe(): Promise<void> {
+    if (this.#closing !== undefined) throw new PoolClosedError(this.name);
+    if (this.#all.size < this.#max) await this.#open(true);
+  }
+
+  /**
    * Borrow a connection. Resolves with a {@link Lease}; release it exactly once.
    * Waiters are served first come, first served; a wait longer than the timeout rejects POOL_TIMEOUT.
    */
   acquire(options?: AcquireOptions): Promise<Lease<C>> {
     if (this.#closing !== undefined) return Promise.reject(new PoolClosedError(this.name));
     if (options?.signal?.aborted) return Promise.reject(new AcquireAbortedError(this.name, options.signal.reason));
+    let context: unknown;
     if (this.gate?.admit !== undefined) {
       try {
-        this.gate.admit();
+        context = this.gate.admit();
       } catch (error) {
         return Promise.reject(error);
       }
@@ -144,18 +162,18 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       const now = coarseNow();
       const entry = this.#takeIdle(now);
       if (entry !== undefined && !this.#needsPing(entry, now)) {
-        return Promise.resolve(this.#lend(entry, now, now));
+        return Promise.resolve(this.#lend(entry, now, now, context));
       }
       if (entry !== undefined) {
         // Needs validation: go through the queue so ordering and deadlines stay in one place.
-        const promise = this.#enqueue(options, now);
+        const promise = this.#enqueue(options, now, context);
         this.#validateFor(entry, now);
         return promise;
       }
     }
     // Precise time only when someone reads the wait (checkout events); otherwise the coarse clock,
     // with deadlines pushed one tick later so a timeout never fires early.
-    const promise = this.#enqueue(options, this.#observed.checkout ? performance.now() : coarseNow());
+    const promise = this.#enqueue(options, this.#observed.checkout ? performance.now() : coarseNow(), context);
     this.#dispatch();
     return promise;
   }
@@ -325,24 +343,25 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     return this.settings.prePing && now - entry.lastUsedAt >= this.settings.prePingBypassMs;
   }
 
-  #lend(entry: PoolEntry<C>, now: number, since: number): Lease<C> {
+  #lend(entry: PoolEntry<C>, now: number, since: number, context: unknown): Lease<C> {
     const lease = new Lease<C>(this, entry);
     entry.lease = lease;
     // Durations someone reads (checkout/checkin events, leak detection) get the precise clock.
     if (this.#observed.checkin || this.#observed.checkout || this.gate?.lent !== undefined) now = performance.now();
     entry.checkedOutAt = now;
     this.#stats.checkouts++;
-    if (this.gate?.lent !== undefined) this.gate.lent(entry as PoolEntry<unknown>);
+    if (this.gate?.lent !== undefined) this.gate.lent(entry as PoolEntry<unknown>, context);
     if (this.#observed.checkout) this.emit('checkout', { connectionId: entry.id, waitMs: now - since });
     return lease;
   }
 
-  #enqueue(options: AcquireOptions | undefined, now: number): Promise<Lease<C>> {
+  #enqueue(options: AcquireOptions | undefined, now: number, context: unknown): Promise<Lease<C>> {
     const timeoutMs = options?.timeoutMs ?? this.settings.checkoutTimeoutMs;
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AcquireAbortedError(this.name, signal.reason));
     const deadline = timeoutMs > 0 ? Math.ceil(now + timeoutMs + (this.#observed.checkout ? 0 : TICK_MS)) : Number.POSITIVE_INFINITY;
     const waiter = new Waiter<Lease<C>>(deadline, Math.floor(now));
+    waiter.context = context;
     const promise = new Promise<Lease<C>>((resolve, reject) => {
       waiter.resolve = resolve;
       waiter.reject = reject;
@@ -385,7 +404,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     waiter.live = false;
     waiter.cleanup?.();
     this.#stats.waits++;
-    waiter.resolve(this.#lend(entry, now, waiter.enqueuedAt));
+    waiter.resolve(this.#lend(entry, now, waiter.enqueuedAt, waiter.context));
   }
 
   /** Ping an entry reserved for the head waiter; on failure discard it and try the next, same deadline. */
@@ -516,7 +535,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
         entry.connection = connection;
         this.#stats.created++;
         this.#lastConnectError = undefined;
-        this.gate?.connectResult?.(undefined);
+        this.gate?.connectResult?.(undefined, now);
         const at = performance.now();
         entry.validatedAt = at;
         entry.lastUsedAt = at;
@@ -540,7 +559,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
         this.#forget(entry);
         this.#stats.connectFailures++;
         this.#lastConnectError = error;
-        this.gate?.connectResult?.(error);
+        this.gate?.connectResult?.(error, now);
         if (this.listenerCount('error') > 0) this.emit('error', error);
         if (this.#queue.size > 0 && !warm) {
           // The oldest waiter learns why (as pg-pool does); the rest keep waiting and may get a new attempt.

@@ -12,6 +12,8 @@ export class Waiter<T> {
   live = true;
   /** Detaches the AbortSignal listener, if any. */
   cleanup: (() => void) | undefined = undefined;
+  /** What the pool's gate returned at admission (leak detection's call-site trace), if anything. */
+  context: unknown = undefined;
 
   constructor(deadline: number, enqueuedAt: number) {
     this.deadline = deadline;

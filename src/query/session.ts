@@ -1,5 +1,8 @@
 import type { Dialect, QueryResult, StatementOptions, TransactionOptions } from '../dialect/dialect.js';
+import { coarseNow } from '../pool/clock.js';
 import type { Lease } from '../pool/lease.js';
+import type { PoolGate } from '../pool/pool.js';
+import type { QueryObserver } from './observer.js';
 import { SqlFragment } from './sql.js';
 
 /** The arguments `query` accepts: dialect text with parameters, or an `sql` fragment. */
@@ -35,13 +38,18 @@ export function mustDiscard(dialect: Dialect, error: unknown): boolean {
 export class Session {
   readonly #dialect: Dialect;
   readonly #lease: Lease<unknown>;
+  readonly #observer: QueryObserver | undefined;
   #savepoints = 0;
   #inTransaction = false;
   #failure: unknown = undefined;
+  /** Reports statement outcomes to the circuit breaker (the pool's gate), when one is attached. */
+  readonly #report: PoolGate['statementResult'];
 
-  constructor(dialect: Dialect, lease: Lease<unknown>) {
+  constructor(dialect: Dialect, lease: Lease<unknown>, gate?: PoolGate, observer?: QueryObserver) {
     this.#dialect = dialect;
     this.#lease = lease;
+    this.#report = gate?.statementResult;
+    this.#observer = observer;
   }
 
   /** The driver's own connection (pg.Client, mysql2 Connection, better-sqlite3 Database). */
@@ -64,10 +72,20 @@ export class Session {
     options?: StatementOptions,
   ): Promise<QueryResult<R>> {
     const { text, values, options: statementOptions } = normalizeQuery(this.#dialect, input, paramsOrOptions, options);
+    const observer = this.#observer;
+    const token = observer?.queryStart(text);
+    const startedAt = this.#report === undefined ? 0 : coarseNow();
     try {
-      return await this.#dialect.query<R>(this.#lease.connection, text, values, statementOptions);
+      const result = await this.#dialect.query<R>(this.#lease.connection, text, values, statementOptions);
+      observer?.queryEnd(token, undefined);
+      this.#report?.(undefined, startedAt);
+      return result;
     } catch (error) {
-      if (mustDiscard(this.#dialect, error)) this.#failure = error;
+      observer?.queryEnd(token, error);
+      if (mustDiscard(this.#dialect, error)) {
+        this.#failure = error;
+        this.#report?.(error, startedAt);
+      }
       throw error;
     }
   }

@@ -3,6 +3,7 @@ import type { ResolvedConfig } from '../../config/options.js';
 import { passwordFromUrl } from '../../config/url.js';
 import { ConnectionLostError } from '../../errors.js';
 import type { ConnectContext, Connector } from '../../pool/connector.js';
+import type { ConnectionPool } from '../../pool/pool.js';
 import {
   type Dialect,
   ISOLATION_SQL,
@@ -11,6 +12,8 @@ import {
   type StatementOptions,
   type TransactionOptions,
 } from '../dialect.js';
+import { postgresBatch } from './postgres-batch.js';
+import { closeClient, pingWithin, statementBackstop } from './postgres-deadline.js';
 import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
 import { createPostgresMultiplexer } from './postgres-multiplexer.js';
 import { toResult } from './postgres-result.js';
@@ -45,8 +48,37 @@ function startupOptions(config: ResolvedConfig): string {
   return `-c statement_timeout=${config.statementTimeoutMs} -c lock_timeout=${config.lockTimeoutMs}`;
 }
 
+/** A server that does not answer the goodbye within this is cut off (a blackholed network). */
+const CLOSE_TIMEOUT_MS = 1000;
+/**
+ * Statements that must not be wrapped in a transaction behind a transaction pooler: transaction
+ * control itself, and commands PostgreSQL refuses inside a transaction block.
+ */
+const UNWRAPPABLE =
+  /^\s*(?:BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION|VACUUM|CLUSTER\b(?!.*\bON\b)|(?:CREATE|DROP|ALTER)\s+(?:DATABASE|TABLESPACE|SYSTEM|SUBSCRIPTION)|ALTER\s+SYSTEM|(?:CREATE\s+(?:UNIQUE\s+)?|DROP\s+|REINDEX\s+.*)INDEX\s+CONCURRENTLY|REINDEX\s+.*CONCURRENTLY|DISCARD|CHECKPOINT)\b/i;
+
+/** `SET LOCAL` statements scoping the timeouts to the current transaction (transaction-pooler mode). */
+function localTimeouts(statementTimeoutMs: number, lockTimeoutMs: number): string {
+  return `SET LOCAL statement_timeout = ${Math.max(0, Math.round(statementTimeoutMs))}; SET LOCAL lock_timeout = ${Math.max(0, Math.round(lockTimeoutMs))}`;
+}
+
+function inTransaction(client: Client): boolean {
+  const status = (client as Client & { getTransactionStatus?(): string | null }).getTransactionStatus?.();
+  return status === 'T' || status === 'E';
+}
+
+/**
+ * What the drop-in `spillway/pg` Pool passes through to each new client, as pg.Pool does: the user's
+ * pg.Client settings (merged last, so they win) and their Client class. Kept out of the resolved
+ * config so that secrets such as `ssl.key` never reach describeConfig or an endpoint.
+ */
+export interface PostgresClientOverrides {
+  Client?: new (config: ClientConfig) => Client;
+  clientConfig?: ClientConfig;
+}
+
 /** The PostgreSQL dialect on `pg` (node-postgres). */
-export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
+export function createPostgresDialect(config: ResolvedConfig, overrides: PostgresClientOverrides = {}): Dialect<Client> {
   const target = config.target;
   const urlPassword = passwordFromUrl(config.url);
   const label = `postgres://${target.user ?? ''}${target.user ? '@' : ''}${target.host}:${target.port}/${target.database ?? ''}`;
@@ -56,8 +88,8 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
   const connector: Connector<Client> = {
     target: label,
     async connect(context: ConnectContext): Promise<Client> {
-      const pg = await loadPg();
-      const client = new pg.Client({
+      const ClientClass = overrides.Client ?? (await loadPg()).Client;
+      const client = new ClientClass({
         host: target.host,
         port: target.port,
         user: target.user,
@@ -69,6 +101,7 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
         connectionTimeoutMillis: context.timeoutMs,
         ssl,
         ...(transactionPooler ? {} : { options: startupOptions(config) }),
+        ...overrides.clientConfig,
       });
       // An idle client's error must never crash the process: the pool discards it instead.
       client.on('error', context.onBroken);
@@ -83,34 +116,52 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
       return client;
     },
     async ping(client: Client): Promise<void> {
-      await client.query(';');
+      await pingWithin(client, client.query(';'), config.connectTimeoutMs);
     },
-    needsReset(client: Client): boolean {
-      // 'I' idle, 'T' in a transaction, 'E' in a failed transaction (pg >= 8.20 tracks ReadyForQuery status).
-      const status = (client as Client & { getTransactionStatus?(): string | null }).getTransactionStatus?.();
-      return status === 'T' || status === 'E';
-    },
+    // 'I' idle, 'T' in a transaction, 'E' in a failed transaction (pg >= 8.20 tracks ReadyForQuery status).
+    needsReset: inTransaction,
     async reset(client: Client): Promise<void> {
-      await client.query('ROLLBACK');
+      await statementBackstop(client, client.query('ROLLBACK'), config.statementTimeoutMs || config.connectTimeoutMs, target);
     },
     async close(client: Client): Promise<void> {
       client.removeAllListeners('end');
       client.on('error', () => undefined);
-      await client.end().catch(() => undefined);
+      await closeClient(client, CLOSE_TIMEOUT_MS, target);
     },
     isDisconnect: isPostgresDisconnect,
   };
 
-  async function query<R>(
+  /** Every statement gets the client-side backstop (see postgres-deadline.ts) unless its timeout is 0. */
+  function query<R>(
+    client: Client,
+    text: string,
+    params: readonly unknown[] | undefined,
+    options: StatementOptions | undefined,
+  ): Promise<QueryResult<R>> {
+    const timeoutMs = options?.timeoutMs ?? config.statementTimeoutMs;
+    const work = runQuery<R>(client, text, params, options);
+    return timeoutMs > 0 ? statementBackstop(client, work, timeoutMs, target) : work;
+  }
+
+  async function runQuery<R>(
     client: Client,
     text: string,
     params: readonly unknown[] | undefined,
     options: StatementOptions | undefined,
   ): Promise<QueryResult<R>> {
     const timeoutMs = options?.timeoutMs;
+    if (timeoutMs === undefined && options?.rowMode === undefined && !transactionPooler) {
+      // The common case as text and values: pg clones a config object on every call.
+      try {
+        return toResult<R>(await client.query(text, params as unknown[] | undefined));
+      } catch (error) {
+        throw mapPostgresError(error, config.statementTimeoutMs, config.lockTimeoutMs);
+      }
+    }
     const queryConfig: QueryConfig = { text, values: params as unknown[] | undefined };
     if (options?.rowMode === 'array') (queryConfig as QueryConfig & { rowMode: string }).rowMode = 'array';
     try {
+      if (transactionPooler) return await pooledQuery<R>(client, queryConfig, timeoutMs);
       if (timeoutMs === undefined) return toResult<R>(await client.query(queryConfig));
       // A per-call timeout overrides the session's for this statement only; SET inside a transaction
       // is undone by its rollback, so restoring can fail harmlessly there.
@@ -125,6 +176,37 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
     }
   }
 
+  /**
+   * Behind a transaction pooler the server connection may change between transactions, so no
+   * session setting can be relied on: timeouts are set with SET LOCAL inside a transaction, and a
+   * statement outside one is wrapped in its own short transaction so its timeout still holds.
+   * pg's parameterised queries use the unnamed prepared statement, which PgBouncer supports.
+   */
+  async function pooledQuery<R>(client: Client, queryConfig: QueryConfig, timeoutMs: number | undefined): Promise<QueryResult<R>> {
+    if (inTransaction(client)) {
+      if (timeoutMs === undefined) return toResult<R>(await client.query(queryConfig));
+      await client.query(`SET LOCAL statement_timeout = ${Math.max(0, Math.round(timeoutMs))}`);
+      const result = toResult<R>(await client.query(queryConfig));
+      await client.query(`SET LOCAL statement_timeout = ${config.statementTimeoutMs}`);
+      return result;
+    }
+    const statementTimeoutMs = timeoutMs ?? config.statementTimeoutMs;
+    // Nothing to scope (both timeouts off, e.g. set per role on the server instead): one round trip.
+    if ((statementTimeoutMs === 0 && config.lockTimeoutMs === 0) || UNWRAPPABLE.test(queryConfig.text)) {
+      return toResult<R>(await client.query(queryConfig));
+    }
+    await client.query(`BEGIN; ${localTimeouts(statementTimeoutMs, config.lockTimeoutMs)}`);
+    let result: QueryResult<R>;
+    try {
+      result = toResult<R>(await client.query(queryConfig));
+    } catch (error) {
+      if (!isPostgresDisconnect(error)) await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+    await client.query('COMMIT');
+    return result;
+  }
+
   return {
     name: 'postgres',
     connector,
@@ -135,6 +217,8 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
       let text = 'BEGIN';
       if (options?.isolation !== undefined) text += ` ISOLATION LEVEL ${ISOLATION_SQL[options.isolation]}`;
       if (options?.readOnly) text += ' READ ONLY';
+      // Behind a transaction pooler the session's timeouts are not ours: scope them to this transaction.
+      if (transactionPooler) text += `; ${localTimeouts(config.statementTimeoutMs, config.lockTimeoutMs)}`;
       await query(client, text, undefined, undefined);
     },
     async commit(client) {
@@ -143,7 +227,8 @@ export function createPostgresDialect(config: ResolvedConfig): Dialect<Client> {
     async rollback(client) {
       await query(client, 'ROLLBACK', undefined, undefined);
     },
+    batch: postgresBatch,
     server: { address: target.host, port: target.port, database: target.database },
-    createMultiplexer: (pool) => createPostgresMultiplexer(pool, config),
+    createMultiplexer: (pool) => createPostgresMultiplexer(pool as ConnectionPool<Client>, config),
   };
 }

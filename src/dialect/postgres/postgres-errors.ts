@@ -1,17 +1,5 @@
 import { ConnectionLostError, LockTimeoutError, SpillwayError, StatementTimeoutError } from '../../errors.js';
-
-/** Node socket errors that mean the connection is gone. */
-const SOCKET_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNABORTED',
-]);
+import { SOCKET_DISCONNECT_CODES } from '../socket-errors.js';
 
 /**
  * SQLSTATEs that end the session: admin_shutdown, crash_shutdown, cannot_connect_now (57P01-03),
@@ -23,10 +11,17 @@ function isDisconnectSqlState(code: string): boolean {
 
 /** True when the error means the PostgreSQL connection is unusable. */
 export function isPostgresDisconnect(error: unknown): boolean {
-  if (error instanceof SpillwayError) return error.code === 'CONNECTION_LOST' || error.code === 'CONNECT_TIMEOUT';
+  if (error instanceof SpillwayError) {
+    // connectionUnusable: the client-side statement backstop fired, the server did not answer.
+    return (
+      error.code === 'CONNECTION_LOST' ||
+      error.code === 'CONNECT_TIMEOUT' ||
+      (error as { connectionUnusable?: boolean }).connectionUnusable === true
+    );
+  }
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (SOCKET_CODES.has(code) || isDisconnectSqlState(code))) return true;
+  if (typeof code === 'string' && (SOCKET_DISCONNECT_CODES.has(code) || isDisconnectSqlState(code))) return true;
   const message = error.message;
   return (
     message.includes('Connection terminated') ||

@@ -1,0 +1,116 @@
+/**
+ * Set-at-a-time against one-at-a-time on each dialect: 100,000 rows inserted with batchInsert
+ * against row-by-row INSERTs inside one transaction, and 10,000 ids read with batchSelectByIds
+ * against a loop of single SELECTs on one connection. Medians of interleaved rounds.
+ *
+ * Run: npx tsx bench/batch.ts [--rows 100000] [--ids 10000] [--rounds 3] [--dialects postgres,mysql,sqlite]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import type { Database } from '../src/database.js';
+import { createPool } from '../src/index.js';
+import { interleaved, machineLine, median } from './support.js';
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '100000' },
+    ids: { type: 'string', default: '10000' },
+    rounds: { type: 'string', default: '3' },
+    dialects: { type: 'string', default: 'postgres,mysql,sqlite' },
+  },
+});
+const ROWS = Number(args.rows);
+const IDS = Number(args.ids);
+const ROUNDS = Number(args.rounds);
+const sqliteDir = mkdtempSync(join(tmpdir(), 'spillway-bench-batch-'));
+
+const TARGETS: Record<string, { url: string; serial: string; suffix: string }> = {
+  postgres: {
+    url: process.env.SPILLWAY_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    serial: 'SERIAL PRIMARY KEY',
+    suffix: '',
+  },
+  mysql: {
+    url: process.env.SPILLWAY_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test',
+    serial: 'INT AUTO_INCREMENT PRIMARY KEY',
+    suffix: ' CHARACTER SET utf8mb4',
+  },
+  sqlite: { url: `sqlite:${join(sqliteDir, 'bench.db')}`, serial: 'INTEGER PRIMARY KEY AUTOINCREMENT', suffix: '' },
+};
+
+const rows = Array.from({ length: ROWS }, (_, i) => ({
+  name: `customer ${i} ünïcode`,
+  email: `c${i}@example.com`,
+  score: i % 1000,
+  note: i % 7 === 0 ? null : 'x'.repeat(i % 50),
+}));
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}
+
+async function benchDialect(name: string): Promise<string[]> {
+  const target = TARGETS[name]!;
+  let db: Database;
+  try {
+    db = createPool({ url: target.url, size: 2, maxOverflow: 0, env: {}, name: 'bench-batch' });
+    await db.query('SELECT 1');
+  } catch (error) {
+    return [`| ${name} | skipped: ${(error as Error).message} | | | |`];
+  }
+  const table = `bench_batch_${process.pid}`;
+  const columns = Object.keys(rows[0]!);
+  const placeholders = columns.map((_, i) => db.dialect.placeholder(i + 1)).join(', ');
+  const insertOne = `INSERT INTO ${table} (${columns.join(', ')}) VALUES (${placeholders})`;
+  const reset = async () => {
+    await db.query(`DROP TABLE IF EXISTS ${table}`);
+    await db.query(`CREATE TABLE ${table} (id ${target.serial}, name TEXT, email TEXT, score INTEGER, note TEXT)${target.suffix}`);
+  };
+  try {
+    const insert = await interleaved(ROUNDS, ['batchInsert', 'row by row'], async (contender) => {
+      await reset();
+      return timed(() =>
+        contender === 'batchInsert'
+          ? db.batchInsert(table, rows)
+          : db.transaction(async (tx) => {
+              for (const row of rows) await tx.query(insertOne, [row.name, row.email, row.score, row.note]);
+            }),
+      );
+    });
+    // Ids spread over the table, in random order, a tenth of them absent.
+    const ids = Array.from({ length: IDS }, (_, i) => (i % 10 === 9 ? ROWS + 1 + i : 1 + Math.floor(Math.random() * ROWS)));
+    const selectOne = `SELECT * FROM ${table} WHERE id = ${db.dialect.placeholder(1)}`;
+    const select = await interleaved(ROUNDS, ['batchSelectByIds', 'single selects'], (contender) =>
+      timed(() =>
+        contender === 'batchSelectByIds'
+          ? db.batchSelectByIds(table, ids)
+          : db.withConnection(async (conn) => {
+              for (const id of ids) await conn.query(selectOne, [id]);
+            }),
+      ),
+    );
+    const line = (what: string, fast: number[], slow: number[]) =>
+      `| ${name} | ${what} | ${median(fast).toFixed(0)} ms | ${median(slow).toFixed(0)} ms | ${(median(slow) / median(fast)).toFixed(1)}× |`;
+    return [
+      line(`insert ${ROWS.toLocaleString('en')} rows`, insert.get('batchInsert')!, insert.get('row by row')!),
+      line(`select ${IDS.toLocaleString('en')} ids`, select.get('batchSelectByIds')!, select.get('single selects')!),
+    ];
+  } finally {
+    await db.query(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    await db.close();
+  }
+}
+
+const lines = ['| dialect | operation | batch | one at a time | speed-up |', '|---|---|---|---|---|'];
+for (const name of args.dialects.split(',')) {
+  lines.push(...(await benchDialect(name.trim())));
+  console.error(lines.at(-1));
+}
+rmSync(sqliteDir, { recursive: true, force: true });
+console.log(`${machineLine()}; rounds ${ROUNDS} (medians)\n`);
+console.log(lines.join('\n'));

@@ -1,0 +1,113 @@
+/**
+ * SELECT 1 on the local MariaDB/MySQL through Spillway and through mysql2's own pool, side by side
+ * in one run: queries/s at 10 / 100 / 1000 concurrent callers, pool of 10 (connectionLimit 10,
+ * maxOverflow 0). Medians of --rounds (3) interleaved runs; p99 latency per call.
+ *
+ * Run: npx tsx bench/mysql-throughput.ts [--seconds 1.5] [--rounds 3] [--url mysql://root@127.0.0.1:3306/test] [--json]
+ */
+import { parseArgs } from 'node:util';
+import mysql from 'mysql2';
+import mysqlPromise from 'mysql2/promise';
+import { createPool } from '../src/index.js';
+import { interleaved, machineLine, median, percentile } from './support.js';
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '1.5' },
+    url: { type: 'string', default: process.env.SPILLWAY_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test' },
+    json: { type: 'boolean', default: false },
+    callers: { type: 'string', default: '10,100,1000' },
+    rounds: { type: 'string', default: '3' },
+  },
+});
+const URL_ = args.url;
+const SECONDS = Number(args.seconds);
+const SIZE = 10;
+const CALLERS = args.callers.split(',').map(Number);
+const ROUNDS = Number(args.rounds);
+
+interface Contender {
+  query(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+const FACTORIES: Record<string, () => Promise<Contender>> = {
+  spillway: async () => {
+    const db = createPool({ url: URL_, name: 'bench', size: SIZE, maxOverflow: 0, env: {} });
+    return { query: () => db.query('SELECT 1'), close: () => db.close() };
+  },
+  'mysql2 pool (promise)': async () => {
+    const pool = mysqlPromise.createPool({ uri: URL_, connectionLimit: SIZE });
+    return { query: () => pool.query('SELECT 1'), close: () => pool.end() };
+  },
+  'mysql2 pool (callback)': async () => {
+    const pool = mysql.createPool({ uri: URL_, connectionLimit: SIZE });
+    return {
+      query: () => new Promise((resolve, reject) => pool.query('SELECT 1', (error, rows) => (error ? reject(error) : resolve(rows)))),
+      close: () => new Promise<void>((resolve) => pool.end(() => resolve())),
+    };
+  },
+};
+
+interface Sample {
+  qps: number;
+  p99Ms: number;
+  /** Client CPU (user + system) per query: robust on a shared machine, where q/s mostly measures the neighbours. */
+  cpuUs: number;
+}
+
+async function run(name: string, callers: number): Promise<Sample> {
+  const contender = await FACTORIES[name]!();
+  // Warm up: open every connection.
+  await Promise.all(Array.from({ length: Math.max(callers, SIZE) }, () => contender.query()));
+  const latencies: number[] = [];
+  let count = 0;
+  const until = performance.now() + SECONDS * 1000;
+  const loop = async () => {
+    while (performance.now() < until) {
+      const t0 = performance.now();
+      await contender.query();
+      latencies.push(performance.now() - t0);
+      count++;
+    }
+  };
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  await Promise.all(Array.from({ length: callers }, loop));
+  const used = process.cpuUsage(cpu);
+  const elapsed = (performance.now() - started) / 1000;
+  await contender.close();
+  return { qps: count / elapsed, p99Ms: percentile(latencies, 99), cpuUs: (used.user + used.system) / count };
+}
+
+const names = Object.keys(FACTORIES);
+const table: Record<string, Record<number, Sample>> = {};
+for (const callers of CALLERS) {
+  const results = await interleaved(ROUNDS, names, (name) => run(name, callers));
+  for (const [name, samples] of results) {
+    table[name] ??= {};
+    table[name][callers] = {
+      qps: median(samples.map((s) => s.qps)),
+      p99Ms: median(samples.map((s) => s.p99Ms)),
+      cpuUs: median(samples.map((s) => s.cpuUs)),
+    };
+  }
+}
+
+if (args.json) {
+  console.log(JSON.stringify({ bench: 'mysql-throughput', machine: machineLine(), table }));
+} else {
+  const peer = table['mysql2 pool (promise)']!;
+  console.log(`SELECT 1 on MySQL/MariaDB, pool of ${SIZE}, ${SECONDS}s per run, median of ${ROUNDS} interleaved runs; ${machineLine()}`);
+  console.log(
+    `| pool | ${CALLERS.map((c) => `q/s @${c}`).join(' | ')} | ${CALLERS.map((c) => `÷ mysql2 promise pool @${c}`).join(' | ')} | ${CALLERS.map((c) => `p99 ms @${c}`).join(' | ')} | ${CALLERS.map((c) => `client CPU µs/query @${c}`).join(' | ')} |`,
+  );
+  const columns = CALLERS.map(() => '---:').join('|');
+  console.log(`|---|${columns}|${columns}|${columns}|${columns}|`);
+  for (const name of names) {
+    const row = table[name]!;
+    console.log(
+      `| ${name} | ${CALLERS.map((c) => row[c]!.qps.toFixed(0)).join(' | ')} | ${CALLERS.map((c) => (row[c]!.qps / peer[c]!.qps).toFixed(2)).join(' | ')} | ${CALLERS.map((c) => row[c]!.p99Ms.toFixed(1)).join(' | ')} | ${CALLERS.map((c) => row[c]!.cpuUs.toFixed(0)).join(' | ')} |`,
+    );
+  }
+}

@@ -1,0 +1,91 @@
+import type { PoolOptions as Mysql2PoolOptions } from 'mysql2/promise';
+import type { PoolOptions } from '../../config/options.js';
+import { ConfigError } from '../../errors.js';
+import { type FacadeTarget, facadeDefaults, labelUrl, type SpillwayExtras, splitFacadeConfig, targetFromUrl } from '../facade-settings.js';
+
+/** The options of `spillway/mysql`'s createPool: mysql2's pool options, plus Spillway's (all optional). */
+export type MysqlPoolConfig = Mysql2PoolOptions & SpillwayExtras;
+
+/** mysql2's pool settings, which are not passed to each connection. */
+const POOL_KEYS = new Set([
+  'connectionLimit',
+  'maxIdle',
+  'idleTimeout',
+  'queueLimit',
+  'waitForConnections',
+  'resetOnRelease',
+  'password',
+  'Promise',
+]);
+
+/** mysql2's pool defaults. */
+const MYSQL2_CONNECTION_LIMIT = 10;
+const MYSQL2_IDLE_TIMEOUT_MS = 60_000;
+const MYSQL2_CONNECT_TIMEOUT_MS = 10_000;
+/** InnoDB's default innodb_lock_wait_timeout: the dialect always sets one per session. */
+const INNODB_LOCK_WAIT_MS = 50_000;
+
+export interface MysqlPoolPlan {
+  options: PoolOptions;
+  /** Settings passed to every new mysql2 connection (password excluded). */
+  connectionOptions: Record<string, unknown>;
+  waitForConnections: boolean;
+  /** Waiters allowed before a checkout fails at once (0 = unlimited). */
+  queueLimit: number;
+}
+
+/**
+ * Translate a mysql2 pool config into Spillway options and per-connection settings. Where mysql2's
+ * pool and Spillway's defaults differ, mysql2's win unless the Spillway option is given.
+ */
+export function planMysqlPool(input: MysqlPoolConfig | string): MysqlPoolPlan {
+  const config: MysqlPoolConfig = typeof input === 'string' ? { uri: input } : { ...input };
+  if ((config as { resetOnRelease?: boolean }).resetOnRelease === true) {
+    // Silently dropping it would hand session state to the next borrower; say so before anything connects.
+    throw new ConfigError('resetOnRelease', 'resetOnRelease=true is not supported by spillway/mysql; accepted: false or unset');
+  }
+  const { spillway, connection } = splitFacadeConfig(config as Record<string, unknown>, POOL_KEYS);
+  const target = connectionTarget(config);
+  const connectionLimit = config.connectionLimit ?? MYSQL2_CONNECTION_LIMIT;
+  const maxIdle = config.maxIdle ?? connectionLimit;
+  // mysql2 reaps idle connections only when maxIdle < connectionLimit.
+  const idleTimeoutMs = maxIdle < connectionLimit ? (config.idleTimeout ?? MYSQL2_IDLE_TIMEOUT_MS) : 0;
+
+  // The dialect's own connection defaults that mysql2's pool does not share: restore mysql2's.
+  connection.supportBigNumbers = config.supportBigNumbers ?? false;
+  connection.charset = config.charset;
+  connection.host = target.host;
+  connection.port = target.port;
+  connection.user = target.user;
+  connection.database = target.database;
+
+  const password = config.password ?? target.password;
+  const options: PoolOptions = {
+    ...facadeDefaults(idleTimeoutMs),
+    url: labelUrl('mysql', target.host, target.port, target.user, target.database),
+    size: connectionLimit,
+    minIdle: 0,
+    connectTimeoutMs: config.connectTimeout ?? MYSQL2_CONNECT_TIMEOUT_MS,
+    lockTimeoutMs: INNODB_LOCK_WAIT_MS,
+    ...(password === undefined ? {} : { password }),
+    ...spillway,
+  };
+  return {
+    options,
+    connectionOptions: connection,
+    waitForConnections: config.waitForConnections ?? true,
+    queueLimit: config.queueLimit ?? 0,
+  };
+}
+
+/** Where mysql2 would connect: the fields, over the `uri`, over mysql2's defaults. */
+function connectionTarget(config: MysqlPoolConfig): FacadeTarget {
+  const fromUri: Partial<FacadeTarget> = config.uri === undefined ? {} : targetFromUrl(config.uri);
+  return {
+    host: config.host ?? fromUri.host ?? 'localhost',
+    port: Number(config.port ?? fromUri.port ?? 3306),
+    user: config.user ?? fromUri.user,
+    database: config.database ?? fromUri.database,
+    password: fromUri.password,
+  };
+}

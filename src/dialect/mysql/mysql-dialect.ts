@@ -1,0 +1,349 @@
+import type { ResolvedConfig } from '../../config/options.js';
+import { passwordFromUrl } from '../../config/url.js';
+import { ConnectionLostError, StatementTimeoutError } from '../../errors.js';
+import type { ConnectContext, Connector } from '../../pool/connector.js';
+import {
+  type Dialect,
+  ISOLATION_SQL,
+  type QueryResult,
+  resolvePassword,
+  type StatementOptions,
+  type TransactionOptions,
+} from '../dialect.js';
+import { StatementBackstop, type WatchedStatement } from './mysql-backstop.js';
+import { mysqlBatch } from './mysql-batch.js';
+import { isMysqlDisconnect, mapMysqlError } from './mysql-errors.js';
+
+/**
+ * The part of a mysql2 (callback API) connection this dialect uses. Declared here so the rest of
+ * Spillway never imports mysql2's types; the callback API is used because the promise wrapper
+ * adds an allocation and a tick per query on the hot path.
+ */
+export interface MysqlConnection {
+  threadId: number | null;
+  /** Set by mysql2 from the handshake's server version. */
+  _isMariaDB?: boolean;
+  stream?: { destroy(): void };
+  query(
+    options: { sql: string; values?: unknown; rowsAsArray?: boolean },
+    callback: (error: Error | null, rows: unknown, fields: unknown) => void,
+  ): unknown;
+  ping(callback: (error: Error | null) => void): void;
+  end(callback?: (error?: Error | null) => void): void;
+  destroy(): void;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  once(event: string, listener: (...args: never[]) => void): unknown;
+  removeAllListeners(event?: string): unknown;
+}
+
+type MysqlModule = { createConnection(options: Record<string, unknown>): MysqlConnection };
+let mysqlModule: Promise<MysqlModule> | undefined;
+/** mysql2 is loaded only when a mysql:// or mariadb:// URL asks for it. */
+function loadMysql(): Promise<MysqlModule> {
+  mysqlModule ??= import('mysql2').then((m) => ((m as unknown as { default?: MysqlModule }).default ?? m) as MysqlModule);
+  return mysqlModule;
+}
+
+/** Per-connection facts the pool's connector needs and mysql2 does not expose. */
+interface ConnectionState {
+  mariadb: boolean;
+  /** A transaction may be open: reset rolls it back before the connection is reused. */
+  inTransaction: boolean;
+  /** The client-side backstop fired: the connection is being thrown away. */
+  abandoned: boolean;
+}
+
+/**
+ * How long after a statement's own timeout the client gives up on the server. The server's timeout
+ * normally answers first; this only fires when the server (or the network) stopped answering.
+ * With the sweep interval, a call ends at most 750 ms after its timeout.
+ */
+export const MYSQL_BACKSTOP_GRACE_MS = 500;
+const BACKSTOP_SWEEP_MS = 250;
+
+/** MySQL's OK packet flag SERVER_STATUS_IN_TRANS. */
+const SERVER_STATUS_IN_TRANS = 1;
+const BEGINS_TRANSACTION = /^\s*(?:BEGIN|START\s+TRANSACTION|XA\s+START)\b/i;
+const ENDS_TRANSACTION = /^\s*(?:COMMIT|ROLLBACK(?!\s+TO\b))\b/i;
+/** innodb_lock_wait_timeout's largest value: what "lockTimeoutMs = 0 (off)" becomes. */
+const MAX_LOCK_WAIT_SECONDS = 1_073_741_824;
+/** lock_wait_timeout's (metadata locks) largest value. */
+const MAX_METADATA_LOCK_WAIT_SECONDS = 31_536_000;
+
+/** Session settings applied once per connection, in one round trip. */
+export function mysqlSessionSettings(mariadb: boolean, statementTimeoutMs: number, lockTimeoutMs: number): string {
+  // InnoDB counts lock waits in whole seconds (at least 1): round up so a lock timeout never fires early.
+  const lockSeconds = lockTimeoutMs > 0 ? Math.max(1, Math.ceil(lockTimeoutMs / 1000)) : MAX_LOCK_WAIT_SECONDS;
+  const statement = mariadb
+    ? `max_statement_time = ${statementTimeoutMs / 1000}`
+    : `max_execution_time = ${Math.round(statementTimeoutMs)}`;
+  return `SET SESSION ${statement}, innodb_lock_wait_timeout = ${lockSeconds}, lock_wait_timeout = ${Math.min(lockSeconds, MAX_METADATA_LOCK_WAIT_SECONDS)}`;
+}
+
+/**
+ * What the drop-in `spillway/mysql` pool passes through to each new connection, as mysql2's pool
+ * does: the user's mysql2 connection options, merged last. Kept out of the resolved config so that
+ * secrets such as `ssl.key` never reach describeConfig or an endpoint.
+ */
+export interface MysqlConnectionOverrides {
+  connectionOptions?: Record<string, unknown>;
+}
+
+/** The MySQL/MariaDB dialect on `mysql2`. */
+export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConnectionOverrides = {}): Dialect<MysqlConnection> {
+  const target = config.target;
+  const urlPassword = passwordFromUrl(config.url);
+  const label = `mysql://${target.user ?? ''}${target.user ? '@' : ''}${target.host}:${target.port}/${target.database ?? ''}`;
+  const states = new WeakMap<MysqlConnection, ConnectionState>();
+  const backstop = new StatementBackstop(BACKSTOP_SWEEP_MS);
+
+  async function open(timeoutMs: number): Promise<MysqlConnection> {
+    const mysql = await loadMysql();
+    const connection = mysql.createConnection({
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      database: target.database,
+      password: await resolvePassword(config, urlPassword),
+      connectTimeout: timeoutMs,
+      charset: 'utf8mb4',
+      supportBigNumbers: true,
+      // mysql2 options the user asked for (ssl, timezone, typeCast, ...) win over ours.
+      ...config.dialectOptions,
+      ...overrides.connectionOptions,
+    });
+    await new Promise<void>((resolve, reject) => {
+      connection.once('connect', () => {
+        connection.removeAllListeners('error');
+        resolve();
+      });
+      connection.once('error', (error: Error) => {
+        connection.removeAllListeners('connect');
+        reject(error);
+      });
+    });
+    return connection;
+  }
+
+  function destroy(connection: MysqlConnection): void {
+    try {
+      connection.destroy();
+      connection.stream?.destroy();
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /**
+   * End an abandoned connection's session from a fresh one (KILL CONNECTION also ends its running
+   * statement), so the server neither works for nobody nor keeps the session until wait_timeout when
+   * the link died without a close. Best effort: when the server is unreachable this fails quietly.
+   */
+  function killSession(threadId: number | null): void {
+    if (threadId === null) return;
+    open(Math.min(config.connectTimeoutMs, 2000)).then(
+      (killer) => {
+        killer.on('error', () => undefined);
+        killer.query({ sql: `KILL CONNECTION ${Number(threadId)}` }, () => killer.end(() => destroy(killer)));
+      },
+      () => undefined,
+    );
+  }
+
+  /** Run one statement with the client-side backstop; resolves with the driver's rows and fields. */
+  function run(
+    connection: MysqlConnection,
+    text: string,
+    values: readonly unknown[] | undefined,
+    rowsAsArray: boolean,
+    timeoutMs: number,
+  ): Promise<QueryResult<never>> {
+    return new Promise((resolve, reject) => {
+      let watched: WatchedStatement | undefined;
+      let settled = false;
+      const options: { sql: string; values?: unknown; rowsAsArray?: boolean } = { sql: text };
+      if (values !== undefined && values.length > 0) options.values = values;
+      if (rowsAsArray) options.rowsAsArray = true;
+      connection.query(options, (error, rows, fields) => {
+        if (settled) return;
+        settled = true;
+        if (watched !== undefined) backstop.done(watched);
+        if (error !== null) {
+          reject(mapMysqlError(error, timeoutMs, config.lockTimeoutMs));
+          return;
+        }
+        resolve(toResult(connection, rows, fields));
+      });
+      if (timeoutMs > 0) {
+        watched = backstop.watch(timeoutMs + MYSQL_BACKSTOP_GRACE_MS, () => {
+          if (settled) return;
+          settled = true;
+          const state = states.get(connection);
+          if (state !== undefined) state.abandoned = true;
+          const threadId = connection.threadId;
+          destroy(connection);
+          killSession(threadId);
+          const error = new StatementTimeoutError(timeoutMs, new Error('the server did not answer; the client-side backstop fired'));
+          // The connection is mid-statement with no answer: it must never be reused.
+          (error as StatementTimeoutError & { connectionUnusable: boolean }).connectionUnusable = true;
+          reject(error);
+        });
+      }
+    });
+  }
+
+  function toResult(connection: MysqlConnection, rows: unknown, fields: unknown): QueryResult<never> {
+    if (Array.isArray(rows)) {
+      return {
+        rows: rows as never[],
+        rowCount: rows.length,
+        fields: Array.isArray(fields) ? (fields as { name: string }[]) : undefined,
+        raw: rows,
+      };
+    }
+    // An OK packet (ResultSetHeader): writes, DDL, SET. Its status tells whether a transaction is open.
+    const header = rows as { affectedRows?: number; insertId?: number; serverStatus?: number };
+    const state = states.get(connection);
+    if (state !== undefined && typeof header.serverStatus === 'number') {
+      state.inTransaction = (header.serverStatus & SERVER_STATUS_IN_TRANS) !== 0;
+    }
+    return { rows: [], rowCount: header.affectedRows ?? 0, insertId: header.insertId, raw: rows };
+  }
+
+  const connector: Connector<MysqlConnection> = {
+    target: label,
+    async connect(context: ConnectContext): Promise<MysqlConnection> {
+      let connection: MysqlConnection;
+      try {
+        connection = await open(context.timeoutMs);
+      } catch (error) {
+        throw mapMysqlError(error, config.statementTimeoutMs, config.lockTimeoutMs);
+      }
+      const mariadb = connection._isMariaDB === true;
+      states.set(connection, { mariadb, inTransaction: false, abandoned: false });
+      // An idle connection's error must never crash the process: the pool discards it instead.
+      connection.on('error', context.onBroken);
+      connection.on('end', () => context.onBroken(new ConnectionLostError('MySQL connection ended')));
+      try {
+        await run(
+          connection,
+          mysqlSessionSettings(mariadb, config.statementTimeoutMs, config.lockTimeoutMs),
+          undefined,
+          false,
+          context.timeoutMs,
+        );
+      } catch (error) {
+        connection.removeAllListeners('end');
+        destroy(connection);
+        throw error;
+      }
+      return connection;
+    },
+    ping(connection: MysqlConnection): Promise<void> {
+      // Bounded like a connect: a pre-ping must not hang on a server that stopped answering.
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          destroy(connection);
+          reject(new ConnectionLostError(`MySQL ping got no answer within ${config.connectTimeoutMs}ms`));
+        }, config.connectTimeoutMs);
+        timer.unref();
+        connection.ping((error) => {
+          clearTimeout(timer);
+          if (error) reject(mapMysqlError(error, config.statementTimeoutMs, config.lockTimeoutMs));
+          else resolve();
+        });
+      });
+    },
+    needsReset(connection: MysqlConnection): boolean {
+      return states.get(connection)?.inTransaction === true;
+    },
+    async reset(connection: MysqlConnection): Promise<void> {
+      await run(connection, 'ROLLBACK', undefined, false, config.connectTimeoutMs);
+      const state = states.get(connection);
+      if (state !== undefined) state.inTransaction = false;
+    },
+    close(connection: MysqlConnection): Promise<void> {
+      connection.removeAllListeners('end');
+      connection.removeAllListeners('error');
+      connection.on('error', () => undefined);
+      if (states.get(connection)?.abandoned) return Promise.resolve();
+      return new Promise((resolve) => {
+        // A polite COM_QUIT, but never wait on a server that stopped answering.
+        const timer = setTimeout(() => {
+          destroy(connection);
+          resolve();
+        }, 1000);
+        timer.unref();
+        connection.end(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+    isDisconnect: isMysqlDisconnect,
+  };
+
+  async function query<R>(
+    connection: MysqlConnection,
+    text: string,
+    params: readonly unknown[] | undefined,
+    options: StatementOptions | undefined,
+  ): Promise<QueryResult<R>> {
+    const state = states.get(connection);
+    if (state !== undefined) {
+      if (BEGINS_TRANSACTION.test(text)) state.inTransaction = true;
+      else if (ENDS_TRANSACTION.test(text)) state.inTransaction = false;
+    }
+    const rowsAsArray = options?.rowMode === 'array';
+    const timeoutMs = options?.timeoutMs;
+    if (timeoutMs === undefined) {
+      return (await run(connection, text, params, rowsAsArray, config.statementTimeoutMs)) as QueryResult<R>;
+    }
+    const ms = Math.max(0, Math.round(timeoutMs));
+    if (state?.mariadb) {
+      // MariaDB scopes a setting to one statement: one round trip, nothing to restore.
+      return (await run(
+        connection,
+        `SET STATEMENT max_statement_time = ${ms / 1000} FOR ${text}`,
+        params,
+        rowsAsArray,
+        ms,
+      )) as QueryResult<R>;
+    }
+    await run(connection, `SET SESSION max_execution_time = ${ms}`, undefined, false, ms);
+    try {
+      return (await run(connection, text, params, rowsAsArray, ms)) as QueryResult<R>;
+    } finally {
+      if (!state?.abandoned) {
+        await run(connection, `SET SESSION max_execution_time = ${Math.round(config.statementTimeoutMs)}`, undefined, false, ms).catch(
+          () => undefined,
+        );
+      }
+    }
+  }
+
+  async function control(connection: MysqlConnection, text: string, inTransaction: boolean): Promise<void> {
+    await query(connection, text, undefined, undefined);
+    const state = states.get(connection);
+    if (state !== undefined) state.inTransaction = inTransaction;
+  }
+
+  return {
+    name: 'mysql',
+    connector,
+    query,
+    placeholder: () => '?',
+    quoteIdentifier: (name) => `\`${name.replace(/`/g, '``')}\``,
+    async begin(connection, options?: TransactionOptions) {
+      // SET TRANSACTION applies to the next transaction only, so nothing leaks to the next borrower.
+      if (options?.isolation !== undefined) {
+        await query(connection, `SET TRANSACTION ISOLATION LEVEL ${ISOLATION_SQL[options.isolation]}`, undefined, undefined);
+      }
+      await control(connection, options?.readOnly ? 'START TRANSACTION READ ONLY' : 'START TRANSACTION', true);
+    },
+    commit: (connection) => control(connection, 'COMMIT', false),
+    rollback: (connection) => control(connection, 'ROLLBACK', false),
+    batch: mysqlBatch,
+    server: { address: target.host, port: target.port, database: target.database },
+  };
+}

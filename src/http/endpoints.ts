@@ -1,0 +1,197 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { register as defaultRegistry, Registry } from 'prom-client';
+import type { Database } from '../database.js';
+import { HealthMonitor } from '../observe/health.js';
+import type { PerformanceSummary } from '../observe/observability.js';
+
+/** Options of `createHandler` (spillway/http) and the Fastify plugin (spillway/fastify). */
+export interface EndpointOptions {
+  /** The pool to serve (what createPool returns). */
+  pool?: Database;
+  /** Several pools; `?pool=<name>` picks one, the first is the default. */
+  pools?: readonly Database[] | Readonly<Record<string, Database>>;
+  /** Mount path, for example '/db' (node handler; Fastify applies its own register prefix). */
+  prefix?: string;
+  /** Bearer token protecting /health/detailed, /metrics/database/* and /metrics/performance/summary. */
+  token?: string;
+  /** Service name shown by /health/detailed (default 'spillway'). */
+  service?: string;
+  /** Registry for /metrics (default: the registries the pools export into). */
+  registry?: Registry;
+}
+
+/** A framework-free response: the node handler and the Fastify plugin both write it. */
+export interface EndpointResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/** The paths served (relative to the prefix), and whether each needs the token. */
+export const ENDPOINT_PATHS: Readonly<Record<string, boolean>> = {
+  '/health': false,
+  '/health/database': false,
+  '/health/pool': false,
+  '/health/detailed': true,
+  '/metrics': false,
+  '/metrics/database/pool': true,
+  '/metrics/database/health': true,
+  '/metrics/database/config': true,
+  '/metrics/performance/summary': true,
+};
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const monitors = new WeakMap<Database, HealthMonitor>();
+
+/** The pool's health monitor; a pool built without createPool gets one on demand (no background checks). */
+function monitorOf(db: Database): HealthMonitor {
+  if (db.observability !== undefined) return db.observability.health;
+  let monitor = monitors.get(db);
+  if (monitor === undefined) {
+    monitor = new HealthMonitor(db);
+    monitors.set(db, monitor);
+  }
+  return monitor;
+}
+
+function json(status: number, value: unknown): EndpointResponse {
+  return { status, contentType: JSON_TYPE, body: JSON.stringify(value) };
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function emptySummary(db: Database): PerformanceSummary {
+  const empty = { count: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 };
+  return {
+    pool: db.name,
+    windowMs: db.config.alerts.windowMs,
+    checkoutWaitMs: empty,
+    queryMs: empty,
+    failureRates: { query: 0, checkout: 0 },
+    totals: { queries: 0, queryFailures: 0 },
+  };
+}
+
+/**
+ * The endpoints of shared/CONTRACT.md, independent of any framework: a path, the query string and
+ * the Authorization header in, a status, content type and body out. Thin over the library: every
+ * body comes from status(), stats(), health(), describeConfig() or the observability views.
+ */
+export class Endpoints {
+  readonly #pools: Database[];
+  readonly #tokenDigest: Buffer | undefined;
+  readonly #service: string;
+  readonly #registry: Registry | undefined;
+  readonly #startedAt = Date.now();
+
+  constructor(options: EndpointOptions) {
+    const pools = options.pools === undefined ? [] : Array.isArray(options.pools) ? [...options.pools] : Object.values(options.pools);
+    if (options.pool !== undefined) pools.unshift(options.pool);
+    if (pools.length === 0) throw new TypeError('createHandler: pass { pool } or { pools }');
+    this.#pools = pools;
+    this.#tokenDigest = options.token === undefined || options.token === '' ? undefined : digest(options.token);
+    this.#service = options.service ?? 'spillway';
+    this.#registry = options.registry;
+  }
+
+  /** Whether `path` (relative to the prefix, no trailing slash) is one of ours. */
+  has(path: string): boolean {
+    return Object.hasOwn(ENDPOINT_PATHS, path);
+  }
+
+  async handle(path: string, query: URLSearchParams, authorization: string | undefined): Promise<EndpointResponse> {
+    if (!this.has(path)) return json(404, { error: 'not found' });
+    if (ENDPOINT_PATHS[path] && !this.#authorized(authorization)) return json(401, { error: 'a bearer token is required' });
+    if (path === '/health')
+      return json(200, { status: 'ok', service: this.#service, uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000) });
+    if (path === '/metrics') return this.#metrics();
+    const poolName = query.get('pool');
+    const db = poolName === null ? this.#pools[0] : this.#pools.find((p) => p.name === poolName);
+    if (db === undefined) return json(404, { error: `no pool named ${JSON.stringify(poolName)}`, pools: this.#pools.map((p) => p.name) });
+    switch (path) {
+      case '/health/database': {
+        const ping = await monitorOf(db).ping();
+        return json(ping.ok ? 200 : 503, {
+          status: ping.ok ? 'healthy' : 'unhealthy',
+          latencyMs: ping.latencyMs,
+          dialect: db.dialect.name,
+          pool: db.name,
+          ...(ping.error === undefined ? {} : { error: ping.error }),
+        });
+      }
+      case '/health/pool':
+        return json(200, poolView(db));
+      case '/health/detailed':
+        return this.#detailed(db);
+      case '/metrics/database/pool': {
+        const stats = db.stats();
+        return json(200, {
+          status: poolView(db),
+          stats,
+          hitRatio: stats.checkouts === 0 ? 1 : (stats.checkouts - stats.waits) / stats.checkouts,
+        });
+      }
+      case '/metrics/database/health': {
+        const monitor = monitorOf(db);
+        return json(200, {
+          pool: db.name,
+          intervalMs: db.config.healthCheckIntervalMs,
+          last: monitor.last ?? null,
+          consecutiveFailures: monitor.consecutiveFailures,
+          counts: monitor.counts(),
+          history: monitor.history(),
+        });
+      }
+      case '/metrics/database/config':
+        return json(200, db.describeConfig());
+      default: // '/metrics/performance/summary'
+        return json(200, db.observability?.performance() ?? emptySummary(db));
+    }
+  }
+
+  #authorized(header: string | undefined): boolean {
+    if (this.#tokenDigest === undefined) return true;
+    const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
+    // Compare digests so the comparison takes the same time whatever the length of the guess.
+    return match?.[1] !== undefined && timingSafeEqual(digest(match[1].trim()), this.#tokenDigest);
+  }
+
+  async #detailed(db: Database): Promise<EndpointResponse> {
+    const report = await db.health();
+    const leaks = db.observability?.leaks() ?? { total: db.stats().leaks, recent: [] };
+    const { pool, utilization, utilizationHigh: _, ...rest } = report;
+    const body = {
+      ...rest,
+      service: this.#service,
+      database: {
+        status: report.error === undefined ? 'up' : 'down',
+        latencyMs: report.latencyMs,
+        dialect: report.dialect,
+        ...(report.error ? { error: report.error } : {}),
+      },
+      pool: { ...pool, utilization },
+      leaks,
+      ...(this.#pools.length > 1
+        ? { pools: this.#pools.map((p) => ({ name: p.name, status: p.observability?.health.last?.status ?? 'unknown' })) }
+        : {}),
+    };
+    return json(report.status === 'unhealthy' ? 503 : 200, body);
+  }
+
+  async #metrics(): Promise<EndpointResponse> {
+    let registry = this.#registry;
+    if (registry === undefined) {
+      const registries = [...new Set(this.#pools.map((p) => p.observability?.metrics?.registry ?? defaultRegistry))];
+      registry = registries.length === 1 ? (registries[0] as Registry) : Registry.merge(registries);
+    }
+    return { status: 200, contentType: registry.contentType, body: await registry.metrics() };
+  }
+}
+
+/** /health/pool: the status snapshot plus utilization (checkedOut / max, 0..1). */
+export function poolView(db: Database): Record<string, unknown> {
+  const status = db.status();
+  return { ...status, utilization: status.max === 0 ? 0 : status.checkedOut / status.max };
+}

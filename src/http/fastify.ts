@@ -1,0 +1,37 @@
+/**
+ * `spillway/fastify`: the health and metrics endpoints as a Fastify plugin, with the same options as
+ * `createHandler`. Fastify's own `prefix` register option mounts it.
+ *
+ * @example await app.register(spillwayPlugin, { pool: db, prefix: '/db', token: process.env.METRICS_TOKEN })
+ */
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { createDashboardHandler } from './dashboard.js';
+import { ENDPOINT_PATHS, type EndpointOptions, Endpoints } from './endpoints.js';
+import type { DashboardHandler } from './handler.js';
+
+export interface SpillwayFastifyOptions extends EndpointOptions {
+  /** Handler for `/dashboard`, given the raw node request and response; default: Spillway's live dashboard. */
+  dashboard?: DashboardHandler;
+}
+
+/** The plugin. It is encapsulated (not fastify-plugin wrapped), so register's `prefix` applies to its routes. */
+export const spillwayPlugin: FastifyPluginAsync<SpillwayFastifyOptions> = async (app: FastifyInstance, options) => {
+  const endpoints = new Endpoints(options);
+  for (const path of Object.keys(ENDPOINT_PATHS)) {
+    app.get(path, async (request, reply) => {
+      const query = new URLSearchParams(request.raw.url?.split('?')[1] ?? '');
+      const response = await endpoints.handle(path, query, request.headers.authorization);
+      reply.code(response.status).header('content-type', response.contentType).header('cache-control', 'no-store');
+      if (response.status === 401) reply.header('www-authenticate', 'Bearer');
+      return reply.send(response.body);
+    });
+  }
+  // The contract serves /dashboard always; an app may pass its own page instead.
+  const dashboard = options.dashboard ?? createDashboardHandler();
+  app.get('/dashboard', async (request, reply) => {
+    reply.hijack();
+    await dashboard(request.raw, reply.raw);
+  });
+};
+
+export default spillwayPlugin;

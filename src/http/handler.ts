@@ -1,0 +1,72 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createDashboardHandler } from './dashboard.js';
+import { type EndpointOptions, type EndpointResponse, Endpoints } from './endpoints.js';
+
+/** Serves /dashboard (built elsewhere); the handler passes the request through untouched. */
+export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface HandlerOptions extends EndpointOptions {
+  /** Handler for `<prefix>/dashboard`; default: Spillway's live dashboard (createDashboardHandler). */
+  dashboard?: DashboardHandler;
+}
+
+/** A `node:http` request listener that is also Express middleware: unknown paths go to `next()` (or 404). */
+export type SpillwayHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
+
+/** '/db/' → '/db'; '' and '/' → ''. */
+export function normalizePrefix(prefix: string | undefined): string {
+  if (prefix === undefined) return '';
+  const trimmed = prefix.replace(/\/+$/, '');
+  return trimmed === '' ? '' : trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
+}
+
+function write(res: ServerResponse, response: EndpointResponse, head: boolean): void {
+  res.statusCode = response.status;
+  res.setHeader('content-type', response.contentType);
+  res.setHeader('cache-control', 'no-store');
+  if (response.status === 401) res.setHeader('www-authenticate', 'Bearer');
+  res.end(head ? undefined : response.body);
+}
+
+/**
+ * The health and metrics endpoints as a `node:http` listener, usable as Express middleware.
+ *
+ * @example http.createServer(createHandler({ pool: db })).listen(8000)
+ * @example app.use(createHandler({ pool: db, prefix: '/db', token: process.env.METRICS_TOKEN }))
+ */
+export function createHandler(options: HandlerOptions): SpillwayHandler {
+  const endpoints = new Endpoints(options);
+  const prefix = normalizePrefix(options.prefix);
+  const dashboard = options.dashboard ?? createDashboardHandler();
+  return (req, res, next) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let path = url.pathname;
+    if (prefix !== '') path = path === prefix || path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : '\0';
+    if (path.length > 1) path = path.replace(/\/+$/, '');
+    const isDashboard = path === '/dashboard';
+    if (!isDashboard && !endpoints.has(path)) {
+      if (next !== undefined) next();
+      else write(res, { status: 404, contentType: 'application/json; charset=utf-8', body: '{"error":"not found"}' }, false);
+      return;
+    }
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      write(res, { status: 405, contentType: 'application/json; charset=utf-8', body: '{"error":"method not allowed"}' }, false);
+      return;
+    }
+    const fail = (error: unknown): void => {
+      if (next !== undefined) next(error);
+      else if (!res.headersSent)
+        write(res, { status: 500, contentType: 'application/json; charset=utf-8', body: '{"error":"internal error"}' }, false);
+      else res.destroy();
+    };
+    if (isDashboard) {
+      Promise.resolve()
+        .then(() => dashboard(req, res))
+        .catch(fail);
+      return;
+    }
+    endpoints.handle(path, url.searchParams, req.headers.authorization).then((response) => write(res, response, method === 'HEAD'), fail);
+  };
+}

@@ -1,0 +1,253 @@
+import { performance } from 'node:perf_hooks';
+import type { Span } from '@opentelemetry/api';
+import type { AlertThresholds } from '../config/observe-options.js';
+import type { Database } from '../database.js';
+import type { PoolEventMap } from '../pool/events.js';
+import type { PoolStatus } from '../pool/status.js';
+import type { QueryObserver } from '../query/observer.js';
+import { AlertManager } from './alerts.js';
+import { CircuitTracker } from './circuit.js';
+import { HealthMonitor, type HealthReport } from './health.js';
+import { attachLogger } from './logging.js';
+import { type PoolMetrics, registerPoolMetrics } from './metrics.js';
+import { StatementTracer } from './tracing.js';
+import { type LatencySummary, LatencyWindow } from './window.js';
+
+/** A leak as reported by the pool's `leak` event, kept for /health/detailed. */
+export interface LeakRecord {
+  connectionId: number;
+  heldMs: number;
+  stack: string | undefined;
+  /** Epoch ms. */
+  at: number;
+}
+
+/** Percentiles and failure rates over the sliding window: what /metrics/performance/summary serves. */
+export interface PerformanceSummary {
+  pool: string;
+  windowMs: number;
+  checkoutWaitMs: LatencySummary;
+  queryMs: LatencySummary;
+  failureRates: { query: number; checkout: number };
+  totals: { queries: number; queryFailures: number };
+}
+
+/** A statement in flight when tracing is on: start time plus its span. */
+interface TracedStatement {
+  start: number;
+  span: Span;
+}
+
+const LEAK_LIMIT = 20;
+
+const ms = (value: number): string => `${Math.round(value)}ms`;
+
+/**
+ * Everything that watches one pool: metrics, percentiles, health checks, alerts, tracing, logs. It
+ * subscribes to the pool's events and is the query layer's observer; it never sits inside the pool.
+ * With metrics and tracing off it is not the observer at all, and the pool builds no checkout events.
+ */
+export class Observability implements QueryObserver {
+  readonly health: HealthMonitor;
+  readonly alerts: AlertManager;
+  readonly circuit = new CircuitTracker();
+  readonly metrics: PoolMetrics | undefined;
+  readonly thresholds: Readonly<AlertThresholds>;
+  readonly #db: Database;
+  readonly #tracer: StatementTracer | undefined;
+  readonly #checkouts = new LatencyWindow();
+  readonly #queries = new LatencyWindow();
+  readonly #leaks: LeakRecord[] = [];
+  readonly #cleanup: (() => void)[] = [];
+  #queryCount = 0;
+  #queryFailures = 0;
+  #rotator: NodeJS.Timeout | undefined = undefined;
+  #stopped = false;
+
+  constructor(db: Database) {
+    this.#db = db;
+    const config = db.config;
+    this.thresholds = config.alerts;
+    this.alerts = new AlertManager(config.alerts.cooldownMs, (alert) => db.pool.emit('alert', alert));
+    this.health = new HealthMonitor(db, {
+      circuitState: () => this.circuit.state(),
+      degradedReasons: () => this.#degradedReasons(),
+      alerts: () => ({ active: this.alerts.active(), recent: this.alerts.recent() }),
+      reported: (report) => this.#evaluate(report),
+    });
+    this.#tracer = config.tracing.enabled ? new StatementTracer(config, db.dialect, config.tracing.tracerProvider) : undefined;
+
+    this.#listen('circuit', this.circuit.listener);
+    this.#listen('circuit', () => this.alerts.condition('circuit_open', this.circuit.state() === 'open', 'circuit breaker is open'));
+    this.#listen('leak', (event) => {
+      this.#leaks.push({ connectionId: event.connectionId, heldMs: event.heldMs, stack: event.stack, at: Date.now() });
+      if (this.#leaks.length > LEAK_LIMIT) this.#leaks.shift();
+      this.alerts.event('connection_leak', `connection ${event.connectionId} held for ${ms(event.heldMs)}`);
+    });
+    if (config.logger !== undefined) this.#cleanup.push(attachLogger(db.pool, config.logger));
+
+    if (config.metrics.enabled) {
+      const metrics = registerPoolMetrics(
+        {
+          name: config.name,
+          minIdle: config.minIdle,
+          status: () => db.pool.status(),
+          stats: () => db.pool.stats(),
+          circuitState: () => this.circuit.state(),
+          healthChecks: () => this.health.counts(),
+          queryFailures: () => this.#queryFailures,
+          alerts: () => this.alerts.counts(),
+        },
+        config.metrics.registry,
+      );
+      this.metrics = metrics;
+      this.#cleanup.push(() => metrics.detach());
+      this.#listen('checkout', (event) => {
+        metrics.wait.observe(event.waitMs / 1000);
+        this.#checkouts.record(event.waitMs);
+      });
+      this.#listen('checkin', (event) => metrics.use.observe(event.heldMs / 1000));
+      this.#listen('connect', (event) => metrics.create.observe(event.durationMs / 1000));
+      this.#listen('timeout', (event) => this.#checkouts.record(event.waitMs, true));
+      this.#rotator = setInterval(() => {
+        this.#checkouts.rotate();
+        this.#queries.rotate();
+      }, config.alerts.windowMs / LatencyWindow.SLICES);
+      this.#rotator.unref();
+    }
+  }
+
+  /** Whether the query layer should report to this object. */
+  get observing(): boolean {
+    return this.metrics !== undefined || this.#tracer !== undefined;
+  }
+
+  // ---- QueryObserver (called by src/database.ts and Session) ------------------------------------
+
+  checkoutStart(): unknown {
+    const tracer = this.#tracer;
+    return tracer?.active ? tracer.startCheckout() : undefined;
+  }
+
+  checkoutEnd(token: unknown, error: unknown): void {
+    if (token !== undefined) StatementTracer.end(token as Span, error);
+  }
+
+  queryStart(text: string): unknown {
+    const start = performance.now();
+    const tracer = this.#tracer;
+    if (tracer === undefined || !tracer.active) return start;
+    return { start, span: tracer.startStatement(text) } satisfies TracedStatement;
+  }
+
+  queryEnd(token: unknown, error: unknown): void {
+    const traced = typeof token === 'number' ? undefined : (token as TracedStatement);
+    const elapsed = performance.now() - (traced === undefined ? (token as number) : traced.start);
+    const failed = error !== undefined;
+    this.#queryCount++;
+    if (failed) this.#queryFailures++;
+    if (this.metrics !== undefined) {
+      this.metrics.operation.observe(elapsed / 1000);
+      this.#queries.record(elapsed, failed);
+    }
+    if (traced !== undefined) StatementTracer.end(traced.span, error);
+  }
+
+  // ---- views for the endpoints --------------------------------------------------------------------
+
+  /** Checkout-wait and statement-time percentiles plus failure rates over the sliding window. */
+  performance(): PerformanceSummary {
+    const checkoutWaitMs = this.#checkouts.summary();
+    const queryMs = this.#queries.summary();
+    return {
+      pool: this.#db.name,
+      windowMs: this.thresholds.windowMs,
+      checkoutWaitMs,
+      queryMs,
+      failureRates: {
+        query: queryMs.count === 0 ? 0 : this.#queries.failures / queryMs.count,
+        checkout: checkoutWaitMs.count === 0 ? 0 : this.#checkouts.failures / checkoutWaitMs.count,
+      },
+      totals: { queries: this.#queryCount, queryFailures: this.#queryFailures },
+    };
+  }
+
+  /** Recent leaks (newest last) and the total since start. */
+  leaks(): { total: number; recent: LeakRecord[] } {
+    return { total: this.#db.pool.stats().leaks, recent: this.#leaks.map((l) => ({ ...l })) };
+  }
+
+  /** Stop the background work and the subscriptions (called by db.close()). Idempotent. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.health.stop();
+    if (this.#rotator !== undefined) clearInterval(this.#rotator);
+    for (const cleanup of this.#cleanup.splice(0)) cleanup();
+  }
+
+  // ---- internals ----------------------------------------------------------------------------------
+
+  #listen<K extends keyof PoolEventMap>(event: K, fn: (...args: PoolEventMap[K]) => void): void {
+    this.#db.pool.on(event, fn);
+    this.#cleanup.push(() => this.#db.pool.off(event, fn));
+  }
+
+  #degradedReasons(): string[] {
+    const reasons: string[] = [];
+    const perf = this.performance();
+    const t = this.thresholds;
+    if (perf.queryMs.count > 0 && perf.queryMs.p95 > t.slowQueryMs)
+      reasons.push(`statements slow: p95 ${ms(perf.queryMs.p95)} above ${ms(t.slowQueryMs)}`);
+    if (perf.checkoutWaitMs.count > 0 && perf.checkoutWaitMs.p95 > t.slowCheckoutMs)
+      reasons.push(`checkouts slow: p95 wait ${ms(perf.checkoutWaitMs.p95)} above ${ms(t.slowCheckoutMs)}`);
+    if (this.#failureRateHigh(perf))
+      reasons.push(`statement failure rate ${(perf.failureRates.query * 100).toFixed(1)}% above ${t.queryFailureRate * 100}%`);
+    const since = Date.now() - t.windowMs;
+    const recentLeaks = this.#leaks.filter((l) => l.at >= since).length;
+    if (recentLeaks > 0) reasons.push(`${recentLeaks} connection leak(s) in the last ${Math.round(t.windowMs / 1000)}s`);
+    return reasons;
+  }
+
+  #failureRateHigh(perf: PerformanceSummary): boolean {
+    return perf.queryMs.count >= this.thresholds.minQueries && perf.failureRates.query > this.thresholds.queryFailureRate;
+  }
+
+  /** Alert conditions, judged after each health check. */
+  #evaluate(report: HealthReport): void {
+    const perf = this.performance();
+    const t = this.thresholds;
+    const status: PoolStatus = report.pool;
+    this.alerts.condition('database_unhealthy', report.status === 'unhealthy', `database unhealthy: ${report.reasons.join('; ')}`);
+    this.alerts.condition('circuit_open', report.circuit === 'open', 'circuit breaker is open');
+    this.alerts.condition(
+      'query_failure_rate',
+      this.#failureRateHigh(perf),
+      `statement failure rate ${(perf.failureRates.query * 100).toFixed(1)}% over the last ${Math.round(t.windowMs / 1000)}s`,
+    );
+    this.alerts.condition(
+      'pool_usage_high',
+      report.utilizationHigh,
+      `pool usage ${Math.round(report.utilization * 100)}% (${status.checkedOut} of ${status.max}, ${status.waiting} waiting)`,
+    );
+    this.alerts.condition(
+      'slow_queries',
+      perf.queryMs.count > 0 && perf.queryMs.p95 > t.slowQueryMs,
+      `statement p95 ${ms(perf.queryMs.p95)}`,
+    );
+    this.alerts.condition(
+      'slow_checkouts',
+      perf.checkoutWaitMs.count > 0 && perf.checkoutWaitMs.p95 > t.slowCheckoutMs,
+      `checkout wait p95 ${ms(perf.checkoutWaitMs.p95)}`,
+    );
+  }
+}
+
+/** Attach observability to a database (createPool does this): events, query observer, background health checks. */
+export function instrument(db: Database): Observability {
+  const observability = new Observability(db);
+  db.observability = observability;
+  if (observability.observing) db.observer = observability;
+  observability.health.start(db.config.healthCheckIntervalMs);
+  return observability;
+}

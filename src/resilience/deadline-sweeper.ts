@@ -1,0 +1,111 @@
+import { performance } from 'node:perf_hooks';
+import { coarseNow, retainClock } from '../pool/clock.js';
+
+/** One statement being watched. Returned by `track`, handed back to `done`. */
+export interface TrackedDeadline {
+  /** performance.now() after which the statement is abandoned. */
+  readonly deadline: number;
+  readonly expire: () => void;
+}
+
+/**
+ * Client-side deadlines for statements in flight, checked by ONE shared timer instead of a
+ * setTimeout per statement: tracking is a Set insert and delete on the hot path, and the timer runs
+ * only while something is in flight (it stops itself on the first sweep that finds nothing).
+ * A deadline fires between `deadline` and `deadline + tickMs`.
+ */
+export class DeadlineSweeper {
+  readonly tickMs: number;
+  readonly #inflight = new Set<TrackedDeadline>();
+  #timer: NodeJS.Timeout | undefined = undefined;
+  #releaseClock: (() => void) | undefined = undefined;
+
+  constructor(tickMs: number) {
+    this.tickMs = tickMs;
+  }
+
+  /** Watch a statement: `expire` runs once if `done` was not called by `deadline`. */
+  track(deadline: number, expire: () => void): TrackedDeadline {
+    const tracked: TrackedDeadline = { deadline, expire };
+    this.#inflight.add(tracked);
+    this.#ensureTimer();
+    return tracked;
+  }
+
+  /**
+   * Watch a statement for `budgetMs` from now, read from the coarse clock (at most a tick old, and
+   * free): plenty for a deadline with a 500 ms margin. The sweeper keeps that clock ticking while
+   * anything is in flight, so it is never stale here.
+   */
+  expiresIn(budgetMs: number, expire: () => void): TrackedDeadline {
+    this.#ensureTimer();
+    return this.track(coarseNow() + budgetMs, expire);
+  }
+
+  #ensureTimer(): void {
+    if (this.#timer === undefined) {
+      this.#releaseClock = retainClock();
+      // Not unref'd: a statement in flight is work the process awaits, and its deadline must fire even
+      // if nothing else holds the event loop. The timer stops on the first sweep with nothing in flight.
+      this.#timer = setInterval(() => this.sweep(), this.tickMs);
+    }
+  }
+
+  done(tracked: TrackedDeadline): void {
+    this.#inflight.delete(tracked);
+  }
+
+  get size(): number {
+    return this.#inflight.size;
+  }
+
+  /** Expire everything past its deadline. Public for tests. */
+  sweep(now = performance.now()): void {
+    if (this.#inflight.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      this.#releaseClock?.();
+      this.#releaseClock = undefined;
+      return;
+    }
+    for (const tracked of this.#inflight) {
+      if (now < tracked.deadline) continue;
+      this.#inflight.delete(tracked);
+      try {
+        tracked.expire();
+      } catch {
+        // An expiry handler must not stop the others from firing.
+      }
+    }
+  }
+}
+
+/** Added to a statement's own timeout before the client gives up on a server that does not answer. */
+export const BACKSTOP_MARGIN_MS = 500;
+
+/** The process-wide sweeper for statement deadlines (every pool shares it: one timer in all). */
+export const statementDeadlines = new DeadlineSweeper(100);
+
+/**
+ * Race `work` against a client-side deadline of `budgetMs`: if it has not settled by then, the
+ * returned promise rejects with `onExpire()`'s error and `abandon` runs (discard the connection,
+ * send a cancel). `work`'s late outcome is swallowed.
+ */
+export function withDeadline<T>(work: Promise<T>, budgetMs: number, onExpire: () => Error, abandon: () => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const tracked = statementDeadlines.expiresIn(budgetMs, () => {
+      reject(onExpire());
+      abandon();
+    });
+    work.then(
+      (value) => {
+        statementDeadlines.done(tracked);
+        resolve(value);
+      },
+      (error) => {
+        statementDeadlines.done(tracked);
+        reject(error);
+      },
+    );
+  });
+}

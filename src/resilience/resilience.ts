@@ -1,0 +1,51 @@
+import type { ResolvedConfig } from '../config/options.js';
+import type { CircuitState } from '../pool/events.js';
+import { LeakDetector, type LeakWarn } from '../pool/leak-detector.js';
+import type { ConnectionPool, PoolGate } from '../pool/pool.js';
+import { CircuitBreaker, type CircuitSnapshot } from './circuit-breaker.js';
+
+const breakers = new WeakMap<ConnectionPool<unknown>, CircuitBreaker>();
+
+/**
+ * Attach the circuit breaker and (when `leakThresholdMs` > 0) the leak detector to a pool through its
+ * gate. `isConnectivityFailure` is the dialect's judgement: only disconnects, refusals and timeouts
+ * count against the breaker, never SQL errors.
+ */
+export function attachResilience<C>(
+  corePool: ConnectionPool<C>,
+  config: Pick<ResolvedConfig, 'circuit' | 'leakThresholdMs' | 'leakAction'> & { leakStackTraces?: 'adaptive' | 'always' },
+  isConnectivityFailure: (error: unknown) => boolean,
+  options: { warn?: LeakWarn } = {},
+): { breaker: CircuitBreaker; leaks: LeakDetector | undefined } {
+  const pool = corePool as unknown as ConnectionPool<unknown>; // the detector never touches connections
+  const breaker = new CircuitBreaker(pool.name, config.circuit, (from: CircuitState, to: CircuitState) =>
+    pool.emit('circuit', { from, to }),
+  );
+  const report = (error: unknown | undefined, startedAt: number): void => {
+    if (error === undefined) breaker.success(startedAt);
+    else if (isConnectivityFailure(error)) breaker.failure(error, startedAt);
+  };
+  const leaks = config.leakThresholdMs > 0 ? new LeakDetector(pool, config, options.warn) : undefined;
+  const gate: PoolGate = {
+    admit: () => breaker.admit(),
+    connectResult: report,
+    statementResult: report,
+  };
+  if (leaks !== undefined) {
+    // The call site must be taken on the caller's stack (admit), not when a queued waiter is served.
+    gate.admit = () => {
+      breaker.admit();
+      return leaks.capture();
+    };
+    gate.lent = (entry, trace) => leaks.lent(entry, trace);
+    leaks.start();
+  }
+  pool.gate = gate;
+  breakers.set(pool, breaker);
+  return { breaker, leaks };
+}
+
+/** The breaker's state for health(), metrics and the endpoints; undefined when none is attached. */
+export function circuitSnapshot<C>(pool: ConnectionPool<C>): CircuitSnapshot | undefined {
+  return breakers.get(pool as unknown as ConnectionPool<unknown>)?.snapshot();
+}

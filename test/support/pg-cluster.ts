@@ -1,0 +1,148 @@
+import { execFile } from 'node:child_process';
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const BIN = process.env.SPILLWAY_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+
+/** A free TCP port on loopback (bind to 0, read it, release it). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Run a PostgreSQL binary as the `postgres` OS user when we are root (initdb refuses root). */
+function asPostgres(binary: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const path = join(BIN, binary);
+  if (process.getuid?.() === 0) return run('runuser', ['-u', 'postgres', '--', path, ...args], { timeout: 60_000 });
+  return run(path, args, { timeout: 60_000 });
+}
+
+/** PIDs whose parent is `pid` (the postmaster's backends and workers), from /proc. */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(name));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return children;
+}
+
+/**
+ * A throwaway PostgreSQL cluster on a free loopback port, from the system's binaries, for tests that
+ * kill or restart the server (the shared server on 5432 is never touched). `stop()` removes it all.
+ */
+export class TempPostgres {
+  readonly dir: string;
+  readonly port: number;
+
+  private constructor(dir: string, port: number) {
+    this.dir = dir;
+    this.port = port;
+  }
+
+  /** initdb (trust, no fsync: the data is thrown away; committed writes still survive kill -9) and start. */
+  static async start(): Promise<TempPostgres> {
+    const dir = mkdtempSync(join(tmpdir(), 'spillway-pg-'));
+    try {
+      if (process.getuid?.() === 0) chownSync(dir, ...postgresIds());
+      await asPostgres('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '--no-instructions']);
+      const cluster = new TempPostgres(dir, await freePort());
+      await cluster.restart();
+      return cluster;
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  get url(): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
+  }
+
+  /** Start (again, after a kill: PostgreSQL runs crash recovery) and wait until it accepts connections. */
+  async restart(): Promise<void> {
+    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60 -c shared_buffers=16MB`;
+    await asPostgres('pg_ctl', ['-D', join(this.dir, 'data'), '-o', options, '-l', join(this.dir, 'log'), '-w', '-t', '60', 'start']);
+  }
+
+  /**
+   * kill -9 the postmaster and every backend: the server vanishes mid-statement. Resolves once they
+   * are dead, with the stale postmaster.pid removed (a killed process may linger as a zombie if
+   * nothing reaps it, and PostgreSQL would take that for a live postmaster).
+   */
+  async kill9(): Promise<void> {
+    const pid = this.#postmasterPid();
+    if (pid === undefined) return;
+    // Line 7 of postmaster.pid: the SysV shared memory key and id, removed below so kills leak nothing.
+    const shmId = readFileSync(join(this.dir, 'data', 'postmaster.pid'), 'utf8')
+      .split('\n')[6]
+      ?.trim()
+      .split(/\s+/)[1];
+    const all = [pid, ...childrenOf(pid)];
+    for (const victim of all) {
+      try {
+        process.kill(victim, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    const until = Date.now() + 10_000;
+    while (all.some(alive) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    rmSync(join(this.dir, 'data', 'postmaster.pid'), { force: true });
+    rmSync(join(this.dir, `.s.PGSQL.${this.port}.lock`), { force: true });
+    rmSync(join(this.dir, `.s.PGSQL.${this.port}`), { force: true });
+    if (shmId !== undefined && /^\d+$/.test(shmId)) await run('ipcrm', ['-m', shmId]).catch(() => undefined);
+  }
+
+  async stop(): Promise<void> {
+    try {
+      if (this.#postmasterPid() !== undefined) {
+        await asPostgres('pg_ctl', ['-D', join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']).catch(() => this.kill9());
+      }
+    } finally {
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+
+  #postmasterPid(): number | undefined {
+    try {
+      const pid = Number(readFileSync(join(this.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(pid, 0);
+      return pid;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Running and not a zombie. */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function postgresIds(): [number, number] {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
+  if (line === undefined) throw new Error('no postgres OS user to run the throwaway cluster');
+  const [, , uid, gid] = line.split(':');
+  return [Number(uid), Number(gid)];
+}
