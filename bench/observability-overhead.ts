@@ -20,7 +20,7 @@ import { createPool, type PoolOptions } from '../src/index.js';
 import { instrument } from '../src/observe/observability.js';
 import type { Connector } from '../src/pool/connector.js';
 import { ConnectionPool } from '../src/pool/pool.js';
-import { interleaved, machineLine, median, percentile } from './support.js';
+import { fakeConnector, interleaved, machineLine, median, percentile } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -96,15 +96,7 @@ async function memoryRun(name: string): Promise<number> {
     env: {},
     ...options,
   });
-  const connector: Connector<object> = {
-    target: 'memory://bench',
-    connect: async () => ({}),
-    ping: async () => undefined,
-    needsReset: () => false,
-    reset: async () => undefined,
-    close: async () => undefined,
-    isDisconnect: () => false,
-  };
+  const connector = fakeConnector;
   const dialect = {
     name: 'postgres',
     connector,

@@ -5,14 +5,11 @@
  *   node --expose-gc --import tsx bench/pool-memory.ts [--waiters 1000] [--json]
  */
 
-import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
 import genericPool from 'generic-pool';
 import pg from 'pg';
 import { Pool as TarnPool } from 'tarn';
-import type { Connector } from '../src/pool/connector.js';
-import { ConnectionPool } from '../src/pool/pool.js';
-import { machineLine, median } from './support.js';
+import { benchCorePool, FakePgClient, machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({
   options: { waiters: { type: 'string', default: '1000' }, json: { type: 'boolean', default: false } },
@@ -22,27 +19,6 @@ const SIZE = 10;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
 
-const fakeConnector: Connector<object> = {
-  target: 'memory://bench',
-  connect: async () => ({}),
-  ping: async () => undefined,
-  needsReset: () => false,
-  reset: async () => undefined,
-  close: async () => undefined,
-  isDisconnect: () => false,
-};
-
-class FakePgClient extends EventEmitter {
-  _queryable = true;
-  _ending = false;
-  connect(cb: (err?: Error) => void): void {
-    cb();
-  }
-  end(cb?: () => void): void {
-    cb?.();
-  }
-}
-
 interface Subject {
   acquire(): Promise<unknown>;
   release(handle: unknown): void;
@@ -51,21 +27,7 @@ interface Subject {
 
 const SUBJECTS: Record<string, () => Subject> = {
   spillway: () => {
-    const pool = new ConnectionPool<object>(fakeConnector, {
-      name: 'mem',
-      size: SIZE,
-      maxOverflow: 0,
-      minIdle: 0,
-      checkoutTimeoutMs: 30_000,
-      recycleMs: 1_800_000,
-      idleTimeoutMs: 300_000,
-      prePing: true,
-      prePingBypassMs: 500,
-      connectTimeoutMs: 10_000,
-      maxUses: 0,
-      housekeepingIntervalMs: 30_000,
-    });
-    pool.start();
+    const pool = benchCorePool(SIZE);
     return { acquire: () => pool.acquire(), release: (l) => (l as { release(): void }).release(), close: () => pool.close({ graceMs: 0 }) };
   },
   'generic-pool': () => {

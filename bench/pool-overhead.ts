@@ -5,14 +5,11 @@
  *
  * Run: npx tsx bench/pool-overhead.ts [--ops 200000] [--json]
  */
-import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
 import genericPool from 'generic-pool';
 import pg from 'pg';
 import { Pool as TarnPool } from 'tarn';
-import type { Connector } from '../src/pool/connector.js';
-import { ConnectionPool } from '../src/pool/pool.js';
-import { interleaved, machineLine, median } from './support.js';
+import { benchCorePool, FakePgClient, interleaved, machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({ options: { ops: { type: 'string', default: '200000' }, json: { type: 'boolean', default: false } } });
 const OPS = Number(args.ops);
@@ -47,32 +44,8 @@ class NaivePool implements BenchPool {
   async close(): Promise<void> {}
 }
 
-const fakeConnector: Connector<object> = {
-  target: 'memory://bench',
-  connect: async () => ({}),
-  ping: async () => undefined,
-  needsReset: () => false,
-  reset: async () => undefined,
-  close: async () => undefined,
-  isDisconnect: () => false,
-};
-
 function spillwayPool(): BenchPool {
-  const pool = new ConnectionPool<object>(fakeConnector, {
-    name: 'bench',
-    size: SIZE,
-    maxOverflow: 0,
-    minIdle: 0,
-    checkoutTimeoutMs: 30_000,
-    recycleMs: 1_800_000,
-    idleTimeoutMs: 300_000,
-    prePing: true,
-    prePingBypassMs: 500,
-    connectTimeoutMs: 10_000,
-    maxUses: 0,
-    housekeepingIntervalMs: 30_000,
-  });
-  pool.start();
+  const pool = benchCorePool(SIZE);
   return {
     acquire: () => pool.acquire(),
     release: (lease) => (lease as { release(): void }).release(),
@@ -105,19 +78,6 @@ function tarnPool(): BenchPool {
     release: (c) => void pool.release(c as object),
     close: async () => void (await pool.destroy()),
   };
-}
-
-/** pg-pool with a fake Client class, so only the pool's own work is measured. */
-class FakePgClient extends EventEmitter {
-  _queryable = true;
-  _ending = false;
-  connect(cb: (err?: Error) => void): void {
-    cb();
-  }
-  end(cb?: () => void): void {
-    this.emit('end');
-    cb?.();
-  }
 }
 
 function pgPool(): BenchPool {

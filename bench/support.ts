@@ -1,4 +1,7 @@
+import { EventEmitter } from 'node:events';
 import os from 'node:os';
+import type { Connector } from '../src/pool/connector.js';
+import { ConnectionPool } from '../src/pool/pool.js';
 
 /** Median of numbers. */
 export function median(values: number[]): number {
@@ -32,4 +35,48 @@ export async function interleaved<T>(
     for (const name of order) results.get(name)!.push(await fn(name, round));
   }
   return results;
+}
+
+/** A connector whose connections are empty objects: measures the pool's own work only. */
+export const fakeConnector: Connector<object> = {
+  target: 'memory://bench',
+  connect: async () => ({}),
+  ping: async () => undefined,
+  needsReset: () => false,
+  reset: async () => undefined,
+  close: async () => undefined,
+  isDisconnect: () => false,
+};
+
+/** Spillway's core with the contract's defaults (timeouts, pre-ping bypass, stats on) over the fake connector. */
+export function benchCorePool(size: number): ConnectionPool<object> {
+  const pool = new ConnectionPool<object>(fakeConnector, {
+    name: 'bench',
+    size,
+    maxOverflow: 0,
+    minIdle: 0,
+    checkoutTimeoutMs: 30_000,
+    recycleMs: 1_800_000,
+    idleTimeoutMs: 300_000,
+    prePing: true,
+    prePingBypassMs: 500,
+    connectTimeoutMs: 10_000,
+    maxUses: 0,
+    housekeepingIntervalMs: 30_000,
+  });
+  pool.start();
+  return pool;
+}
+
+/** A pg.Client stand-in for pg.Pool, so only pg-pool's own work is measured. */
+export class FakePgClient extends EventEmitter {
+  _queryable = true;
+  _ending = false;
+  connect(cb: (err?: Error) => void): void {
+    cb();
+  }
+  end(cb?: () => void): void {
+    this.emit('end');
+    cb?.();
+  }
 }
