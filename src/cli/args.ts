@@ -24,9 +24,19 @@ export interface CommandSpec<O extends Options> {
 
 /**
  * Parse a command's arguments with node:util parseArgs (strict: unknown flags and missing values
- * throw), turning its errors into one-line UsageErrors that name the command.
+ * throw), turning its errors into one-line UsageErrors that name the command. With `--help` it
+ * prints the command's help and returns undefined: the caller then exits 0.
  */
-export function parseCommand<O extends Options>(spec: CommandSpec<O>, argv: string[]): ParsedCommand<O> {
+export function parseCommand<O extends Options>(spec: CommandSpec<O>, argv: string[]): ParsedCommand<O> | undefined {
+  const parsed = parseStrict(spec, argv);
+  if (parsed.values.help) {
+    process.stdout.write(`${spec.help}\n`);
+    return undefined;
+  }
+  return parsed;
+}
+
+function parseStrict<O extends Options>(spec: CommandSpec<O>, argv: string[]): ParsedCommand<O> {
   try {
     return parseArgs({
       args: argv,

@@ -42,11 +42,9 @@ Exit status: 0 every suite passed, 1 a suite failed, 2 bad usage.`,
 export const benchCommand: Command = {
   name: spec.name,
   async run(argv) {
-    const { values } = parseCommand(spec, argv);
-    if (values.help) {
-      process.stdout.write(`${spec.help}\n`);
-      return 0;
-    }
+    const parsed = parseCommand(spec, argv);
+    if (parsed === undefined) return 0;
+    const { values } = parsed;
     const dir = values.dir ?? 'bench';
     const out = values.out ?? `${dir}/RESULTS.md`;
     const chart = values.chart ?? `${dir}/results.svg`;

@@ -35,11 +35,9 @@ Exit status: 0 no critical finding, 1 a critical finding (or no connection), 2 b
 export const doctorCommand: Command = {
   name: spec.name,
   async run(argv) {
-    const { values } = parseCommand(spec, argv);
-    if (values.help) {
-      process.stdout.write(`${spec.help}\n`);
-      return 0;
-    }
+    const parsed = parseCommand(spec, argv);
+    if (parsed === undefined) return 0;
+    const { values } = parsed;
     const url = values.url ?? process.env.DATABASE_URL;
     if (url === undefined) throw new UsageError('spillway doctor: --url is required (or set DATABASE_URL)');
     const pods = values.pods === undefined ? undefined : intFlag('doctor', 'pods', values.pods, 1, 1);

@@ -36,11 +36,9 @@ interface RouteResult {
 export const loadCommand: Command = {
   name: spec.name,
   async run(argv) {
-    const { values } = parseCommand(spec, argv);
-    if (values.help) {
-      process.stdout.write(`${spec.help}\n`);
-      return 0;
-    }
+    const parsed = parseCommand(spec, argv);
+    if (parsed === undefined) return 0;
+    const { values } = parsed;
     const base = httpUrlFlag('load', 'service', values.service ?? `http://127.0.0.1:${process.env.PORT ?? '8000'}`);
     const concurrency = intFlag('load', 'concurrency', values.concurrency, 10, 1, 10_000);
     const durationMs = secondsFlag('load', 'duration', values.duration, 10_000);

@@ -30,11 +30,9 @@ how long in-flight requests get after SIGTERM or SIGINT; /ready answers 503 from
 export const serveCommand: Command = {
   name: spec.name,
   async run(argv) {
-    const { values } = parseCommand(spec, argv);
-    if (values.help) {
-      process.stdout.write(`${spec.help}\n`);
-      return 0;
-    }
+    const parsed = parseCommand(spec, argv);
+    if (parsed === undefined) return 0;
+    const { values } = parsed;
     const port = values.port === undefined ? undefined : intFlag('serve', 'port', values.port, 8000, 0, 65535);
     const running = await startService({
       ...(port === undefined ? {} : { port }),

@@ -35,11 +35,9 @@ interface Snapshot {
 export const statusCommand: Command = {
   name: spec.name,
   async run(argv) {
-    const { values } = parseCommand(spec, argv);
-    if (values.help) {
-      process.stdout.write(`${spec.help}\n`);
-      return 0;
-    }
+    const parsed = parseCommand(spec, argv);
+    if (parsed === undefined) return 0;
+    const { values } = parsed;
     if (values.url !== undefined && values.service !== undefined) {
       throw new UsageError('spillway status: give --url or --service, not both');
     }
