@@ -6,10 +6,8 @@
  */
 
 import { parseArgs } from 'node:util';
-import genericPool from 'generic-pool';
-import pg from 'pg';
-import { Pool as TarnPool } from 'tarn';
-import { benchCorePool, FakePgClient, machineLine, median } from './support.js';
+import { type InMemoryPool, inMemoryPools } from './in-memory-pools.js';
+import { machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({
   options: { waiters: { type: 'string', default: '1000' }, json: { type: 'boolean', default: false } },
@@ -19,47 +17,8 @@ const SIZE = 10;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
 
-interface Subject {
-  acquire(): Promise<unknown>;
-  release(handle: unknown): void;
-  close(): Promise<void>;
-}
-
-const SUBJECTS: Record<string, () => Subject> = {
-  spillway: () => {
-    const pool = benchCorePool(SIZE);
-    return { acquire: () => pool.acquire(), release: (l) => (l as { release(): void }).release(), close: () => pool.close({ graceMs: 0 }) };
-  },
-  'generic-pool': () => {
-    const pool = genericPool.createPool(
-      { create: async () => ({}), destroy: async () => undefined },
-      { max: SIZE, acquireTimeoutMillis: 30_000 },
-    );
-    return {
-      acquire: () => pool.acquire(),
-      release: (c) => void pool.release(c as object),
-      close: () => pool.drain().then(() => pool.clear()),
-    };
-  },
-  'pg-pool': () => {
-    const pool = new pg.Pool({ max: SIZE, connectionTimeoutMillis: 30_000, Client: FakePgClient as never });
-    return { acquire: () => pool.connect(), release: (c) => (c as { release(): void }).release(), close: () => pool.end() };
-  },
-  tarn: () => {
-    const pool = new TarnPool({
-      create: (cb: (e: Error | null, c: object) => void) => cb(null, {}),
-      destroy: () => undefined,
-      min: 0,
-      max: SIZE,
-      acquireTimeoutMillis: 30_000,
-    });
-    return {
-      acquire: () => pool.acquire().promise,
-      release: (c) => void pool.release(c as object),
-      close: async () => void (await pool.destroy()),
-    };
-  },
-};
+type Subject = InMemoryPool;
+const SUBJECTS = inMemoryPools(SIZE);
 
 async function bytesPerWaiter(name: string): Promise<number> {
   const subject = SUBJECTS[name]!();

@@ -6,21 +6,15 @@
  * Run: npx tsx bench/pool-overhead.ts [--ops 200000] [--json]
  */
 import { parseArgs } from 'node:util';
-import genericPool from 'generic-pool';
-import pg from 'pg';
-import { Pool as TarnPool } from 'tarn';
-import { benchCorePool, FakePgClient, interleaved, machineLine, median } from './support.js';
+import { type InMemoryPool, inMemoryPools } from './in-memory-pools.js';
+import { interleaved, machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({ options: { ops: { type: 'string', default: '200000' }, json: { type: 'boolean', default: false } } });
 const OPS = Number(args.ops);
 const SIZE = 10;
 const CONCURRENCY = [1, 64, 1000];
 
-interface BenchPool {
-  acquire(): Promise<unknown>;
-  release(handle: unknown): void;
-  close(): Promise<void>;
-}
+type BenchPool = InMemoryPool;
 
 /** The naive 20-line pool the issue measures against: an array of idle and a FIFO array of waiters. */
 class NaivePool implements BenchPool {
@@ -44,54 +38,7 @@ class NaivePool implements BenchPool {
   async close(): Promise<void> {}
 }
 
-function spillwayPool(): BenchPool {
-  const pool = benchCorePool(SIZE);
-  return {
-    acquire: () => pool.acquire(),
-    release: (lease) => (lease as { release(): void }).release(),
-    close: () => pool.close(),
-  };
-}
-
-function genericPoolPool(): BenchPool {
-  const pool = genericPool.createPool(
-    { create: async () => ({}), destroy: async () => undefined },
-    { max: SIZE, min: 0, acquireTimeoutMillis: 30_000 },
-  );
-  return {
-    acquire: () => pool.acquire(),
-    release: (c) => void pool.release(c as object),
-    close: async () => pool.drain().then(() => pool.clear()),
-  };
-}
-
-function tarnPool(): BenchPool {
-  const pool = new TarnPool({
-    create: (cb: (e: Error | null, c: object) => void) => cb(null, {}),
-    destroy: () => undefined,
-    min: 0,
-    max: SIZE,
-    acquireTimeoutMillis: 30_000,
-  });
-  return {
-    acquire: () => pool.acquire().promise,
-    release: (c) => void pool.release(c as object),
-    close: async () => void (await pool.destroy()),
-  };
-}
-
-function pgPool(): BenchPool {
-  const pool = new pg.Pool({ max: SIZE, connectionTimeoutMillis: 30_000, idleTimeoutMillis: 300_000, Client: FakePgClient as never });
-  return { acquire: () => pool.connect(), release: (c) => (c as { release(): void }).release(), close: () => pool.end() };
-}
-
-const FACTORIES: Record<string, () => BenchPool> = {
-  naive: () => new NaivePool(),
-  spillway: spillwayPool,
-  'generic-pool': genericPoolPool,
-  'pg-pool': pgPool,
-  tarn: tarnPool,
-};
+const FACTORIES: Record<string, () => BenchPool> = { naive: () => new NaivePool(), ...inMemoryPools(SIZE) };
 
 async function run(factory: () => BenchPool, concurrency: number): Promise<number> {
   const pool = factory();
