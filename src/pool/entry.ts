@@ -28,6 +28,11 @@ export class PoolEntry<C> {
   /** When the current lease began; the stack that took it when leak detection is on. */
   checkedOutAt = 0;
   borrowStack: string | undefined = undefined;
+  /**
+   * The unformatted call site captured at checkout by leak detection, if sampled. A field rather than
+   * a WeakMap beside the pool: it is written on every checkout, and a field store is the cheapest.
+   */
+  borrowTrace: { stack?: string } | undefined = undefined;
   /** The current lease, so that a leak can be reclaimed. */
   lease: { revoke(heldMs: number, poolClosed?: boolean): void } | undefined = undefined;
 

@@ -60,7 +60,7 @@ test("adaptive stacks: sampled until a first leak, then every checkout's stack i
   pool.on('leak', (report) => leaks.push(report));
   const sampled = await pool.acquire(); // the first checkout is always sampled
   sampled.release();
-  const unsampled = await pool.acquire(); // the next 31 are not
+  const unsampled = await pool.acquire(); // the next 127 are not
   await eventually(() => leaks.length === 1, 2000, 'first leak');
   assert.equal(leaks[0]?.stack, undefined, 'no stack for an unsampled checkout');
   const afterLeak = await pool.acquire(); // a leak was seen: every checkout is captured now
