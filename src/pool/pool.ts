@@ -105,6 +105,9 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   /** Listener flags, so the hot path allocates no event objects nobody reads. */
   #observed = { checkout: false, checkin: false };
   gate: PoolGate | undefined = undefined;
+  /** Settings read on every checkout, folded into one number each (Infinity = never). */
+  readonly #maxUses: number;
+  readonly #pingAfterIdleMs: number;
 
   constructor(connector: Connector<C>, settings: CorePoolSettings) {
     super();
@@ -112,6 +115,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     this.settings = Object.freeze({ ...settings });
     this.name = settings.name;
     this.#max = settings.size + settings.maxOverflow;
+    this.#maxUses = settings.maxUses > 0 ? settings.maxUses : Number.POSITIVE_INFINITY;
+    this.#pingAfterIdleMs = settings.prePing ? settings.prePingBypassMs : Number.POSITIVE_INFINITY;
     this.#queue = new WaiterQueue<Lease<C>>((waiter, now) => this.#timeOut(waiter, now), performance.now.bind(performance));
     EventEmitter.prototype.on.call(this, 'newListener', (event: string) => this.#observe(event as PoolEventName, 1));
     EventEmitter.prototype.on.call(this, 'removeListener', (event: string) => this.#observe(event as PoolEventName, 0));
@@ -249,8 +254,11 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   checkin(entry: PoolEntry<C>, lease: Lease<C>, error: unknown): void {
     if (entry.lease !== lease) return; // reclaimed or already discarded
     entry.lease = undefined;
-    const now = this.#observed.checkin ? performance.now() : coarseNow();
-    if (this.#observed.checkin) this.emit('checkin', { connectionId: entry.id, heldMs: now - entry.checkedOutAt });
+    let now: number;
+    if (this.#observed.checkin) {
+      now = performance.now();
+      this.emit('checkin', { connectionId: entry.id, heldMs: now - entry.checkedOutAt });
+    } else now = coarseNow();
     entry.uses++;
     entry.lastUsedAt = now;
     if (error !== undefined || entry.broken) {
@@ -328,7 +336,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
 
   #takeIdle(now: number): PoolEntry<C> | undefined {
     let entry = this.#idle.pop();
-    while (entry !== undefined && (now >= entry.expiresAt || (this.settings.maxUses > 0 && entry.uses >= this.settings.maxUses))) {
+    while (entry !== undefined && this.#wornOut(entry, now)) {
       this.#stats.recycled++;
       this.emit('recycle', { connectionId: entry.id, ageMs: now - entry.createdAt });
       this.#destroy(entry, 'recycled');
@@ -340,18 +348,29 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
 
   #needsPing(entry: PoolEntry<C>, now: number): boolean {
     if (entry.validatedAt <= this.#invalidatedAt) return true;
-    return this.settings.prePing && now - entry.lastUsedAt >= this.settings.prePingBypassMs;
+    return now - entry.lastUsedAt >= this.#pingAfterIdleMs;
+  }
+
+  /** Old enough to recycle, or used `maxUses` times. */
+  #wornOut(entry: PoolEntry<C>, now: number): boolean {
+    return now >= entry.expiresAt || entry.uses >= this.#maxUses;
   }
 
   #lend(entry: PoolEntry<C>, now: number, since: number, context: unknown): Lease<C> {
     const lease = new Lease<C>(this, entry);
     entry.lease = lease;
-    // Durations someone reads (checkout/checkin events, leak detection) get the precise clock.
-    if (this.#observed.checkin || this.#observed.checkout || this.gate?.lent !== undefined) now = performance.now();
-    entry.checkedOutAt = now;
     this.#stats.checkouts++;
-    if (this.gate?.lent !== undefined) this.gate.lent(entry as PoolEntry<unknown>, context);
-    if (this.#observed.checkout) this.emit('checkout', { connectionId: entry.id, waitMs: now - since });
+    const gate = this.gate;
+    const observed = this.#observed;
+    if (gate?.lent === undefined && !observed.checkin && !observed.checkout) {
+      entry.checkedOutAt = now;
+      return lease;
+    }
+    // Durations someone reads (checkout/checkin events, leak detection) get the precise clock.
+    now = performance.now();
+    entry.checkedOutAt = now;
+    gate?.lent?.(entry as PoolEntry<unknown>, context);
+    if (observed.checkout) this.emit('checkout', { connectionId: entry.id, waitMs: now - since });
     return lease;
   }
 
@@ -437,7 +456,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       this.#destroy(entry, 'closed');
       return;
     }
-    if (now >= entry.expiresAt || (this.settings.maxUses > 0 && entry.uses >= this.settings.maxUses)) {
+    if (this.#wornOut(entry, now)) {
       this.#stats.recycled++;
       this.emit('recycle', { connectionId: entry.id, ageMs: now - entry.createdAt });
       this.#destroy(entry, 'recycled');
