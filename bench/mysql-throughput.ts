@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
 import { createPool } from '../src/index.js';
-import { interleaved, machineLine, median, percentile } from './support.js';
+import { closedLoop, interleaved, type LoadContender, type LoadSample, machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -26,12 +26,7 @@ const SIZE = 10;
 const CALLERS = args.callers.split(',').map(Number);
 const ROUNDS = Number(args.rounds);
 
-interface Contender {
-  query(): Promise<unknown>;
-  close(): Promise<void>;
-}
-
-const FACTORIES: Record<string, () => Promise<Contender>> = {
+const FACTORIES: Record<string, () => Promise<LoadContender>> = {
   spillway: async () => {
     const db = createPool({ url: URL_, name: 'bench', size: SIZE, maxOverflow: 0, env: {} });
     return { query: () => db.query('SELECT 1'), close: () => db.close() };
@@ -49,39 +44,12 @@ const FACTORIES: Record<string, () => Promise<Contender>> = {
   },
 };
 
-interface Sample {
-  qps: number;
-  p99Ms: number;
-  /** Client CPU (user + system) per query: robust on a shared machine, where q/s mostly measures the neighbours. */
-  cpuUs: number;
-}
-
-async function run(name: string, callers: number): Promise<Sample> {
-  const contender = await FACTORIES[name]!();
-  // Warm up: open every connection.
-  await Promise.all(Array.from({ length: Math.max(callers, SIZE) }, () => contender.query()));
-  const latencies: number[] = [];
-  let count = 0;
-  const until = performance.now() + SECONDS * 1000;
-  const loop = async () => {
-    while (performance.now() < until) {
-      const t0 = performance.now();
-      await contender.query();
-      latencies.push(performance.now() - t0);
-      count++;
-    }
-  };
-  const started = performance.now();
-  const cpu = process.cpuUsage();
-  await Promise.all(Array.from({ length: callers }, loop));
-  const used = process.cpuUsage(cpu);
-  const elapsed = (performance.now() - started) / 1000;
-  await contender.close();
-  return { qps: count / elapsed, p99Ms: percentile(latencies, 99), cpuUs: (used.user + used.system) / count };
+async function run(name: string, callers: number): Promise<LoadSample> {
+  return closedLoop(await FACTORIES[name]!(), callers, SECONDS, SIZE);
 }
 
 const names = Object.keys(FACTORIES);
-const table: Record<string, Record<number, Sample>> = {};
+const table: Record<string, Record<number, LoadSample>> = {};
 for (const callers of CALLERS) {
   const results = await interleaved(ROUNDS, names, (name) => run(name, callers));
   for (const [name, samples] of results) {

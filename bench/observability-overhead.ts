@@ -20,7 +20,7 @@ import { createPool, type PoolOptions } from '../src/index.js';
 import { instrument } from '../src/observe/observability.js';
 import type { Connector } from '../src/pool/connector.js';
 import { ConnectionPool } from '../src/pool/pool.js';
-import { fakeConnector, interleaved, machineLine, median, percentile } from './support.js';
+import { closedLoop, fakeConnector, interleaved, machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -63,26 +63,18 @@ async function run(name: string): Promise<Sample> {
   const db = createPool({ url: args.url, name: 'bench', size: SIZE, maxOverflow: 0, env: {}, ...options });
   // A scraper, as Prometheus would be (more often than the usual 15 s).
   const scraper = registry === undefined ? undefined : setInterval(() => void registry.metrics(), 1000);
-  await Promise.all(Array.from({ length: CALLERS }, () => db.query('SELECT 1'))); // warm up: open every connection
-  const latencies: number[] = [];
-  let count = 0;
-  const until = performance.now() + SECONDS * 1000;
-  const loop = async (): Promise<void> => {
-    while (performance.now() < until) {
-      const t0 = performance.now();
-      await db.query('SELECT 1');
-      latencies.push(performance.now() - t0);
-      count++;
-    }
-  };
-  const started = performance.now();
-  const cpu = process.cpuUsage();
-  await Promise.all(Array.from({ length: CALLERS }, loop));
-  const elapsed = (performance.now() - started) / 1000;
-  const used = process.cpuUsage(cpu);
-  if (scraper !== undefined) clearInterval(scraper);
-  await db.close();
-  return { qps: count / elapsed, p99Ms: percentile(latencies, 99), cpuUsPerQuery: (used.user + used.system) / count };
+  const sample = await closedLoop(
+    {
+      query: () => db.query('SELECT 1'),
+      close: async () => {
+        if (scraper !== undefined) clearInterval(scraper);
+        await db.close();
+      },
+    },
+    CALLERS,
+    SECONDS,
+  );
+  return { qps: sample.qps, p99Ms: sample.p99Ms, cpuUsPerQuery: sample.cpuUs };
 }
 
 /** CPU ns per statement through Database.query with an in-memory connection: the library's own cost. */

@@ -1,16 +1,17 @@
 /**
  * SELECT 1 through each pool on the local PostgreSQL, queries/s as a fraction of a raw ceiling
  * (10 dedicated pg.Client connections, callers spread over them, no pool), at 10 / 100 / 1000
- * concurrent callers, pool of 10. Medians of 3 interleaved runs; p99 latency per call.
+ * concurrent callers, pool of 10. Medians of interleaved runs; p99 latency per call and the client's CPU
+ * per query (steadier than q/s on a shared machine).
  *
- * Run: npx tsx bench/pg-select1.ts [--seconds 1.5] [--url postgres://postgres@127.0.0.1:5432/test] [--json]
+ * Run: npx tsx bench/pg-select1.ts [--seconds 1.5] [--rounds 3] [--callers 10,100,1000] [--url postgres://postgres@127.0.0.1:5432/test] [--json]
  */
 import { parseArgs } from 'node:util';
 import knex from 'knex';
 import pg from 'pg';
 import postgres from 'postgres';
 import { createPool } from '../src/index.js';
-import { interleaved, machineLine, median, percentile } from './support.js';
+import { closedLoop, interleaved, type LoadContender, type LoadSample, machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -18,19 +19,16 @@ const { values: args } = parseArgs({
     url: { type: 'string', default: process.env.SPILLWAY_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
     json: { type: 'boolean', default: false },
     callers: { type: 'string', default: '10,100,1000' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const URL_ = args.url;
 const SECONDS = Number(args.seconds);
 const SIZE = 10;
 const CALLERS = args.callers.split(',').map(Number);
+const ROUNDS = Number(args.rounds);
 
-interface Contender {
-  query(): Promise<unknown>;
-  close(): Promise<void>;
-}
-
-async function raw(): Promise<Contender> {
+async function raw(): Promise<LoadContender> {
   const clients = await Promise.all(
     Array.from({ length: SIZE }, async () => {
       const c = new pg.Client({ connectionString: URL_ });
@@ -45,7 +43,7 @@ async function raw(): Promise<Contender> {
   };
 }
 
-const FACTORIES: Record<string, () => Promise<Contender>> = {
+const FACTORIES: Record<string, () => Promise<LoadContender>> = {
   'raw ceiling': raw,
   spillway: async () => {
     const db = createPool({ url: URL_, name: 'bench', size: SIZE, maxOverflow: 0, env: {} });
@@ -65,56 +63,37 @@ const FACTORIES: Record<string, () => Promise<Contender>> = {
   },
 };
 
-interface Sample {
-  qps: number;
-  p99Ms: number;
-}
-
-async function run(name: string, callers: number): Promise<Sample> {
-  const contender = await FACTORIES[name]!();
-  // Warm up: open every connection.
-  await Promise.all(Array.from({ length: Math.max(callers, SIZE) }, () => contender.query()));
-  const latencies: number[] = [];
-  let count = 0;
-  const until = performance.now() + SECONDS * 1000;
-  const loop = async () => {
-    while (performance.now() < until) {
-      const t0 = performance.now();
-      await contender.query();
-      latencies.push(performance.now() - t0);
-      count++;
-    }
-  };
-  const started = performance.now();
-  await Promise.all(Array.from({ length: callers }, loop));
-  const elapsed = (performance.now() - started) / 1000;
-  await contender.close();
-  return { qps: count / elapsed, p99Ms: percentile(latencies, 99) };
+async function run(name: string, callers: number): Promise<LoadSample> {
+  return closedLoop(await FACTORIES[name]!(), callers, SECONDS, SIZE);
 }
 
 const names = Object.keys(FACTORIES);
-const table: Record<string, Record<number, Sample>> = {};
+const table: Record<string, Record<number, LoadSample>> = {};
 for (const callers of CALLERS) {
-  const results = await interleaved(3, names, (name) => run(name, callers));
+  const results = await interleaved(ROUNDS, names, (name) => run(name, callers));
   for (const [name, samples] of results) {
     table[name] ??= {};
-    table[name][callers] = { qps: median(samples.map((s) => s.qps)), p99Ms: median(samples.map((s) => s.p99Ms)) };
+    table[name][callers] = {
+      qps: median(samples.map((s) => s.qps)),
+      p99Ms: median(samples.map((s) => s.p99Ms)),
+      cpuUs: median(samples.map((s) => s.cpuUs)),
+    };
   }
 }
 
 if (args.json) {
   console.log(JSON.stringify({ bench: 'pg-select1', machine: machineLine(), table }));
 } else {
-  console.log(`SELECT 1 on PostgreSQL, pool of ${SIZE}, ${SECONDS}s per run, median of 3 interleaved runs; ${machineLine()}`);
+  console.log(`SELECT 1 on PostgreSQL, pool of ${SIZE}, ${SECONDS}s per run, median of ${ROUNDS} interleaved runs; ${machineLine()}`);
   console.log(
-    `| pool | ${CALLERS.map((c) => `q/s @${c}`).join(' | ')} | ${CALLERS.map((c) => `÷ ceiling @${c}`).join(' | ')} | ${CALLERS.map((c) => `p99 ms @${c}`).join(' | ')} |`,
+    `| pool | ${CALLERS.map((c) => `q/s @${c}`).join(' | ')} | ${CALLERS.map((c) => `÷ ceiling @${c}`).join(' | ')} | ${CALLERS.map((c) => `p99 ms @${c}`).join(' | ')} | ${CALLERS.map((c) => `client CPU µs/query @${c}`).join(' | ')} |`,
   );
-  console.log(`|---|${CALLERS.map(() => '---:').join('|')}|${CALLERS.map(() => '---:').join('|')}|${CALLERS.map(() => '---:').join('|')}|`);
+  console.log(`|---|${[1, 2, 3, 4].map(() => CALLERS.map(() => '---:').join('|')).join('|')}|`);
   const ceiling = table['raw ceiling']!;
   for (const name of names) {
     const row = table[name]!;
     console.log(
-      `| ${name} | ${CALLERS.map((c) => row[c]!.qps.toFixed(0)).join(' | ')} | ${CALLERS.map((c) => (row[c]!.qps / ceiling[c]!.qps).toFixed(2)).join(' | ')} | ${CALLERS.map((c) => row[c]!.p99Ms.toFixed(1)).join(' | ')} |`,
+      `| ${name} | ${CALLERS.map((c) => row[c]!.qps.toFixed(0)).join(' | ')} | ${CALLERS.map((c) => (row[c]!.qps / ceiling[c]!.qps).toFixed(2)).join(' | ')} | ${CALLERS.map((c) => row[c]!.p99Ms.toFixed(1)).join(' | ')} | ${CALLERS.map((c) => row[c]!.cpuUs.toFixed(1)).join(' | ')} |`,
     );
   }
 }

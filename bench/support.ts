@@ -80,3 +80,43 @@ export class FakePgClient extends EventEmitter {
     cb?.();
   }
 }
+
+/** One contender of a closed-loop load: a statement to repeat, and how to let go of it. */
+export interface LoadContender {
+  query(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** What one closed-loop run measured. */
+export interface LoadSample {
+  qps: number;
+  p99Ms: number;
+  /** Client CPU (user + system) per query: steadier on a shared machine, where q/s mostly measures the neighbours. */
+  cpuUs: number;
+}
+
+/**
+ * `callers` loops each awaiting `contender.query()` for `seconds`, after a warm-up call per caller (at
+ * least `warmCalls`, which opens every connection). Closes the contender afterwards.
+ */
+export async function closedLoop(contender: LoadContender, callers: number, seconds: number, warmCalls = 0): Promise<LoadSample> {
+  await Promise.all(Array.from({ length: Math.max(callers, warmCalls) }, () => contender.query()));
+  const latencies: number[] = [];
+  let count = 0;
+  const until = performance.now() + seconds * 1000;
+  const loop = async (): Promise<void> => {
+    while (performance.now() < until) {
+      const t0 = performance.now();
+      await contender.query();
+      latencies.push(performance.now() - t0);
+      count++;
+    }
+  };
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  await Promise.all(Array.from({ length: callers }, loop));
+  const used = process.cpuUsage(cpu);
+  const elapsed = (performance.now() - started) / 1000;
+  await contender.close();
+  return { qps: count / elapsed, p99Ms: percentile(latencies, 99), cpuUs: (used.user + used.system) / count };
+}
