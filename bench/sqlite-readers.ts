@@ -67,6 +67,8 @@ function bareConnection(): BetterSqlite3.Database {
   return db;
 }
 
+const SPILLWAY_BARE = `spillway, ${READERS} async readers, instrumentation off`;
+
 /** Queries per second of one contender on one workload. */
 async function readRun(contender: string, workload: Workload): Promise<number> {
   const { sql, param } = WORKLOADS[workload];
@@ -92,7 +94,11 @@ async function readRun(contender: string, workload: Workload): Promise<number> {
     );
     db.close();
   } else {
-    const db = createPool({ url: `sqlite:${file}`, size: READERS, maxOverflow: 0, env: {} });
+    // The second Spillway contender turns instrumentation off, to show what metrics, tracing and leak
+    // detection cost next to a point read of a few microseconds.
+    const instrumentation =
+      contender === SPILLWAY_BARE ? { metrics: false, tracing: false, leakThresholdMs: 0, healthCheckIntervalMs: 0 } : {};
+    const db = createPool({ url: `sqlite:${file}`, size: READERS, maxOverflow: 0, env: {}, ...instrumentation });
     await Promise.all(Array.from({ length: READERS }, () => db.query(sql, params(0))));
     cpu = process.cpuUsage();
     await Promise.all(
@@ -107,7 +113,7 @@ async function readRun(contender: string, workload: Workload): Promise<number> {
   return count / cpuSeconds(cpu);
 }
 
-const contenders = ['bare, sync loop', `bare, ${READERS} async callers`, `spillway, ${READERS} async readers`];
+const contenders = ['bare, sync loop', `bare, ${READERS} async callers`, `spillway, ${READERS} async readers`, SPILLWAY_BARE];
 const reads: Record<string, Record<string, number>> = {};
 for (const workload of Object.keys(WORKLOADS) as Workload[]) {
   // One discarded round first, so every contender is measured with its code optimised by the JIT.
