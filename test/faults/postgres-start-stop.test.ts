@@ -6,6 +6,7 @@ import { ChaosProxy } from '../support/chaos-proxy.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../support/databases.js';
 import { adminClient, serverConnections } from '../support/fault-checks.js';
 import { freePort } from '../support/pg-cluster.js';
+import { eventually } from '../support/pool-fixtures.js';
 
 // Start-up retries and graceful shutdown on the real PostgreSQL (through a proxy we control for
 // the unreachable phase).
@@ -81,7 +82,8 @@ describe('start and stop on PostgreSQL', { timeout: 60_000 }, () => {
     if (!ready) return t.skip('no server');
     const db = createPool({ url: POSTGRES_URL, name: uniqueName('grace'), env: {} });
     const inFlight = db.query('SELECT pg_sleep(0.3) AS slept');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // In flight once it holds a connection (a fixed sleep raced the connect on a loaded machine).
+    await eventually(() => db.status().checkedOut === 1, 10_000, 'the statement to hold a connection');
     const closing = db.close({ graceMs: 5000 });
     await assert.rejects(db.query('SELECT 1'), (e: { code?: string }) => e.code === 'POOL_CLOSED');
     const { rowCount } = await inFlight;
@@ -97,7 +99,8 @@ describe('start and stop on PostgreSQL', { timeout: 60_000 }, () => {
       () => 'finished',
       () => 'failed',
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await eventually(() => db.status().checkedOut === 1, 10_000, 'the statement to hold a connection');
+    await new Promise((resolve) => setTimeout(resolve, 100));
     await db.close({ graceMs: 100 });
     assert.equal(await running, 'failed');
     // Without the cancel the backend would sleep on for 30 s: the socket alone is not noticed.
