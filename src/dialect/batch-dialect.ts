@@ -32,6 +32,15 @@ export interface BatchDialect {
    * is itself an array; otherwise `insertSql`.
    */
   insertFromColumnsSql?(spec: Omit<BatchInsertSpec, 'rowCount'> & { types: readonly string[] }): string;
+  /**
+   * Optional fastest form for large plain inserts (no onConflict, no returning): a `COPY ... FROM
+   * STDIN` whose rows stream as data (`DialectStatementOptions.copyRows`), no statement size limit.
+   * `accepts` says whether a value travels in the copy data exactly as it would as a parameter.
+   */
+  readonly copyInsert?: {
+    sql(spec: { table: string; columns: readonly string[] }): string;
+    accepts(value: unknown): boolean;
+  };
   /** One statement updating `rowCount` rows from a derived table of values, matched on the key columns. */
   updateSql(spec: BatchUpdateSpec): string;
   /** Rows whose key is one of `idCount` ids (one array parameter when `selectByIds` is 'array'). */

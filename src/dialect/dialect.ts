@@ -32,6 +32,11 @@ export interface DialectStatementOptions extends StatementOptions {
    * `timeoutMs`). Dialects whose every statement already binds on the server ignore it.
    */
   prepared?: boolean;
+  /**
+   * The statement is `COPY ... FROM STDIN` (PostgreSQL): send these values as its data, `width`
+   * per row, row-major, each encoded as the driver encodes a text parameter.
+   */
+  copyRows?: { values: readonly unknown[]; width: number };
 }
 
 export type IsolationLevel = 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';

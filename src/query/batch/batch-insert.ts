@@ -58,6 +58,22 @@ export async function batchInsert<R = Record<string, unknown>>(
     conflict: conflict && { target: conflict.target.map(quote), update: conflict.update?.map(quote) },
     returning: insertIds ? undefined : returning?.map(quote),
   };
+  const width = checked.columns.length;
+  if (byCopy(batch, spec, checked)) {
+    const copyChunks = chunk(checked.rows, opts.chunkSize ?? checked.rows.length);
+    const text = batch.copyInsert!.sql(spec);
+    return runBatch(host, opts.tx, copyChunks.length, async (run) => {
+      const result: BatchInsertResult<R> = { rowCount: 0, rows: [], statements: 0 };
+      let offset = 0;
+      for (const slice of copyChunks) {
+        const values = checked.values!.slice(offset * width, (offset + slice.length) * width);
+        offset += slice.length;
+        result.rowCount += (await run(text, [], { copyRows: { values, width } })).rowCount;
+        result.statements++;
+      }
+      return result;
+    });
+  }
   const valueChunks = chunk(checked.rows, rowsPerStatement(batch, checked.columns.length, opts.chunkSize));
   const columnChunks = byColumns(batch, checked)
     ? chunk(checked.rows, Math.min(opts.chunkSize ?? COLUMNS_MAX_ROWS, COLUMNS_MAX_ROWS))
@@ -82,7 +98,6 @@ export async function batchInsert<R = Record<string, unknown>>(
       return text;
     };
     const statementOptions = batch.preparedInserts === true ? PREPARED : undefined;
-    const width = checked.columns.length;
     let offset = 0;
     for (const slice of byColumnText === undefined ? valueChunks : columnChunks!) {
       const start = offset;
@@ -110,6 +125,16 @@ export async function batchInsert<R = Record<string, unknown>>(
 const COLUMNS_MIN_ROWS = 1000;
 /** Rows per statement in the per-column array form, which has no bind limit: bounds one statement's size. */
 const COLUMNS_MAX_ROWS = 50_000;
+
+/**
+ * COPY for large plain inserts where the dialect has it: nothing to return and no conflict to
+ * handle (COPY has neither), and every value one the copy data carries as a parameter would.
+ */
+function byCopy(batch: BatchDialect, spec: Omit<BatchInsertSpec, 'rowCount'>, checked: CheckedRows): boolean {
+  const copy = batch.copyInsert;
+  if (copy === undefined || spec.conflict !== undefined || spec.returning !== undefined) return false;
+  return checked.rows.length >= COLUMNS_MIN_ROWS && checked.values!.every((value) => copy.accepts(value));
+}
 
 function byColumns(batch: BatchDialect, checked: CheckedRows): boolean {
   if (batch.insertFromColumnsSql === undefined || batch.columnTypes === undefined || checked.rows.length < COLUMNS_MIN_ROWS) return false;
