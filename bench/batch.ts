@@ -1,7 +1,8 @@
 /**
  * Set-at-a-time against one-at-a-time on each dialect: 100,000 rows inserted with batchInsert
  * against row-by-row INSERTs inside one transaction, and 10,000 ids read with batchSelectByIds
- * against a loop of single SELECTs on one connection. Medians of interleaved rounds.
+ * against a loop of single SELECTs on one connection. Medians of interleaved rounds; extra
+ * "insert: ..." rows time other ways to insert the same rows (see insertBounds).
  *
  * Run: npx tsx bench/batch.ts [--rows 100000] [--ids 10000] [--rounds 3] [--dialects postgres,mysql,sqlite]
  */
@@ -116,6 +117,8 @@ async function benchDialect(name: string): Promise<string[]> {
 }
 
 /**
+ * Other ways to insert the same rows, timed in the same rounds and printed as extra rows against
+ * the same row-by-row median. PostgreSQL: the array form batchInsert used before COPY.
  * SQLite: the same insert without Spillway, on the writer connection Spillway uses, as bounds on
  * what any batch could reach: better-sqlite3 alone running the 500-row statements batchInsert
  * sends (no validation, no promise per chunk), and SQLite alone copying the rows from another
@@ -153,6 +156,23 @@ async function insertBounds(name: string, db: Database, table: string, columns: 
     );
     bounds.set('SQLite alone, no values bound (INSERT ... SELECT)', () =>
       db.query(`INSERT INTO ${table} (${list}) SELECT ${list} FROM ${source}`),
+    );
+  }
+  if (name === 'postgres') {
+    // What batchInsert sent before it used COPY (and still sends with onConflict or returning).
+    const perStatement = 50_000;
+    bounds.set('one array per column (unnest), 50,000 rows per statement', () =>
+      db.transaction(async (tx) => {
+        for (let i = 0; i < rows.length; i += perStatement) {
+          const slice = rows.slice(i, i + perStatement);
+          await tx.query(`INSERT INTO ${table} (${list}) SELECT * FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[])`, [
+            slice.map((r) => r.name),
+            slice.map((r) => r.email),
+            slice.map((r) => r.score),
+            slice.map((r) => r.note),
+          ]);
+        }
+      }),
     );
   }
   return bounds;
