@@ -123,7 +123,7 @@ async function benchDialect(name: string): Promise<string[]> {
  * what any batch could reach: better-sqlite3 alone running the 500-row statements batchInsert
  * sends (no validation, no promise per chunk), and SQLite alone copying the rows from another
  * table (no value bound at all: its own cost per row). MySQL's split between client and server
- * is measured by bench/batch-mysql-profile.ts.
+ * is measured by bench/batch-profile.ts.
  */
 async function insertBounds(name: string, db: Database, table: string, columns: string[]): Promise<Map<string, () => Promise<unknown>>> {
   const bounds = new Map<string, () => Promise<unknown>>();
