@@ -32,7 +32,9 @@ function field(value: unknown, prepareValue: PrepareValue): string {
   else {
     const prepared = prepareValue(value);
     if (prepared === null) return '\\N';
-    text = typeof prepared === 'string' ? prepared : String(prepared);
+    // A toPostgres() that returns a Buffer would be bound as binary; COPY's text cannot carry that.
+    if (typeof prepared !== 'string') throw new TypeError('a value became binary data, which COPY text cannot carry');
+    text = prepared;
   }
   return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPES, (c) => ESCAPED[c]!) : text;
 }
