@@ -1,4 +1,4 @@
-import type { QueryResult } from './dialect.js';
+import type { DialectStatementOptions, QueryResult } from './dialect.js';
 
 /**
  * What the batch layer (src/query/batch) needs from a dialect: its limits and the SQL shapes of
@@ -13,6 +13,12 @@ export interface BatchDialect {
    * statements cost more to format and parse than they save in round trips.
    */
   readonly maxRowsPerStatement?: number;
+  /**
+   * Run each insert chunk as a server-side prepared statement (`DialectStatementOptions.prepared`):
+   * MySQL, whose driver otherwise escapes values into the text. A batch reuses one or two shapes,
+   * so it prepares once and then sends only binary values (measured in bench/RESULTS.md).
+   */
+  readonly preparedInserts?: boolean;
   /** How an insert reports generated keys: a RETURNING clause, or the driver's insert id range (MySQL). */
   readonly generatedKeys: 'returning' | 'insert-id';
   /** 'array': all ids in one array parameter (`= ANY($1)`); 'in-list': one parameter per id in chunked IN lists. */
@@ -26,6 +32,15 @@ export interface BatchDialect {
    * is itself an array; otherwise `insertSql`.
    */
   insertFromColumnsSql?(spec: Omit<BatchInsertSpec, 'rowCount'> & { types: readonly string[] }): string;
+  /**
+   * Optional fastest form for large plain inserts (no onConflict, no returning): a `COPY ... FROM
+   * STDIN` whose rows stream as data (`DialectStatementOptions.copyRows`), no statement size limit.
+   * `accepts` says whether a value travels in the copy data exactly as it would as a parameter.
+   */
+  readonly copyInsert?: {
+    sql(spec: { table: string; columns: readonly string[] }): string;
+    accepts(value: unknown): boolean;
+  };
   /** One statement updating `rowCount` rows from a derived table of values, matched on the key columns. */
   updateSql(spec: BatchUpdateSpec): string;
   /** Rows whose key is one of `idCount` ids (one array parameter when `selectByIds` is 'array'). */
@@ -40,7 +55,7 @@ export interface BatchDialect {
 }
 
 /** Runs one statement with the dialect's own placeholders on the batch's connection. */
-export type BatchRun = (text: string, params: readonly unknown[]) => Promise<QueryResult>;
+export type BatchRun = (text: string, params: readonly unknown[], options?: DialectStatementOptions) => Promise<QueryResult>;
 
 /** A checked table name, unquoted parts and the quoted form. */
 export interface BatchTableName {

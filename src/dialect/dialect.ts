@@ -24,6 +24,21 @@ export interface StatementOptions {
   rowMode?: 'array';
 }
 
+/** What Spillway's own layers may ask of `Dialect.query` beyond the public StatementOptions. */
+export interface DialectStatementOptions extends StatementOptions {
+  /**
+   * Send the statement as a server-side prepared statement, kept on the connection for reuse, so
+   * the values travel as binary parameters and never enter the SQL text (MySQL; without
+   * `timeoutMs`). Dialects whose every statement already binds on the server ignore it.
+   */
+  prepared?: boolean;
+  /**
+   * The statement is `COPY ... FROM STDIN` (PostgreSQL): send these values as its data, `width`
+   * per row, row-major, each encoded as the driver encodes a text parameter.
+   */
+  copyRows?: { values: readonly unknown[]; width: number };
+}
+
 export type IsolationLevel = 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';
 
 export interface TransactionOptions {
@@ -43,7 +58,7 @@ export interface Dialect<C = unknown> {
     connection: C,
     text: string,
     params: readonly unknown[] | undefined,
-    options: StatementOptions | undefined,
+    options: DialectStatementOptions | undefined,
   ): Promise<QueryResult<R>>;
   /** The placeholder for the 1-based parameter `index` ($1 or ?). */
   placeholder(index: number): string;

@@ -10,8 +10,11 @@ const placeholder = (): string => '?';
 export const mysqlBatch: BatchDialect = {
   // The prepared-statement protocol counts parameters in 16 bits.
   maxBindParameters: 65_535,
-  // 2,000-row statements inserted 100k rows ~30% faster than 16k-row ones (mysql2 formats values client-side).
-  maxRowsPerStatement: 2_000,
+  // Rows per statement: see bench/RESULTS.md ("MySQL insert: where the time goes").
+  maxRowsPerStatement: 500,
+  // Binary parameters: no escaping into the text (which sql_mode NO_BACKSLASH_ESCAPES would break),
+  // and the server skips parsing every value as a literal.
+  preparedInserts: true,
   generatedKeys: 'insert-id',
   selectByIds: 'in-list',
   insertSql(spec) {

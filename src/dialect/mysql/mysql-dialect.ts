@@ -4,10 +4,10 @@ import { ConnectionLostError, StatementTimeoutError } from '../../errors.js';
 import type { ConnectContext, Connector } from '../../pool/connector.js';
 import {
   type Dialect,
+  type DialectStatementOptions,
   ISOLATION_SQL,
   type QueryResult,
   resolvePassword,
-  type StatementOptions,
   type TransactionOptions,
 } from '../dialect.js';
 import { StatementBackstop, type WatchedStatement } from './mysql-backstop.js';
@@ -28,6 +28,13 @@ export interface MysqlConnection {
     options: { sql: string; values?: unknown; rowsAsArray?: boolean },
     callback: (error: Error | null, rows: unknown, fields: unknown) => void,
   ): unknown;
+  /** Prepares `sql` on the server once (mysql2 keeps it per connection), then executes it with binary parameters. */
+  execute(
+    options: { sql: string; values?: unknown; rowsAsArray?: boolean },
+    callback: (error: Error | null, rows: unknown, fields: unknown) => void,
+  ): unknown;
+  /** Closes the server-side statement prepared for `sql` and forgets it. */
+  unprepare(sql: string): unknown;
   ping(callback: (error: Error | null) => void): void;
   end(callback?: (error?: Error | null) => void): void;
   destroy(): void;
@@ -51,7 +58,16 @@ interface ConnectionState {
   inTransaction: boolean;
   /** The client-side backstop fired: the connection is being thrown away. */
   abandoned: boolean;
+  /** Texts this dialect prepared on the connection, least recently used first. */
+  prepared: Map<string, true>;
 }
+
+/**
+ * Prepared statements this dialect keeps per connection. mysql2 would keep 16,000, but the server
+ * counts every session's statements against one global max_prepared_stmt_count (16,382 by
+ * default), so a pool of batch shapes could starve other clients: keep a few, close the rest.
+ */
+export const MYSQL_PREPARED_PER_CONNECTION = 8;
 
 /**
  * How long after a statement's own timeout the client gives up on the server. The server's timeout
@@ -150,13 +166,31 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     );
   }
 
-  /** Run one statement with the client-side backstop; resolves with the driver's rows and fields. */
+  /** Keep `text` prepared on `connection`, closing the least recently used beyond the bound. */
+  function keepPrepared(connection: MysqlConnection, text: string): void {
+    const prepared = states.get(connection)?.prepared;
+    if (prepared === undefined) return;
+    prepared.delete(text);
+    prepared.set(text, true);
+    if (prepared.size <= MYSQL_PREPARED_PER_CONNECTION) return;
+    const oldest = prepared.keys().next().value as string;
+    prepared.delete(oldest);
+    // Queued behind the statements in flight; COM_STMT_CLOSE has no answer to wait for.
+    connection.unprepare(oldest);
+  }
+
+  /**
+   * Run one statement with the client-side backstop; resolves with the driver's rows and fields.
+   * `prepared` sends it as a server-side prepared statement (binary parameters, never part of the
+   * SQL text); otherwise mysql2 escapes the values into the text.
+   */
   function run(
     connection: MysqlConnection,
     text: string,
     values: readonly unknown[] | undefined,
     rowsAsArray: boolean,
     timeoutMs: number,
+    prepared = false,
   ): Promise<QueryResult<never>> {
     return new Promise((resolve, reject) => {
       let watched: WatchedStatement | undefined;
@@ -164,7 +198,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
       const options: { sql: string; values?: unknown; rowsAsArray?: boolean } = { sql: text };
       if (values !== undefined && values.length > 0) options.values = values;
       if (rowsAsArray) options.rowsAsArray = true;
-      connection.query(options, (error, rows, fields) => {
+      const done = (error: Error | null, rows: unknown, fields: unknown): void => {
         if (settled) return;
         settled = true;
         if (watched !== undefined) backstop.done(watched);
@@ -173,7 +207,13 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
           return;
         }
         resolve(toResult(connection, rows, fields));
-      });
+      };
+      if (prepared) {
+        keepPrepared(connection, text);
+        connection.execute(options, done);
+      } else {
+        connection.query(options, done);
+      }
       if (timeoutMs > 0) {
         watched = backstop.watch(timeoutMs + MYSQL_BACKSTOP_GRACE_MS, () => {
           if (settled) return;
@@ -220,7 +260,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
         throw mapMysqlError(error, config.statementTimeoutMs, config.lockTimeoutMs);
       }
       const mariadb = connection._isMariaDB === true;
-      states.set(connection, { mariadb, inTransaction: false, abandoned: false });
+      states.set(connection, { mariadb, inTransaction: false, abandoned: false, prepared: new Map() });
       // An idle connection's error must never crash the process: the pool discards it instead.
       connection.on('error', context.onBroken);
       connection.on('end', () => context.onBroken(new ConnectionLostError('MySQL connection ended')));
@@ -287,7 +327,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     connection: MysqlConnection,
     text: string,
     params: readonly unknown[] | undefined,
-    options: StatementOptions | undefined,
+    options: DialectStatementOptions | undefined,
   ): Promise<QueryResult<R>> {
     const state = states.get(connection);
     if (state !== undefined) {
@@ -297,7 +337,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     const rowsAsArray = options?.rowMode === 'array';
     const timeoutMs = options?.timeoutMs;
     if (timeoutMs === undefined) {
-      return (await run(connection, text, params, rowsAsArray, config.statementTimeoutMs)) as QueryResult<R>;
+      return (await run(connection, text, params, rowsAsArray, config.statementTimeoutMs, options?.prepared === true)) as QueryResult<R>;
     }
     const ms = Math.max(0, Math.round(timeoutMs));
     if (state?.mariadb) {

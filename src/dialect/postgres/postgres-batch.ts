@@ -16,6 +16,11 @@ export const postgresBatch: BatchDialect = {
   insertFromColumnsSql: (spec) =>
     `INSERT INTO ${spec.table} (${spec.columns.join(', ')}) SELECT * FROM unnest(${spec.types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})` +
     onConflictAndReturning(spec),
+  copyInsert: {
+    sql: (spec) => `COPY ${spec.table} (${spec.columns.join(', ')}) FROM STDIN`,
+    // pg sends a Buffer as a binary parameter, which COPY's text format would carry differently.
+    accepts: (value) => !(typeof value === 'object' && value !== null && ArrayBuffer.isView(value)),
+  },
   selectByIdsSql: (spec) => `SELECT ${selectList(spec.columns)} FROM ${spec.table} WHERE ${spec.key} = ANY($1)`,
   updateSql(spec) {
     const columns = [...spec.keys, ...spec.sets];

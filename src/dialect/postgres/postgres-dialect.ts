@@ -6,13 +6,14 @@ import type { ConnectContext, Connector } from '../../pool/connector.js';
 import type { ConnectionPool } from '../../pool/pool.js';
 import {
   type Dialect,
+  type DialectStatementOptions,
   ISOLATION_SQL,
   type QueryResult,
   resolvePassword,
-  type StatementOptions,
   type TransactionOptions,
 } from '../dialect.js';
 import { postgresBatch } from './postgres-batch.js';
+import { copyFrom } from './postgres-copy.js';
 import { closeClient, pingWithin, statementBackstop } from './postgres-deadline.js';
 import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
 import { createPostgresMultiplexer } from './postgres-multiplexer.js';
@@ -136,7 +137,7 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
     client: Client,
     text: string,
     params: readonly unknown[] | undefined,
-    options: StatementOptions | undefined,
+    options: DialectStatementOptions | undefined,
   ): Promise<QueryResult<R>> {
     const timeoutMs = options?.timeoutMs ?? config.statementTimeoutMs;
     const work = runQuery<R>(client, text, params, options);
@@ -147,9 +148,17 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
     client: Client,
     text: string,
     params: readonly unknown[] | undefined,
-    options: StatementOptions | undefined,
+    options: DialectStatementOptions | undefined,
   ): Promise<QueryResult<R>> {
     const timeoutMs = options?.timeoutMs;
+    if (options?.copyRows !== undefined) {
+      try {
+        const rowCount = await copyFrom(client, text, options.copyRows.values, options.copyRows.width);
+        return { rows: [], rowCount };
+      } catch (error) {
+        throw mapPostgresError(error, timeoutMs ?? config.statementTimeoutMs, config.lockTimeoutMs);
+      }
+    }
     if (timeoutMs === undefined && options?.rowMode === undefined && !transactionPooler) {
       // The common case as text and values: pg clones a config object on every call.
       try {

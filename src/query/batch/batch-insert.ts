@@ -1,7 +1,7 @@
 import type { BatchDialect, BatchInsertSpec, BatchRun, BatchTableName } from '../../dialect/batch-dialect.js';
 import { BatchInvalidError } from '../../errors.js';
 import { checkIdentifierList, checkTable } from './identifiers.js';
-import { type BatchHost, flatten, runBatch } from './run.js';
+import { type BatchHost, runBatch } from './run.js';
 import { type BatchCallOptions, type CheckedRows, checkOptions, checkRows, chunk, rowsPerStatement } from './shape.js';
 
 /** What to do when a row collides with a unique key. */
@@ -30,6 +30,7 @@ export interface BatchInsertResult<R = Record<string, unknown>> {
 }
 
 const OPTIONS = ['tx', 'chunkSize', 'returning', 'onConflict'];
+const PREPARED = Object.freeze({ prepared: true });
 const OP = 'batchInsert';
 
 /** Multi-row INSERTs, split so no statement exceeds the dialect's bind-parameter limit. */
@@ -43,7 +44,7 @@ export async function batchInsert<R = Record<string, unknown>>(
   const batch = dialect.batch;
   const opts = checkOptions(options, OPTIONS, OP);
   const target = checkTable(dialect, table);
-  const checked = checkRows(rows, OP);
+  const checked = checkRows(rows, OP, true);
   const returning = opts.returning === undefined ? undefined : checkIdentifierList([opts.returning].flat(), `${OP}: returning`);
   const conflict = checkConflict(opts.onConflict, checked.columns);
   if (checked.rows.length === 0) return { rowCount: 0, rows: [], statements: 0 };
@@ -57,6 +58,22 @@ export async function batchInsert<R = Record<string, unknown>>(
     conflict: conflict && { target: conflict.target.map(quote), update: conflict.update?.map(quote) },
     returning: insertIds ? undefined : returning?.map(quote),
   };
+  const width = checked.columns.length;
+  if (byCopy(batch, spec, checked)) {
+    const copyChunks = chunk(checked.rows, opts.chunkSize ?? checked.rows.length);
+    const text = batch.copyInsert!.sql(spec);
+    return runBatch(host, opts.tx, copyChunks.length, async (run) => {
+      const result: BatchInsertResult<R> = { rowCount: 0, rows: [], statements: 0 };
+      let offset = 0;
+      for (const slice of copyChunks) {
+        const values = checked.values!.slice(offset * width, (offset + slice.length) * width);
+        offset += slice.length;
+        result.rowCount += (await run(text, [], { copyRows: { values, width } })).rowCount;
+        result.statements++;
+      }
+      return result;
+    });
+  }
   const valueChunks = chunk(checked.rows, rowsPerStatement(batch, checked.columns.length, opts.chunkSize));
   const columnChunks = byColumns(batch, checked)
     ? chunk(checked.rows, Math.min(opts.chunkSize ?? COLUMNS_MAX_ROWS, COLUMNS_MAX_ROWS))
@@ -70,13 +87,27 @@ export async function batchInsert<R = Record<string, unknown>>(
         ? batch.insertFromColumnsSql!({ ...spec, types: types as string[] })
         : undefined;
     const result: BatchInsertResult<R> = { rowCount: 0, rows: [], statements: 0 };
+    // Every chunk but the last has the same length: build each text once, not once per chunk.
+    const texts = new Map<number, string>();
+    const textFor = (rowCount: number): string => {
+      let text = texts.get(rowCount);
+      if (text === undefined) {
+        text = batch.insertSql({ ...spec, rowCount });
+        texts.set(rowCount, text);
+      }
+      return text;
+    };
+    const statementOptions = batch.preparedInserts === true ? PREPARED : undefined;
+    let offset = 0;
     for (const slice of byColumnText === undefined ? valueChunks : columnChunks!) {
+      const start = offset;
+      offset += slice.length;
       const {
         rows: returned,
         rowCount,
         insertId,
       } = byColumnText === undefined
-        ? await run(batch.insertSql({ ...spec, rowCount: slice.length }), flatten(slice, checked.columns))
+        ? await run(textFor(slice.length), checked.values!.slice(start * width, offset * width), statementOptions)
         : await run(
             byColumnText,
             checked.columns.map((c) => slice.map((row) => row[c])),
@@ -94,6 +125,16 @@ export async function batchInsert<R = Record<string, unknown>>(
 const COLUMNS_MIN_ROWS = 1000;
 /** Rows per statement in the per-column array form, which has no bind limit: bounds one statement's size. */
 const COLUMNS_MAX_ROWS = 50_000;
+
+/**
+ * COPY for large plain inserts where the dialect has it: nothing to return and no conflict to
+ * handle (COPY has neither), and every value one the copy data carries as a parameter would.
+ */
+function byCopy(batch: BatchDialect, spec: Omit<BatchInsertSpec, 'rowCount'>, checked: CheckedRows): boolean {
+  const copy = batch.copyInsert;
+  if (copy === undefined || spec.conflict !== undefined || spec.returning !== undefined) return false;
+  return checked.rows.length >= COLUMNS_MIN_ROWS && checked.values!.every((value) => copy.accepts(value));
+}
 
 function byColumns(batch: BatchDialect, checked: CheckedRows): boolean {
   if (batch.insertFromColumnsSql === undefined || batch.columnTypes === undefined || checked.rows.length < COLUMNS_MIN_ROWS) return false;

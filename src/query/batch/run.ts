@@ -23,7 +23,7 @@ export function runBatch<T>(
   readOnly = false,
 ): Promise<T> {
   const body = (session: Session): Promise<T> => {
-    const run: BatchRun = (text, params) => session.query(text, params);
+    const run: BatchRun = (text, params, options) => session.query(text, params, options);
     const atomic = writes > 1 || (writes > 0 && session.inTransaction);
     return atomic ? session.transaction(() => fn(run)) : fn(run);
   };

@@ -30,30 +30,45 @@ export function checkOptions<T extends object>(options: T | undefined, allowed: 
 export interface CheckedRows {
   columns: string[];
   rows: readonly Record<string, unknown>[];
+  /**
+   * With `checkRows(..., true)`: every value, row-major in `columns` order (what VALUES lists
+   * bind), read in the same pass as the check so large batches walk their rows once.
+   */
+  values?: unknown[];
 }
 
 /**
  * Every row must be a plain object with exactly the columns of the first row (in any order) and no
  * `undefined` value (drivers disagree on it; write null). An empty array is allowed and is a no-op.
  */
-export function checkRows(rows: unknown, operation: string): CheckedRows {
+export function checkRows(rows: unknown, operation: string, collectValues = false): CheckedRows {
   if (!Array.isArray(rows)) throw new BatchInvalidError(`${operation}: rows must be an array of objects`);
-  if (rows.length === 0) return { columns: [], rows: [] };
+  if (rows.length === 0) return { columns: [], rows: [], values: collectValues ? [] : undefined };
   const first = rows[0];
   if (!isPlainObject(first)) throw new BatchInvalidError(`${operation}: row 0 is not a plain object`);
   const columns = Object.keys(first).map((c) => checkIdentifier(c, `${operation}: column`));
-  if (columns.length === 0) throw new BatchInvalidError(`${operation}: row 0 has no columns`);
+  const width = columns.length;
+  if (width === 0) throw new BatchInvalidError(`${operation}: row 0 has no columns`);
+  const values = collectValues ? new Array<unknown>(rows.length * width) : undefined;
+  let next = 0;
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as unknown;
     if (!isPlainObject(row)) throw new BatchInvalidError(`${operation}: row ${i} is not a plain object`);
     const record = row as Record<string, unknown>;
-    if (Object.keys(record).length !== columns.length) throw differing(operation, i);
-    for (const column of columns) {
+    if (Object.keys(record).length !== width) throw differing(operation, i);
+    for (let c = 0; c < width; c++) {
+      const column = columns[c]!;
+      const value = record[column];
+      if (value === undefined) {
+        if (!Object.hasOwn(record, column)) throw differing(operation, i);
+        throw new BatchInvalidError(`${operation}: row ${i} column ${column} is undefined (use null)`);
+      }
+      // An inherited property would also read as defined: plain objects only inherit Object.prototype's.
       if (!Object.hasOwn(record, column)) throw differing(operation, i);
-      if (record[column] === undefined) throw new BatchInvalidError(`${operation}: row ${i} column ${column} is undefined (use null)`);
+      if (values !== undefined) values[next++] = value;
     }
   }
-  return { columns, rows: rows as Record<string, unknown>[] };
+  return { columns, rows: rows as Record<string, unknown>[], values };
 }
 
 function differing(operation: string, index: number): BatchInvalidError {
