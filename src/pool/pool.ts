@@ -158,6 +158,21 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
         return Promise.reject(error);
       }
     }
+    return this.#acquire(options, context);
+  }
+
+  /**
+   * Borrow on behalf of callers the gate already admitted (the multiplexer admits each statement it
+   * takes): admitting its borrowing again would count them twice, and while the circuit breaker is
+   * half-open it would refuse the trial's own connection, so the trial never reports and the breaker
+   * stays half-open. Connect outcomes still reach the gate.
+   */
+  acquireAdmitted(): Promise<Lease<C>> {
+    if (this.#closing !== undefined) return Promise.reject(new PoolClosedError(this.name));
+    return this.#acquire(undefined, undefined);
+  }
+
+  #acquire(options: AcquireOptions | undefined, context: unknown): Promise<Lease<C>> {
     if (this.#queue.size === 0 && this.#idle.length > 0) {
       const now = coarseNow();
       const entry = this.#takeIdle(now);

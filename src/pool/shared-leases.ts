@@ -165,7 +165,7 @@ export class SharedLeases<C> {
         // from the pool, whose own queue and timeout apply, and start on the connection it lends.
         // Callers arriving meanwhile wait below.
         this.#acquiring++;
-        this.#pool.acquire().then(
+        this.#pool.acquireAdmitted().then(
           (lease) => {
             this.#acquiring--;
             this.#adopt(lease, (chosen) => this.#start(chosen, task, resolve, reject, now, heavy), reject);
@@ -380,7 +380,7 @@ export class SharedLeases<C> {
     const max = pool.settings.size + pool.settings.maxOverflow;
     while (this.#acquiring < needed && this.#slots.length - this.#draining + this.#acquiring < max) {
       this.#acquiring++;
-      pool.acquire().then(
+      pool.acquireAdmitted().then(
         (lease) => {
           this.#acquiring--;
           this.#adopt(lease);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConnectionPool } from '../../src/pool/pool.js';
 import { SharedLeases, type SharedUse } from '../../src/pool/shared-leases.js';
+import { attachResilience } from '../../src/resilience/resilience.js';
 import { type MemoryConnection, MemoryConnector, testSettings } from '../support/memory-connector.js';
 
 /**
@@ -121,6 +122,31 @@ describe('SharedLeases', () => {
     await t.shared.close(0);
     await assert.rejects(waiting, (error: { code?: string }) => error.code === 'POOL_CLOSED');
     await assert.rejects(t.run(), (error: { code?: string }) => error.code === 'POOL_CLOSED');
+    await t.pool.close({ graceMs: 0 });
+  });
+
+  it("lets the circuit breaker's half-open trial borrow its connection, so one success closes the breaker", async () => {
+    const failure = Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+    const connector = new MemoryConnector({ failConnect: () => failure });
+    const t = setup({ size: 1, maxOverflow: 0 }, connector);
+    const isFatal = (error: unknown) => (error as { code?: string }).code === 'ECONNREFUSED';
+    const { breaker } = attachResilience(
+      t.pool,
+      { circuit: { failureThreshold: 1, recoveryTimeoutMs: 20 }, leakThresholdMs: 0, leakAction: 'warn' },
+      isFatal,
+    );
+    await assert.rejects(t.run(), /refused/);
+    assert.equal(breaker.state, 'open');
+    await assert.rejects(t.run(), (error: { code?: string }) => error.code === 'CIRCUIT_OPEN', 'refused at once while open');
+    connector.options = {};
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    // This call is the trial: the multiplexer admitted it, so its own borrowing must not be refused as a second trial.
+    const trial = t.run();
+    await t.tick();
+    t.answer(1);
+    assert.equal(await trial, 1);
+    assert.equal(breaker.state, 'closed', 'the trial connected and closed the breaker');
+    await t.shared.close(0);
     await t.pool.close({ graceMs: 0 });
   });
 });
