@@ -4,6 +4,7 @@ import type { ConnectionPool } from '../../pool/pool.js';
 import { SharedLeases, type SharedUse } from '../../pool/shared-leases.js';
 import type { QueryResult, StatementMultiplexer, StatementOptions } from '../dialect.js';
 import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
+import { wrappingBegin } from './postgres-pooler.js';
 import { toResult } from './postgres-result.js';
 
 /** The parts of pg's Client that pipelining relies on beyond its typings (pg 8.23). */
@@ -77,6 +78,7 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
     maxHoldMs: Math.min(5000, leakHalf, config.recycleMs > 0 ? config.recycleMs : Number.POSITIVE_INFINITY),
   });
   const { statementTimeoutMs, lockTimeoutMs } = config;
+  const transactionPooler = config.serverPooler === 'transaction';
 
   return {
     accepts(text, options) {
@@ -85,12 +87,33 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
     query<R>(text: string, params: readonly unknown[] | undefined, options: StatementOptions | undefined): Promise<QueryResult<R>> {
       const queryConfig: QueryConfig & { rowMode?: string } = { text, values: params as unknown[] | undefined };
       if (options?.rowMode === 'array') queryConfig.rowMode = 'array';
+      const begin = transactionPooler ? wrappingBegin(text, statementTimeoutMs, lockTimeoutMs) : undefined;
+      const finish = (done: (error: unknown, value?: QueryResult<R>) => void, error: Error | null | undefined, result: PgQueryResult) => {
+        if (error) done(mapPostgresError(error, statementTimeoutMs, lockTimeoutMs));
+        else done(undefined, toResult<R>(result));
+      };
       return shared.run<QueryResult<R>>((client, done) => {
         // The callback form saves pg's own promise per statement.
-        client.query(queryConfig, (error: Error | null, result: PgQueryResult) => {
-          if (error) done(mapPostgresError(error, statementTimeoutMs, lockTimeoutMs));
-          else done(undefined, toResult<R>(result));
+        if (begin === undefined) {
+          client.query(queryConfig, (error: Error | null, result: PgQueryResult) => finish(done, error, result));
+          return;
+        }
+        // Behind a transaction pooler the timeouts hold only inside a transaction (see wrappingBegin):
+        // BEGIN, the statement and COMMIT go down the pipeline back to back, so no other caller's
+        // statement lands inside, and the pooler keeps one server connection until the COMMIT. After a
+        // failed statement the COMMIT rolls back. The call settles on the COMMIT: a write is
+        // acknowledged only once committed, and a failing commit (a deferred constraint) fails it.
+        let beginError: Error | null = null;
+        let statementError: Error | null = null;
+        let statementResult: PgQueryResult;
+        client.query(begin, (error: Error | null) => {
+          beginError = error;
         });
+        client.query(queryConfig, (error: Error | null, result: PgQueryResult) => {
+          statementError = error;
+          statementResult = result;
+        });
+        client.query('COMMIT', (error: Error | null) => finish(done, statementError ?? error ?? beginError, statementResult));
       }, WRITE_STATEMENT.test(text));
     },
     get status() {
