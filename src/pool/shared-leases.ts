@@ -253,28 +253,27 @@ export class SharedLeases<C> {
     const observed = pool.listenerCount('checkout') > 0 || pool.listenerCount('checkin') > 0;
     if (observed)
       pool.emit('checkout', { connectionId: slot.lease.connectionId, waitMs: since === 0 ? 0 : startedAt - since, shared: true });
-    const job: Job = {
-      settled: false,
-      fail: (error) => {
-        if (job.settled) return;
-        job.settled = true;
-        slot.jobs.delete(job);
-        slot.inFlight--;
-        this.#inFlight--;
-        if (heavy) slot.heavy--;
-        if (observed) pool.emit('checkin', { connectionId: slot.lease.connectionId, heldMs: performance.now() - startedAt, shared: true });
-        reject(error);
-      },
-    };
-    slot.jobs.add(job);
-    const done = (error: unknown, value?: T): void => {
-      if (job.settled) return;
+    /** Take the unit off the books, once: false when it was already settled (failed with its connection, or answered). */
+    const settle = (now: number): boolean => {
+      if (job.settled) return false;
       job.settled = true;
       slot.jobs.delete(job);
       slot.inFlight--;
       this.#inFlight--;
       if (heavy) slot.heavy--;
+      if (observed) pool.emit('checkin', { connectionId: slot.lease.connectionId, heldMs: now - startedAt, shared: true });
+      return true;
+    };
+    const job: Job = {
+      settled: false,
+      fail: (error) => {
+        if (settle(performance.now())) reject(error);
+      },
+    };
+    slot.jobs.add(job);
+    const done = (error: unknown, value?: T): void => {
       const now = performance.now();
+      if (!settle(now)) return;
       // Sent before the previous answer arrived: the gap between the two answers is the time the server
       // spent on this one, free of the round trip (which pipelining hides). Units that went out alone say nothing.
       // A sample is capped at a few times the estimate: a stall of the machine (a descheduled backend,
@@ -285,7 +284,6 @@ export class SharedLeases<C> {
         this.#serviceMs += (sample - this.#serviceMs) * EWMA_WEIGHT;
       }
       slot.progressAt = now;
-      if (observed) pool.emit('checkin', { connectionId: slot.lease.connectionId, heldMs: now - startedAt, shared: true });
       if (error !== undefined && error !== null) {
         if (this.#use.isFatal(error)) this.#fail(slot, error);
         else this.#after(slot);
