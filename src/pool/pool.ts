@@ -42,6 +42,12 @@ export interface PoolGate {
    * returns is handed to `lent` with the entry (leak detection's call-site trace).
    */
   admit?(): unknown;
+  /**
+   * Called before the multiplexer takes a statement, on the caller's stack; throw to refuse it. No
+   * connection is lent to that caller, so there is nothing to trace (leak detection's capture is
+   * skipped). Unset: `admit` serves, its result unused.
+   */
+  admitShared?(): void;
   /** Called after each connect attempt with its outcome; `startedAt` is when the attempt began (performance.now()). */
   connectResult?(error: unknown | undefined, startedAt: number): void;
   /**
@@ -54,6 +60,8 @@ export interface PoolGate {
 }
 
 const RECYCLE_JITTER = 0.025;
+/** Checkout context of {@link ConnectionPool.acquireAdmitted}: a carrier lease for shared statements. */
+const CARRIER: unique symbol = Symbol('carrier');
 
 /**
  * The connection pool core (SQLAlchemy QueuePool semantics, HikariCP care). It decides who borrows
@@ -165,11 +173,14 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    * Borrow on behalf of callers the gate already admitted (the multiplexer admits each statement it
    * takes): admitting its borrowing again would count them twice, and while the circuit breaker is
    * half-open it would refuse the trial's own connection, so the trial never reports and the breaker
-   * stays half-open. Connect outcomes still reach the gate.
+   * stays half-open. Connect outcomes still reach the gate. Such a lease carries other callers'
+   * statements, each reported with its own checkout/checkin event (`shared: true`), so the lease
+   * itself emits none: metrics would otherwise count every statement's wait twice and read the
+   * carrier's hold time as one long use.
    */
   acquireAdmitted(): Promise<Lease<C>> {
     if (this.#closing !== undefined) return Promise.reject(new PoolClosedError(this.name));
-    return this.#acquire(undefined, undefined);
+    return this.#acquire(undefined, CARRIER);
   }
 
   #acquire(options: AcquireOptions | undefined, context: unknown): Promise<Lease<C>> {
@@ -265,7 +276,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     if (entry.lease !== lease) return; // reclaimed or already discarded
     entry.lease = undefined;
     const now = this.#observed.checkin ? performance.now() : coarseNow();
-    if (this.#observed.checkin) this.emit('checkin', { connectionId: entry.id, heldMs: now - entry.checkedOutAt });
+    if (this.#observed.checkin && !entry.carrier) this.emit('checkin', { connectionId: entry.id, heldMs: now - entry.checkedOutAt });
     entry.uses++;
     entry.lastUsedAt = now;
     if (error !== undefined || entry.broken) {
@@ -365,8 +376,9 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     if (this.#observed.checkin || this.#observed.checkout || this.gate?.lent !== undefined) now = performance.now();
     entry.checkedOutAt = now;
     this.#stats.checkouts++;
-    if (this.gate?.lent !== undefined) this.gate.lent(entry as PoolEntry<unknown>, context);
-    if (this.#observed.checkout) this.emit('checkout', { connectionId: entry.id, waitMs: now - since });
+    entry.carrier = context === CARRIER;
+    if (this.gate?.lent !== undefined) this.gate.lent(entry as PoolEntry<unknown>, entry.carrier ? undefined : context);
+    if (this.#observed.checkout && !entry.carrier) this.emit('checkout', { connectionId: entry.id, waitMs: now - since });
     return lease;
   }
 

@@ -149,4 +149,30 @@ describe('SharedLeases', () => {
     await t.shared.close(0);
     await t.pool.close({ graceMs: 0 });
   });
+
+  it('asks the pool again when a request is stuck, so waiting work is not held behind one hung connect', async () => {
+    /** The first connect hangs until released (a connect into a dead network); later ones succeed. */
+    class FirstConnectHangs extends MemoryConnector {
+      release: (() => void) | undefined;
+      #calls = 0;
+      override async connect(context: Parameters<MemoryConnector['connect']>[0]) {
+        if (this.#calls++ === 0) await new Promise<void>((resolve) => (this.release = resolve));
+        return super.connect(context);
+      }
+    }
+    const connector = new FirstConnectHangs();
+    const t = setup({ size: 2, maxOverflow: 0, checkoutTimeoutMs: 5000, connectTimeoutMs: 5000 }, connector);
+    const calls = [t.run(), t.run(), t.run()];
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(t.inFlightOn(1), 2, 'a second request opened a connection and the waiting work went to it (maxInFlight 2)');
+    t.answer(1);
+    t.answer(1);
+    await t.tick();
+    t.answer(1);
+    assert.deepEqual(await Promise.all(calls), [1, 1, 1]);
+    connector.release?.();
+    await t.tick();
+    await t.shared.close(0);
+    await t.pool.close({ graceMs: 0 });
+  });
 });
