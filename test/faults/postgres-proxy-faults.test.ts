@@ -73,7 +73,7 @@ describe('PostgreSQL through a chaos proxy: 20 callers and a writer', { timeout:
     it(`${label}: pg_terminate_backend on the pool's backends: the pool discards them and serves again`, async (t) => {
       if (!ready) return t.skip('no server');
       let terminated = 0;
-      const result = await scenario(t, multiplex, (applicationName) => ({
+      await scenario(t, multiplex, (applicationName) => ({
         startFault: async () => {
           const { rows } = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
             applicationName,
@@ -83,8 +83,9 @@ describe('PostgreSQL through a chaos proxy: 20 callers and a writer', { timeout:
         faultMs: 0,
         endFault: () => undefined,
       }));
+      // Whether a statement was in flight on a killed backend at that instant is luck (a multiplexed
+      // pool sends idle connections home); the rules above say how such statements may fail.
       assert.ok(terminated > 0, 'backends were found and terminated');
-      assert.ok((result.errors.CONNECTION_LOST ?? 0) > 0, 'statements in flight on the killed backends failed CONNECTION_LOST');
     });
 
     it(`${label}: 150 ms of added latency each way: calls slow down, none fails outside the rules`, async (t) => {
