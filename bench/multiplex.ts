@@ -6,7 +6,9 @@
  *
  *   node --import tsx bench/multiplex.ts [--seconds 2] [--rounds 3] [--url postgres://...]
  *
- * Prints a Markdown table (queries per second, p50/p99 latency in ms, and the ratios the issue sets).
+ * Prints a Markdown table (queries per second, p50/p99 latency in ms, this process's CPU time per query,
+ * and the ratios the issue sets). `--only "<scenario name>"` runs one scenario (SELECT 1, single-row
+ * select, 100-row select, 90/10 read/write).
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -132,6 +134,8 @@ interface Sample {
   qps: number;
   p50: number;
   p99: number;
+  /** This process's CPU time (user + system) per query, µs: what the client spends, whatever else loads the machine. */
+  cpuUs: number;
 }
 
 async function measure(peer: Peer, scenario: Scenario, callers: number): Promise<Sample> {
@@ -140,6 +144,7 @@ async function measure(peer: Peer, scenario: Scenario, callers: number): Promise
   const latencies: number[] = [];
   let count = 0;
   let recording = false;
+  let cpuAtStart = process.cpuUsage();
   const started = performance.now();
   const end = started + WARM_MS + RUN_MS;
   try {
@@ -151,6 +156,7 @@ async function measure(peer: Peer, scenario: Scenario, callers: number): Promise
           recording = true;
           latencies.length = 0;
           count = 0;
+          cpuAtStart = process.cpuUsage();
         }
         const { text, values } = scenario.statement();
         const t0 = performance.now();
@@ -163,7 +169,13 @@ async function measure(peer: Peer, scenario: Scenario, callers: number): Promise
   } finally {
     await close();
   }
-  return { qps: count / (RUN_MS / 1000), p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  const cpu = process.cpuUsage(cpuAtStart);
+  return {
+    qps: count / (RUN_MS / 1000),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    cpuUs: count === 0 ? 0 : (cpu.user + cpu.system) / count,
+  };
 }
 
 async function main(): Promise<void> {
@@ -198,15 +210,20 @@ async function main(): Promise<void> {
   }
 
   const lines = [
-    `| scenario | callers | peer | q/s (median of ${ROUNDS}) | p50 ms | p99 ms | vs raw ceiling | vs postgres.js | vs pg.Pool |`,
-    '|---|---|---|---|---|---|---|---|---|',
+    `| scenario | callers | peer | q/s (median of ${ROUNDS}) | p50 ms | p99 ms | client CPU µs/query | vs raw ceiling | vs postgres.js | vs pg.Pool |`,
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const scenario of scenarios) {
     for (const callers of scenario.callers) {
       const med = (peer: string) => {
         const samples = results.get(`${scenario.name}|${callers}|${peer}`);
         if (samples === undefined) return undefined;
-        return { qps: median(samples.map((s) => s.qps)), p50: median(samples.map((s) => s.p50)), p99: median(samples.map((s) => s.p99)) };
+        return {
+          qps: median(samples.map((s) => s.qps)),
+          p50: median(samples.map((s) => s.p50)),
+          p99: median(samples.map((s) => s.p99)),
+          cpuUs: median(samples.map((s) => s.cpuUs)),
+        };
       };
       const raw = med('raw ceiling');
       const pgjs = med('postgres.js');
@@ -217,7 +234,7 @@ async function main(): Promise<void> {
         const ratio = (base: Sample | undefined) => (base === undefined ? '' : (m.qps / base.qps).toFixed(2));
         const callersShown = peer === 'raw ceiling' ? `${CONNECTIONS} loops` : String(callers);
         lines.push(
-          `| ${scenario.name} | ${callersShown} | ${peer} | ${Math.round(m.qps)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${ratio(raw)} | ${ratio(pgjs)} | ${ratio(pgPool)} |`,
+          `| ${scenario.name} | ${callersShown} | ${peer} | ${Math.round(m.qps)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.cpuUs.toFixed(1)} | ${ratio(raw)} | ${ratio(pgjs)} | ${ratio(pgPool)} |`,
         );
       }
     }

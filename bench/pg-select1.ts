@@ -46,7 +46,9 @@ async function raw(): Promise<LoadContender> {
 const FACTORIES: Record<string, () => Promise<LoadContender>> = {
   'raw ceiling': raw,
   spillway: async () => {
-    const db = createPool({ url: URL_, name: 'bench', size: SIZE, maxOverflow: 0, env: {} });
+    // The pool core's checkout path, one statement per connection (issue 2's figures); the multiplexed
+    // default is measured by bench/multiplex.ts.
+    const db = createPool({ url: URL_, name: 'bench', size: SIZE, maxOverflow: 0, multiplex: false, env: {} });
     return { query: () => db.query('SELECT 1'), close: () => db.close() };
   },
   'pg.Pool': async () => {

@@ -5,6 +5,7 @@ import { HealthMonitor, type HealthReport } from './observe/health.js';
 import type { Observability } from './observe/observability.js';
 import { coarseNow } from './pool/clock.js';
 import type { PoolEventMap, PoolEventName } from './pool/events.js';
+import type { Lease } from './pool/lease.js';
 import type { AcquireOptions, ConnectionPool } from './pool/pool.js';
 import type { PoolStats, PoolStatus } from './pool/status.js';
 import { type BatchInsertOptions, type BatchInsertResult, batchInsert } from './query/batch/batch-insert.js';
@@ -95,26 +96,14 @@ export class Database {
     options?: StatementOptions,
   ): Promise<QueryResult<R>> {
     const { text, values, options: statementOptions } = normalizeQuery(this.dialect, input, paramsOrOptions, options);
+    const observer = this.observer;
     // Only PostgreSQL multiplexes, and it has no writer pool: a shared statement needs no routing.
-    const multiplexer = this.multiplexer;
-    if (multiplexer?.accepts(text, statementOptions)) return this.#sharedQuery<R>(multiplexer, text, values, statementOptions);
-    const pool = this.#isWrite === undefined ? this.pool : this.#route(this.#isWrite(text));
-    if (this.observer !== undefined) return this.#observedQuery<R>(this.observer, pool, text, values, statementOptions);
-    const lease = await pool.acquire();
-    const report = pool.gate?.statementResult;
-    const startedAt = report === undefined ? 0 : coarseNow();
-    let result: QueryResult<R>;
-    try {
-      result = await this.dialect.query<R>(lease.connection, text, values, statementOptions);
-    } catch (error) {
-      const broken = mustDiscard(this.dialect, error);
-      lease.release(broken ? error : undefined);
-      if (broken) report?.(error, startedAt);
-      throw error;
+    if (this.multiplexer?.accepts(text, statementOptions)) {
+      return this.#statement<R>(this.pool, undefined, text, values, statementOptions, observer);
     }
-    lease.release();
-    report?.(undefined, startedAt);
-    return result;
+    const pool = this.#isWrite === undefined ? this.pool : this.#route(this.#isWrite(text));
+    const lease = observer === undefined ? await pool.acquire() : await observedAcquire(pool, observer, undefined);
+    return this.#statement<R>(pool, lease, text, values, statementOptions, observer);
   }
 
   /**
@@ -287,56 +276,37 @@ export class Database {
   }
 
   /**
-   * A statement on a shared connection (multiplexing): observed (metrics, spans) and reported to the
-   * circuit breaker like one on a lease of its own. Its checkout is the multiplexer's, reported by the
-   * pool's checkout/checkin events with `shared: true`, so there is no checkout span here.
+   * One statement on `lease`, or on a shared connection when there is none (multiplexing), observed
+   * (metrics, spans) and reported to the circuit breaker the same way. The lease goes home on every
+   * path, discarded when the connection broke. A shared statement's checkout is the multiplexer's,
+   * reported by the pool's checkout/checkin events with `shared: true`, so it has no checkout span.
    */
-  async #sharedQuery<R>(
-    multiplexer: StatementMultiplexer,
-    text: string,
-    values: readonly unknown[] | undefined,
-    statementOptions: StatementOptions | undefined,
-  ): Promise<QueryResult<R>> {
-    const observer = this.observer;
-    const token = observer?.queryStart(text);
-    const report = this.pool.gate?.statementResult;
-    const startedAt = report === undefined ? 0 : coarseNow();
-    let result: QueryResult<R>;
-    try {
-      result = await multiplexer.query<R>(text, values, statementOptions);
-    } catch (error) {
-      observer?.queryEnd(token, error);
-      if (mustDiscard(this.dialect, error)) report?.(error, startedAt);
-      throw error;
-    }
-    observer?.queryEnd(token, undefined);
-    report?.(undefined, startedAt);
-    return result;
-  }
-
-  async #observedQuery<R>(
-    observer: QueryObserver,
+  async #statement<R>(
     pool: ConnectionPool<unknown>,
+    lease: Lease<unknown> | undefined,
     text: string,
     values: readonly unknown[] | undefined,
     statementOptions: StatementOptions | undefined,
+    observer: QueryObserver | undefined,
   ): Promise<QueryResult<R>> {
-    const lease = await observedAcquire(pool, observer, undefined);
-    const token = observer.queryStart(text);
+    const token = observer?.queryStart(text);
     const report = pool.gate?.statementResult;
     const startedAt = report === undefined ? 0 : coarseNow();
     let result: QueryResult<R>;
     try {
-      result = await this.dialect.query<R>(lease.connection, text, values, statementOptions);
+      result =
+        lease === undefined
+          ? await (this.multiplexer as StatementMultiplexer).query<R>(text, values, statementOptions)
+          : await this.dialect.query<R>(lease.connection, text, values, statementOptions);
     } catch (error) {
-      observer.queryEnd(token, error);
+      observer?.queryEnd(token, error);
       const broken = mustDiscard(this.dialect, error);
-      lease.release(broken ? error : undefined);
+      lease?.release(broken ? error : undefined);
       if (broken) report?.(error, startedAt);
       throw error;
     }
-    observer.queryEnd(token, undefined);
-    lease.release();
+    observer?.queryEnd(token, undefined);
+    lease?.release();
     report?.(undefined, startedAt);
     return result;
   }

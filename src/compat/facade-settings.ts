@@ -79,6 +79,8 @@ export function facadeDefaults(idleTimeoutMs: number): PoolOptions {
     statementTimeoutMs: 0,
     leakThresholdMs: 0,
     healthCheckIntervalMs: 0,
+    // One statement per connection, as the driver's own pool: pool.query lends a real client anyway.
+    multiplex: false,
     // Idle connections are reaped at most a quarter of the idle timeout late, as per-connection timers would.
     housekeepingIntervalMs: idleTimeoutMs > 0 ? Math.max(10, Math.min(30_000, Math.round(idleTimeoutMs / 4))) : 30_000,
     env: {},

@@ -16,13 +16,14 @@ export const DEFAULT_MAX_IN_FLIGHT = 100;
 const MAX_IN_FLIGHT_LIMIT = 10_000;
 
 /**
- * Resolve `multiplex` (option) over `DB_MULTIPLEX_MAX_IN_FLIGHT` (environment; 0 = off). Off by default.
+ * Resolve `multiplex` (option) over `DB_MULTIPLEX_MAX_IN_FLIGHT` (environment: a bound, `true`, or
+ * 0/`false` = off). On by default; only dialects that can pipeline use it (PostgreSQL).
  * Invalid values throw CONFIG_INVALID naming the variable.
  */
 export function resolveMultiplex(option: unknown, env: Record<string, string | undefined>): MultiplexSettings {
   if (option !== undefined) {
-    if (option === false) return Object.freeze({ enabled: false, maxInFlight: DEFAULT_MAX_IN_FLIGHT });
-    if (option === true) return Object.freeze({ enabled: true, maxInFlight: DEFAULT_MAX_IN_FLIGHT });
+    if (option === false) return OFF;
+    if (option === true) return ON;
     if (typeof option !== 'object' || option === null || Array.isArray(option)) {
       throw new ConfigError('multiplex', `multiplex=${String(option)} is invalid; accepted: true, false or { maxInFlight }`);
     }
@@ -33,19 +34,22 @@ export function resolveMultiplex(option: unknown, env: Record<string, string | u
     const value = (option as { maxInFlight?: unknown }).maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     return Object.freeze({ enabled: true, maxInFlight: checkBound('multiplex.maxInFlight', value, value, 1) });
   }
-  const raw = env.DB_MULTIPLEX_MAX_IN_FLIGHT?.trim();
-  // Off unless asked for (docs/multiplexing.md says why it is not the default yet).
-  if (raw === undefined || raw === '') return Object.freeze({ enabled: false, maxInFlight: DEFAULT_MAX_IN_FLIGHT });
+  const raw = env.DB_MULTIPLEX_MAX_IN_FLIGHT?.trim().toLowerCase();
+  if (raw === undefined || raw === '' || raw === 'true') return ON;
+  if (raw === 'false') return OFF;
   const parsed = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
   const maxInFlight = checkBound('DB_MULTIPLEX_MAX_IN_FLIGHT', parsed, raw, 0);
-  return Object.freeze({ enabled: maxInFlight > 0, maxInFlight: maxInFlight > 0 ? maxInFlight : DEFAULT_MAX_IN_FLIGHT });
+  return maxInFlight > 0 ? Object.freeze({ enabled: true, maxInFlight }) : OFF;
 }
+
+const ON: MultiplexSettings = Object.freeze({ enabled: true, maxInFlight: DEFAULT_MAX_IN_FLIGHT });
+const OFF: MultiplexSettings = Object.freeze({ enabled: false, maxInFlight: DEFAULT_MAX_IN_FLIGHT });
 
 function checkBound(name: string, value: unknown, shown: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_IN_FLIGHT_LIMIT) {
     throw new ConfigError(
       name,
-      `${name}=${JSON.stringify(shown) ?? String(shown)} is invalid; accepted: a whole number from ${min} to ${MAX_IN_FLIGHT_LIMIT}${min === 0 ? ' (0 = off)' : ''}`,
+      `${name}=${JSON.stringify(shown) ?? String(shown)} is invalid; accepted: a whole number from ${min} to ${MAX_IN_FLIGHT_LIMIT}${min === 0 ? ', true, or 0/false = off' : ''}`,
     );
   }
   return value;

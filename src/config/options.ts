@@ -50,7 +50,7 @@ export interface PoolOptions extends ObserveOptions {
   env?: Record<string, string | undefined>;
   /** Driver-specific settings passed to the dialect (for example SQLite pragmas). */
   dialectOptions?: Record<string, unknown>;
-  /** PostgreSQL: plain statements share connections, up to `maxInFlight` at once on each (off by default; `true` or `{ maxInFlight }` switches it on). */
+  /** PostgreSQL: plain statements share connections, up to `maxInFlight` (100) at once on each. On by default; `false` gives one statement per connection. */
   multiplex?: MultiplexOption;
 }
 

@@ -35,6 +35,8 @@ export class PoolEntry<C> {
   borrowTrace: { stack?: string } | undefined = undefined;
   /** The current lease, so that a leak can be reclaimed. */
   lease: { revoke(heldMs: number, poolClosed?: boolean): void } | undefined = undefined;
+  /** Lent to the multiplexer (acquireAdmitted): its statements report checkouts, the lease does not. */
+  carrier = false;
 
   constructor(id: number, now: number, expiresAt: number) {
     this.id = id;

@@ -42,6 +42,12 @@ export interface PoolGate {
    * returns is handed to `lent` with the entry (leak detection's call-site trace).
    */
   admit?(): unknown;
+  /**
+   * Called before the multiplexer takes a statement, on the caller's stack; throw to refuse it. No
+   * connection is lent to that caller, so there is nothing to trace (leak detection's capture is
+   * skipped). Unset: `admit` serves, its result unused.
+   */
+  admitShared?(): void;
   /** Called after each connect attempt with its outcome; `startedAt` is when the attempt began (performance.now()). */
   connectResult?(error: unknown | undefined, startedAt: number): void;
   /**
@@ -54,6 +60,8 @@ export interface PoolGate {
 }
 
 const RECYCLE_JITTER = 0.025;
+/** Checkout context of {@link ConnectionPool.acquireAdmitted}: a carrier lease for shared statements. */
+const CARRIER: unique symbol = Symbol('carrier');
 
 /**
  * The connection pool core (SQLAlchemy QueuePool semantics, HikariCP care). It decides who borrows
@@ -163,6 +171,24 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
         return Promise.reject(error);
       }
     }
+    return this.#acquire(options, context);
+  }
+
+  /**
+   * Borrow on behalf of callers the gate already admitted (the multiplexer admits each statement it
+   * takes): admitting its borrowing again would count them twice, and while the circuit breaker is
+   * half-open it would refuse the trial's own connection, so the trial never reports and the breaker
+   * stays half-open. Connect outcomes still reach the gate. Such a lease carries other callers'
+   * statements, each reported with its own checkout/checkin event (`shared: true`), so the lease
+   * itself emits none: metrics would otherwise count every statement's wait twice and read the
+   * carrier's hold time as one long use.
+   */
+  acquireAdmitted(): Promise<Lease<C>> {
+    if (this.#closing !== undefined) return Promise.reject(new PoolClosedError(this.name));
+    return this.#acquire(undefined, CARRIER);
+  }
+
+  #acquire(options: AcquireOptions | undefined, context: unknown): Promise<Lease<C>> {
     if (this.#queue.size === 0 && this.#idle.length > 0) {
       const now = coarseNow();
       const entry = this.#takeIdle(now);
@@ -257,7 +283,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     let now: number;
     if (this.#observed.checkin) {
       now = performance.now();
-      this.emit('checkin', { connectionId: entry.id, heldMs: now - entry.checkedOutAt });
+      if (!entry.carrier) this.emit('checkin', { connectionId: entry.id, heldMs: now - entry.checkedOutAt });
     } else now = coarseNow();
     entry.uses++;
     entry.lastUsedAt = now;
@@ -360,6 +386,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     const lease = new Lease<C>(this, entry);
     entry.lease = lease;
     this.#stats.checkouts++;
+    entry.carrier = context === CARRIER;
     const gate = this.gate;
     const observed = this.#observed;
     if (gate?.lent === undefined && !observed.checkin && !observed.checkout) {
@@ -369,8 +396,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     // Durations someone reads (checkout/checkin events, leak detection) get the precise clock.
     now = performance.now();
     entry.checkedOutAt = now;
-    gate?.lent?.(entry as PoolEntry<unknown>, context);
-    if (observed.checkout) this.emit('checkout', { connectionId: entry.id, waitMs: now - since });
+    gate?.lent?.(entry as PoolEntry<unknown>, entry.carrier ? undefined : context);
+    if (observed.checkout && !entry.carrier) this.emit('checkout', { connectionId: entry.id, waitMs: now - since });
     return lease;
   }
 

@@ -58,6 +58,12 @@ interface Job {
   fail(error: unknown): void;
 }
 
+/** A request to the pool for a connection (see SharedLeases#borrow). */
+interface Borrow {
+  readonly startedAt: number;
+  slow: boolean;
+}
+
 interface Slot<C> {
   readonly lease: Lease<C>;
   readonly connection: C;
@@ -80,6 +86,8 @@ const EWMA_WEIGHT = 0.1;
 /** A service-time sample counts at most this many times the estimate, plus the floor. */
 const SAMPLE_CAP = 4;
 const SAMPLE_FLOOR_MS = 0.05;
+/** A request to the pool still pending after this long may be stuck: the work waiting gets another. */
+const SLOW_BORROW_MS = 100;
 /** One placement in this many (a power of two) pipelines despite the estimate, to keep measuring. */
 const PROBE_EVERY = 16;
 
@@ -108,6 +116,10 @@ export class SharedLeases<C> {
   readonly #slots: Slot<C>[] = [];
   readonly #pending: WaiterQueue<Slot<C>>;
   #acquiring = 0;
+  /** Of those, the ones not yet pending SLOW_BORROW_MS (see #borrow). */
+  #freshAcquiring = 0;
+  readonly #borrowing = new Set<Borrow>();
+  #slowBorrowTimer: NodeJS.Timeout | undefined = undefined;
   /** Work in flight on all held connections. */
   #inFlight = 0;
   /** Smoothed server time of one pipelined unit (ms). Starts at a quarter of the budget: a cold multiplexer pipelines a few, then learns. */
@@ -143,9 +155,10 @@ export class SharedLeases<C> {
   run<T>(task: SharedTask<C, T>, heavy = false): Promise<T> {
     if (this.#closed || this.#pool.closed) return Promise.reject(new PoolClosedError(this.#pool.name));
     const gate = this.#pool.gate;
-    if (gate?.admit !== undefined) {
+    const admit = gate?.admitShared ?? gate?.admit;
+    if (admit !== undefined) {
       try {
-        gate.admit();
+        admit.call(gate);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -164,14 +177,9 @@ export class SharedLeases<C> {
         // Nothing held (a quiet moment), or the pool can lend another connection at once: borrow straight
         // from the pool, whose own queue and timeout apply, and start on the connection it lends.
         // Callers arriving meanwhile wait below.
-        this.#acquiring++;
-        this.#pool.acquire().then(
-          (lease) => {
-            this.#acquiring--;
-            this.#adopt(lease, (chosen) => this.#start(chosen, task, resolve, reject, now, heavy), reject);
-          },
+        this.#borrow(
+          (lease) => this.#adopt(lease, (chosen) => this.#start(chosen, task, resolve, reject, now, heavy), reject),
           (error) => {
-            this.#acquiring--;
             reject(error);
             this.#grow();
           },
@@ -193,6 +201,8 @@ export class SharedLeases<C> {
    */
   async close(graceMs = 30_000): Promise<void> {
     this.#closed = true;
+    if (this.#slowBorrowTimer !== undefined) clearTimeout(this.#slowBorrowTimer);
+    this.#slowBorrowTimer = undefined;
     for (const waiter of this.#pending.drain()) {
       waiter.live = false;
       waiter.reject(new PoolClosedError(this.#pool.name));
@@ -245,7 +255,9 @@ export class SharedLeases<C> {
     const startedAt = performance.now();
     if (heavy) slot.heavy++;
     if (slot.inFlight === 0) slot.progressAt = startedAt;
-    else this.#use.batch?.(slot.connection);
+    // The first unit of a tick too: the callers a burst of answers wakes up follow it in the same tick,
+    // and one write for all of them cost 1 to 3 % less CPU per statement than writing the first alone.
+    this.#use.batch?.(slot.connection);
     slot.inFlight++;
     this.#inFlight++;
     this.#load += (this.#inFlight - this.#load) * EWMA_WEIGHT;
@@ -253,28 +265,27 @@ export class SharedLeases<C> {
     const observed = pool.listenerCount('checkout') > 0 || pool.listenerCount('checkin') > 0;
     if (observed)
       pool.emit('checkout', { connectionId: slot.lease.connectionId, waitMs: since === 0 ? 0 : startedAt - since, shared: true });
-    const job: Job = {
-      settled: false,
-      fail: (error) => {
-        if (job.settled) return;
-        job.settled = true;
-        slot.jobs.delete(job);
-        slot.inFlight--;
-        this.#inFlight--;
-        if (heavy) slot.heavy--;
-        if (observed) pool.emit('checkin', { connectionId: slot.lease.connectionId, heldMs: performance.now() - startedAt, shared: true });
-        reject(error);
-      },
-    };
-    slot.jobs.add(job);
-    const done = (error: unknown, value?: T): void => {
-      if (job.settled) return;
+    /** Take the unit off the books, once: false when it was already settled (failed with its connection, or answered). */
+    const settle = (now: number): boolean => {
+      if (job.settled) return false;
       job.settled = true;
       slot.jobs.delete(job);
       slot.inFlight--;
       this.#inFlight--;
       if (heavy) slot.heavy--;
+      if (observed) pool.emit('checkin', { connectionId: slot.lease.connectionId, heldMs: now - startedAt, shared: true });
+      return true;
+    };
+    const job: Job = {
+      settled: false,
+      fail: (error) => {
+        if (settle(performance.now())) reject(error);
+      },
+    };
+    slot.jobs.add(job);
+    const done = (error: unknown, value?: T): void => {
       const now = performance.now();
+      if (!settle(now)) return;
       // Sent before the previous answer arrived: the gap between the two answers is the time the server
       // spent on this one, free of the round trip (which pipelining hides). Units that went out alone say nothing.
       // A sample is capped at a few times the estimate: a stall of the machine (a descheduled backend,
@@ -285,7 +296,6 @@ export class SharedLeases<C> {
         this.#serviceMs += (sample - this.#serviceMs) * EWMA_WEIGHT;
       }
       slot.progressAt = now;
-      if (observed) pool.emit('checkin', { connectionId: slot.lease.connectionId, heldMs: now - startedAt, shared: true });
       if (error !== undefined && error !== null) {
         if (this.#use.isFatal(error)) this.#fail(slot, error);
         else this.#after(slot);
@@ -378,19 +388,67 @@ export class SharedLeases<C> {
     const perConnection = Math.max(1, Math.min(this.#settings.maxInFlight, Math.floor(this.#settings.spreadAfterMs / this.#serviceMs)));
     const needed = Math.ceil(this.#pending.size / perConnection);
     const max = pool.settings.size + pool.settings.maxOverflow;
-    while (this.#acquiring < needed && this.#slots.length - this.#draining + this.#acquiring < max) {
-      this.#acquiring++;
-      pool.acquire().then(
-        (lease) => {
-          this.#acquiring--;
-          this.#adopt(lease);
-        },
-        (error) => {
-          this.#acquiring--;
-          this.#acquireFailed(error);
-        },
+    while (this.#freshAcquiring < needed && this.#slots.length - this.#draining + this.#acquiring < max) {
+      this.#borrow(
+        (lease) => this.#adopt(lease),
+        (error) => this.#acquireFailed(error),
       );
     }
+  }
+
+  /**
+   * Ask the pool for a connection on behalf of admitted work. Usually the pool lends at once or after
+   * one connect; a request still pending after SLOW_BORROW_MS may be stuck (validating idle connections
+   * that a dead network swallowed, one after another, or connecting into it), so it stops counting
+   * towards what #grow needs and the work waiting gets another request, within size + maxOverflow.
+   * The pool's own exclusive waiters get the same: one validation or connect each, in parallel.
+   */
+  #borrow(adopt: (lease: Lease<C>) => void, failed: (error: unknown) => void): void {
+    const request: Borrow = { startedAt: performance.now(), slow: false };
+    this.#acquiring++;
+    this.#freshAcquiring++;
+    this.#borrowing.add(request);
+    const settle = (): void => {
+      this.#acquiring--;
+      this.#borrowing.delete(request);
+      if (!request.slow) this.#freshAcquiring--;
+    };
+    this.#pool.acquireAdmitted().then(
+      (lease) => {
+        settle();
+        adopt(lease);
+      },
+      (error) => {
+        settle();
+        failed(error);
+      },
+    );
+    this.#armSlowBorrowCheck();
+  }
+
+  /** One timer while requests are pending: marks those older than SLOW_BORROW_MS slow and grows again. */
+  #armSlowBorrowCheck(): void {
+    if (this.#slowBorrowTimer !== undefined || this.#closed) return;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const request of this.#borrowing) if (!request.slow && request.startedAt < oldest) oldest = request.startedAt;
+    if (oldest === Number.POSITIVE_INFINITY) return;
+    this.#slowBorrowTimer = setTimeout(
+      () => {
+        this.#slowBorrowTimer = undefined;
+        const now = performance.now();
+        for (const request of this.#borrowing) {
+          if (!request.slow && now - request.startedAt >= SLOW_BORROW_MS) {
+            request.slow = true;
+            this.#freshAcquiring--;
+          }
+        }
+        this.#grow();
+        this.#armSlowBorrowCheck();
+      },
+      Math.max(1, Math.ceil(oldest + SLOW_BORROW_MS - performance.now())),
+    );
+    // Waiting callers keep their own (referenced) timeout timer; this one must not hold the process.
+    this.#slowBorrowTimer.unref();
   }
 
   /** Take a lent connection into shared use; `first` (a caller that asked for it directly) starts on it before the waiting ones. */

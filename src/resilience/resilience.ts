@@ -28,6 +28,7 @@ export function attachResilience<C>(
   const leaks = config.leakThresholdMs > 0 ? new LeakDetector(pool, config, options.warn) : undefined;
   const gate: PoolGate = {
     admit: () => breaker.admit(),
+    admitShared: () => breaker.admit(),
     connectResult: report,
     statementResult: report,
   };

@@ -1,7 +1,8 @@
+import assert from 'node:assert/strict';
 import pg from 'pg';
 import { createPool, type Database } from '../../src/index.js';
 import { uniqueName } from './databases.js';
-import type { LoadTarget } from './fault-load.js';
+import type { LoadResult, LoadTarget } from './fault-load.js';
 
 /** Settings the fault tests give Spillway: short timeouts so a scenario takes seconds, not minutes. */
 export const FAULT_SETTINGS = {
@@ -20,9 +21,31 @@ export const CALL_BOUND_MS = FAULT_SETTINGS.checkoutTimeoutMs + FAULT_SETTINGS.s
 /** Added to the bound in assertions: these machines are shared and noisy. */
 export const NOISE_MARGIN_MS = 2000;
 
+/**
+ * The two ways plain statements reach PostgreSQL: a connection each, or pipelined on shared
+ * connections (multiplexing). The PostgreSQL fault tests run every scenario in both.
+ */
+export const FAULT_MODES = [
+  { label: 'one statement per connection', multiplex: false },
+  { label: 'multiplexed', multiplex: true },
+] as const;
+
+/**
+ * The only ways a call may fail during a fault: a statement in flight on a broken or silent connection
+ * fails CONNECTION_LOST or STATEMENT_TIMEOUT; a caller that gets no connection fails POOL_TIMEOUT,
+ * CIRCUIT_OPEN or CONNECT_TIMEOUT. Anything else (a driver's raw error, "not queryable") breaks the contract.
+ */
+export const FAULT_ERROR_CODES: ReadonlySet<string> = new Set([
+  'CONNECTION_LOST',
+  'STATEMENT_TIMEOUT',
+  'POOL_TIMEOUT',
+  'CIRCUIT_OPEN',
+  'CONNECT_TIMEOUT',
+]);
+
 /** A Spillway pool on `url` (any client/server dialect) writing into `table`, as a load target. */
-export function spillwayTarget(url: string, table: string): { db: Database; target: LoadTarget } {
-  const db = createPool({ ...FAULT_SETTINGS, url, name: uniqueName('fault') });
+export function spillwayTarget(url: string, table: string, options: { multiplex?: boolean } = {}): { db: Database; target: LoadTarget } {
+  const db = createPool({ ...FAULT_SETTINGS, ...options, url, name: uniqueName('fault') });
   return {
     db,
     target: {
@@ -52,6 +75,52 @@ export async function serverConnections(admin: pg.Client, applicationName: strin
     const n = Number(rows[0]?.n ?? 0);
     if (n === 0 || Date.now() > until) return n;
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * The writes table of a PostgreSQL scenario. No key on purpose: the writer never reuses an id, so an
+ * id present twice is a statement sent twice (a key would turn that into an error nobody sees).
+ */
+export async function createWritesTable(admin: pg.Client, table: string): Promise<void> {
+  await admin.query(`CREATE TABLE ${table} (id integer NOT NULL)`);
+}
+
+/** Ids present more than once: statements sent twice. */
+export async function duplicateWrites(admin: pg.Client, table: string): Promise<number[]> {
+  const { rows } = await admin.query<{ id: number }>(`SELECT id FROM ${table} GROUP BY id HAVING count(*) > 1 ORDER BY id`);
+  return rows.map((r) => Number(r.id));
+}
+
+/**
+ * The rules every PostgreSQL fault scenario holds to, in either mode: no crash, every call returned
+ * within its bound and failed only with a documented code, service came back, no server connection
+ * left after close(), no acknowledged write lost and none sent twice. Closes `db`; `url` reaches the
+ * server directly (not through the fault) for the checks of `table`.
+ */
+export async function assertFaultRules(db: Database, result: LoadResult, url: string, table: string): Promise<void> {
+  assert.equal(db.pool.listenerCount('error'), 0, 'no error listener: a crash would end this test');
+  assert.equal(result.hung, 0, 'every call returned');
+  assert.ok(
+    result.longestMs <= CALL_BOUND_MS + NOISE_MARGIN_MS,
+    `longest call ${Math.round(result.longestMs)}ms, bound ${CALL_BOUND_MS}ms`,
+  );
+  assert.deepEqual(
+    Object.keys(result.errors).filter((code) => !FAULT_ERROR_CODES.has(code)),
+    [],
+    `calls failed only with ${[...FAULT_ERROR_CODES].join(', ')} (errors: ${JSON.stringify(result.errors)})`,
+  );
+  assert.ok(result.recoverMs !== undefined, `calls succeed again after the fault (errors: ${JSON.stringify(result.errors)})`);
+  await eventuallySucceeds(() => db.query('SELECT 1'), 5000);
+  assert.ok(result.acked.length > 0, 'the writer wrote');
+  await db.close({ graceMs: 2000 });
+  const admin = await adminClient(url);
+  try {
+    assert.equal(await serverConnections(admin, `spillway:${db.name}`), 0, 'no server connection left after close()');
+    assert.deepEqual(await lostWrites(admin, table, result.acked), [], 'every acknowledged insert is in the table');
+    assert.deepEqual(await duplicateWrites(admin, table), [], 'no insert was sent twice');
+  } finally {
+    await admin.end();
   }
 }
 

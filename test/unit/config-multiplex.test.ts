@@ -14,16 +14,19 @@ function configError(fn: () => unknown): ConfigError {
 }
 
 describe('config: multiplex', () => {
-  it('is off by default, and takes true, false or { maxInFlight } (bound 100 unless given)', () => {
-    assert.deepEqual(resolveConfig({ url, env: {} }).multiplex, { enabled: false, maxInFlight: 100 });
+  it('is on by default, and takes true, false or { maxInFlight } (bound 100 unless given)', () => {
+    assert.deepEqual(resolveConfig({ url, env: {} }).multiplex, { enabled: true, maxInFlight: 100 });
     assert.deepEqual(resolveConfig({ url, env: {}, multiplex: true }).multiplex, { enabled: true, maxInFlight: 100 });
     assert.equal(resolveConfig({ url, env: {}, multiplex: false }).multiplex.enabled, false);
     assert.deepEqual(resolveConfig({ url, env: {}, multiplex: { maxInFlight: 8 } }).multiplex, { enabled: true, maxInFlight: 8 });
   });
 
-  it('reads DB_MULTIPLEX_MAX_IN_FLIGHT (0 = off); the option wins', () => {
+  it('reads DB_MULTIPLEX_MAX_IN_FLIGHT (a bound, true, or 0/false = off); the option wins', () => {
     assert.deepEqual(resolveConfig({ url, env: { DB_MULTIPLEX_MAX_IN_FLIGHT: '16' } }).multiplex, { enabled: true, maxInFlight: 16 });
     assert.equal(resolveConfig({ url, env: { DB_MULTIPLEX_MAX_IN_FLIGHT: '0' } }).multiplex.enabled, false);
+    assert.equal(resolveConfig({ url, env: { DB_MULTIPLEX_MAX_IN_FLIGHT: 'false' } }).multiplex.enabled, false);
+    assert.deepEqual(resolveConfig({ url, env: { DB_MULTIPLEX_MAX_IN_FLIGHT: 'true' } }).multiplex, { enabled: true, maxInFlight: 100 });
+    assert.equal(resolveConfig({ url, env: { DB_MULTIPLEX_MAX_IN_FLIGHT: 'false' }, multiplex: true }).multiplex.enabled, true);
     assert.equal(resolveConfig({ url, env: { DB_MULTIPLEX_MAX_IN_FLIGHT: '0' }, multiplex: true }).multiplex.enabled, true);
   });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConnectionPool } from '../../src/pool/pool.js';
 import { SharedLeases, type SharedUse } from '../../src/pool/shared-leases.js';
+import { attachResilience } from '../../src/resilience/resilience.js';
 import { type MemoryConnection, MemoryConnector, testSettings } from '../support/memory-connector.js';
 
 /**
@@ -121,6 +122,57 @@ describe('SharedLeases', () => {
     await t.shared.close(0);
     await assert.rejects(waiting, (error: { code?: string }) => error.code === 'POOL_CLOSED');
     await assert.rejects(t.run(), (error: { code?: string }) => error.code === 'POOL_CLOSED');
+    await t.pool.close({ graceMs: 0 });
+  });
+
+  it("lets the circuit breaker's half-open trial borrow its connection, so one success closes the breaker", async () => {
+    const failure = Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+    const connector = new MemoryConnector({ failConnect: () => failure });
+    const t = setup({ size: 1, maxOverflow: 0 }, connector);
+    const isFatal = (error: unknown) => (error as { code?: string }).code === 'ECONNREFUSED';
+    const { breaker } = attachResilience(
+      t.pool,
+      { circuit: { failureThreshold: 1, recoveryTimeoutMs: 20 }, leakThresholdMs: 0, leakAction: 'warn' },
+      isFatal,
+    );
+    await assert.rejects(t.run(), /refused/);
+    assert.equal(breaker.state, 'open');
+    await assert.rejects(t.run(), (error: { code?: string }) => error.code === 'CIRCUIT_OPEN', 'refused at once while open');
+    connector.options = {};
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    // This call is the trial: the multiplexer admitted it, so its own borrowing must not be refused as a second trial.
+    const trial = t.run();
+    await t.tick();
+    t.answer(1);
+    assert.equal(await trial, 1);
+    assert.equal(breaker.state, 'closed', 'the trial connected and closed the breaker');
+    await t.shared.close(0);
+    await t.pool.close({ graceMs: 0 });
+  });
+
+  it('asks the pool again when a request is stuck, so waiting work is not held behind one hung connect', async () => {
+    /** The first connect hangs until released (a connect into a dead network); later ones succeed. */
+    class FirstConnectHangs extends MemoryConnector {
+      release: (() => void) | undefined;
+      #calls = 0;
+      override async connect(context: Parameters<MemoryConnector['connect']>[0]) {
+        if (this.#calls++ === 0) await new Promise<void>((resolve) => (this.release = resolve));
+        return super.connect(context);
+      }
+    }
+    const connector = new FirstConnectHangs();
+    const t = setup({ size: 2, maxOverflow: 0, checkoutTimeoutMs: 5000, connectTimeoutMs: 5000 }, connector);
+    const calls = [t.run(), t.run(), t.run()];
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(t.inFlightOn(1), 2, 'a second request opened a connection and the waiting work went to it (maxInFlight 2)');
+    t.answer(1);
+    t.answer(1);
+    await t.tick();
+    t.answer(1);
+    assert.deepEqual(await Promise.all(calls), [1, 1, 1]);
+    connector.release?.();
+    await t.tick();
+    await t.shared.close(0);
     await t.pool.close({ graceMs: 0 });
   });
 });

@@ -17,6 +17,7 @@ import { copyFrom } from './postgres-copy.js';
 import { closeClient, pingWithin, statementBackstop } from './postgres-deadline.js';
 import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
 import { createPostgresMultiplexer } from './postgres-multiplexer.js';
+import { localTimeouts, wrappingBegin } from './postgres-pooler.js';
 import { toResult } from './postgres-result.js';
 
 type PgModule = typeof import('pg');
@@ -51,18 +52,6 @@ function startupOptions(config: ResolvedConfig): string {
 
 /** A server that does not answer the goodbye within this is cut off (a blackholed network). */
 const CLOSE_TIMEOUT_MS = 1000;
-/**
- * Statements that must not be wrapped in a transaction behind a transaction pooler: transaction
- * control itself, and commands PostgreSQL refuses inside a transaction block.
- */
-const UNWRAPPABLE =
-  /^\s*(?:BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION|VACUUM|CLUSTER\b(?!.*\bON\b)|(?:CREATE|DROP|ALTER)\s+(?:DATABASE|TABLESPACE|SYSTEM|SUBSCRIPTION)|ALTER\s+SYSTEM|(?:CREATE\s+(?:UNIQUE\s+)?|DROP\s+|REINDEX\s+.*)INDEX\s+CONCURRENTLY|REINDEX\s+.*CONCURRENTLY|DISCARD|CHECKPOINT)\b/i;
-
-/** `SET LOCAL` statements scoping the timeouts to the current transaction (transaction-pooler mode). */
-function localTimeouts(statementTimeoutMs: number, lockTimeoutMs: number): string {
-  return `SET LOCAL statement_timeout = ${Math.max(0, Math.round(statementTimeoutMs))}; SET LOCAL lock_timeout = ${Math.max(0, Math.round(lockTimeoutMs))}`;
-}
-
 function inTransaction(client: Client): boolean {
   const status = (client as Client & { getTransactionStatus?(): string | null }).getTransactionStatus?.();
   return status === 'T' || status === 'E';
@@ -199,12 +188,10 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
       await client.query(`SET LOCAL statement_timeout = ${config.statementTimeoutMs}`);
       return result;
     }
-    const statementTimeoutMs = timeoutMs ?? config.statementTimeoutMs;
+    const begin = wrappingBegin(queryConfig.text, timeoutMs ?? config.statementTimeoutMs, config.lockTimeoutMs);
     // Nothing to scope (both timeouts off, e.g. set per role on the server instead): one round trip.
-    if ((statementTimeoutMs === 0 && config.lockTimeoutMs === 0) || UNWRAPPABLE.test(queryConfig.text)) {
-      return toResult<R>(await client.query(queryConfig));
-    }
-    await client.query(`BEGIN; ${localTimeouts(statementTimeoutMs, config.lockTimeoutMs)}`);
+    if (begin === undefined) return toResult<R>(await client.query(queryConfig));
+    await client.query(begin);
     let result: QueryResult<R>;
     try {
       result = toResult<R>(await client.query(queryConfig));

@@ -4,6 +4,7 @@ import type { ConnectionPool } from '../../pool/pool.js';
 import { SharedLeases, type SharedUse } from '../../pool/shared-leases.js';
 import type { QueryResult, StatementMultiplexer, StatementOptions } from '../dialect.js';
 import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
+import { wrappingBegin } from './postgres-pooler.js';
 import { toResult } from './postgres-result.js';
 
 /** The parts of pg's Client that pipelining relies on beyond its typings (pg 8.23). */
@@ -77,21 +78,51 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
     maxHoldMs: Math.min(5000, leakHalf, config.recycleMs > 0 ? config.recycleMs : Number.POSITIVE_INFINITY),
   });
   const { statementTimeoutMs, lockTimeoutMs } = config;
+  const transactionPooler = config.serverPooler === 'transaction';
+  /** One function for every statement's answer (no closure per call). */
+  const finish = (done: (error: unknown, value?: QueryResult<unknown>) => void, error: Error | null | undefined, result: PgQueryResult) => {
+    if (error) done(mapPostgresError(error, statementTimeoutMs, lockTimeoutMs));
+    else done(undefined, toResult(result));
+  };
 
   return {
     accepts(text, options) {
       return options?.timeoutMs === undefined && !SESSION_STATEMENT.test(text);
     },
     query<R>(text: string, params: readonly unknown[] | undefined, options: StatementOptions | undefined): Promise<QueryResult<R>> {
-      const queryConfig: QueryConfig & { rowMode?: string } = { text, values: params as unknown[] | undefined };
-      if (options?.rowMode === 'array') queryConfig.rowMode = 'array';
-      return shared.run<QueryResult<R>>((client, done) => {
+      const values = params as unknown[] | undefined;
+      // Text and values unless a row mode is asked for: pg clones a config object on every call.
+      const queryConfig: (QueryConfig & { rowMode?: string }) | undefined =
+        options?.rowMode === 'array' ? { text, values, rowMode: 'array' } : undefined;
+      const begin = transactionPooler ? wrappingBegin(text, statementTimeoutMs, lockTimeoutMs) : undefined;
+      // Rows are typed by the caller; the driver's are unknown.
+      return shared.run<QueryResult<unknown>>((client, done) => {
         // The callback form saves pg's own promise per statement.
-        client.query(queryConfig, (error: Error | null, result: PgQueryResult) => {
-          if (error) done(mapPostgresError(error, statementTimeoutMs, lockTimeoutMs));
-          else done(undefined, toResult<R>(result));
+        if (begin === undefined) {
+          const callback = (error: Error | null, result: PgQueryResult) => finish(done, error, result);
+          if (queryConfig === undefined) client.query(text, values as unknown[], callback);
+          else client.query(queryConfig, callback);
+          return;
+        }
+        // Behind a transaction pooler the timeouts hold only inside a transaction (see wrappingBegin):
+        // BEGIN, the statement and COMMIT go down the pipeline back to back, so no other caller's
+        // statement lands inside, and the pooler keeps one server connection until the COMMIT. After a
+        // failed statement the COMMIT rolls back. The call settles on the COMMIT: a write is
+        // acknowledged only once committed, and a failing commit (a deferred constraint) fails it.
+        let beginError: Error | null = null;
+        let statementError: Error | null = null;
+        let statementResult: PgQueryResult;
+        client.query(begin, (error: Error | null) => {
+          beginError = error;
         });
-      }, WRITE_STATEMENT.test(text));
+        const statementDone = (error: Error | null, result: PgQueryResult) => {
+          statementError = error;
+          statementResult = result;
+        };
+        if (queryConfig === undefined) client.query(text, values as unknown[], statementDone);
+        else client.query(queryConfig, statementDone);
+        client.query('COMMIT', (error: Error | null) => finish(done, statementError ?? error ?? beginError, statementResult));
+      }, WRITE_STATEMENT.test(text)) as Promise<QueryResult<R>>;
     },
     get status() {
       return shared.status;

@@ -98,17 +98,33 @@ describe('PostgreSQL multiplexing: bound, back-pressure and exclusive borrowers'
     assert.deepEqual(await backendPids(name), []);
   });
 
-  it('is off by default and with multiplex: false', async (t) => {
+  it('is on by default, and off with multiplex: false or DB_MULTIPLEX_MAX_IN_FLIGHT=0', async (t) => {
     if (!(await requireServer(t, POSTGRES_URL, 'postgres'))) return;
     const db = createPool({ url: POSTGRES_URL, name: uniqueName('mux_off'), size: 1, multiplex: false, maxOverflow: 0, env: {} });
     const byDefault = createPool({ url: POSTGRES_URL, name: uniqueName('mux_default'), size: 1, maxOverflow: 0, env: {} });
+    const offByEnv = createPool({
+      url: POSTGRES_URL,
+      name: uniqueName('mux_env_off'),
+      size: 1,
+      maxOverflow: 0,
+      env: { DB_MULTIPLEX_MAX_IN_FLIGHT: '0' },
+    });
+    let shared = 0;
+    byDefault.on('checkout', (event) => {
+      if (event.shared) shared++;
+    });
     try {
       assert.equal(db.multiplexer, undefined);
-      assert.equal(byDefault.multiplexer, undefined);
+      assert.equal(offByEnv.multiplexer, undefined);
+      assert.notEqual(byDefault.multiplexer, undefined);
       assert.deepEqual((await db.query('SELECT 1 AS n')).rows, [{ n: 1 }]);
+      assert.deepEqual((await offByEnv.query('SELECT 1 AS n')).rows, [{ n: 1 }]);
+      assert.deepEqual((await byDefault.query('SELECT 1 AS n')).rows, [{ n: 1 }]);
+      assert.equal(shared, 1, 'the default pool ran the statement on a shared connection');
     } finally {
       await db.close();
       await byDefault.close();
+      await offByEnv.close();
     }
   });
 });

@@ -25,17 +25,18 @@ describe('PostgreSQL multiplexing: a killed backend', () => {
     assert.deepEqual(await backendPids(name), [], 'no server connection left after close()');
   });
 
-  it("fails only that connection's statements with CONNECTION_LOST; the other connection's and later calls succeed", async (t) => {
+  it("fails only that connection's statements with CONNECTION_LOST; the other connection's, those not yet sent and later calls succeed", async (t) => {
     if (!ready) return t.skip('postgres unreachable');
     const counter = new InFlightCounter();
     db.on('checkout', counter.onCheckout).on('checkin', counter.onCheckin);
     // An advisory lock held elsewhere keeps every insert waiting at the head of its pipeline, so the
-    // kill below lands while all ten are in flight: five on each of the two connections.
+    // kill below lands while ten are in flight, five on each of the two connections, and two more wait
+    // unsent (every connection is at its bound).
     const lockHolder = new pg.Client({ connectionString: POSTGRES_URL, application_name: 'spillway-test-admin' });
     await lockHolder.connect();
     const lockKey = Math.floor(Math.random() * 1e9);
     await lockHolder.query('SELECT pg_advisory_lock($1)', [lockKey]);
-    const calls = Array.from({ length: 10 }, (_, i) =>
+    const calls = Array.from({ length: 12 }, (_, i) =>
       db.query<{ pid: number }>(
         sql`INSERT INTO ${sql.identifier(table)} (id, pid) SELECT ${i}, pg_backend_pid() FROM pg_advisory_xact_lock_shared(${lockKey}) RETURNING pid`,
       ),
@@ -57,7 +58,12 @@ describe('PostgreSQL multiplexing: a killed backend', () => {
     const done = settled.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ rows: { pid: number }[] }>[];
     for (const r of lost) assert.equal(((r as PromiseRejectedResult).reason as SpillwayError).code, 'CONNECTION_LOST');
     assert.equal(lost.length, 5, 'the killed connection failed its five statements');
-    assert.equal(done.length, 5, "the other connection's five statements succeeded");
+    assert.equal(done.length, 7, "the other connection's five statements and the two not yet sent succeeded");
+    assert.deepEqual(
+      settled.slice(10).map((r) => r.status),
+      ['fulfilled', 'fulfilled'],
+      'the statements not yet sent moved to another connection',
+    );
     for (const r of done) assert.notEqual(r.value.rows[0]!.pid, victim, 'no statement succeeded on the killed backend');
     assert.equal(counter.maxPerConnection, 5, 'in flight per connection reached, and never passed, maxInFlight');
 

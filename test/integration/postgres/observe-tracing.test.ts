@@ -21,6 +21,8 @@ describe('OpenTelemetry spans on PostgreSQL', () => {
       url: POSTGRES_URL,
       name,
       healthCheckIntervalMs: 0,
+      // A connection per statement, so each has a checkout span (see the second test).
+      multiplex: false,
       metrics: { registry: new Registry() },
       tracing: { tracerProvider: provider },
     });
@@ -65,7 +67,9 @@ describe('OpenTelemetry spans on PostgreSQL', () => {
   it('is a no-op without an SDK, and follows an SDK registered globally after the pool was created', async (t) => {
     if (!(await requireServer(t, POSTGRES_URL, 'postgres'))) return;
     const name = uniqueName('global');
-    const db = createPool({ url: POSTGRES_URL, name, healthCheckIntervalMs: 0, metrics: { registry: new Registry() } });
+    // A connection per statement, so every statement has a checkout span (a shared statement has none:
+    // its wait for room is inside its statement span).
+    const db = createPool({ url: POSTGRES_URL, name, healthCheckIntervalMs: 0, multiplex: false, metrics: { registry: new Registry() } });
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
     try {

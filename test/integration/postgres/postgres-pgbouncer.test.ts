@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createPool } from '../../../src/create-pool.js';
-import { POSTGRES_URL, requireServer } from '../../support/databases.js';
+import type { SpillwayError } from '../../../src/errors.js';
+import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
 import { type PgBouncer, pgBouncerInstalled, startPgBouncer } from '../../support/pgbouncer.js';
 
 // A real PgBouncer in transaction mode with ONE server connection: every Spillway connection shares
@@ -64,6 +65,52 @@ describe('postgres behind PgBouncer in transaction mode', () => {
       for (const [i, r] of results.entries()) assert.deepEqual(r.rows[0], { n: i, s: `v${i}` });
     } finally {
       await db.close();
+    }
+  });
+
+  it('multiplexed: pipelined statements work over one server connection, with no named prepared statement and their timeouts', async (t) => {
+    if (!(await ready(t))) return;
+    const url = (bouncer as PgBouncer).url;
+    const table = uniqueName('sw_bouncer_mux');
+    const db = createPool({ url, size: 4, multiplex: true, statementTimeoutMs: 500, lockTimeoutMs: 400, env: {} });
+    let shared = 0;
+    db.on('checkout', (event) => {
+      if (event.shared) shared++;
+    });
+    try {
+      await db.query(`CREATE TABLE ${table} (id int NOT NULL)`);
+      // Reads, writes, a SQL error and a statement past its timeout, all in flight together.
+      const reads = Array.from({ length: 150 }, (_, i) =>
+        db.query<{ n: number; s: string }>('SELECT $1::int AS n, $2::text AS s', [i, `v${i}`]),
+      );
+      const writes = Array.from({ length: 30 }, (_, i) => db.query(`INSERT INTO ${table} (id) VALUES ($1)`, [i]));
+      const failing = db.query('SELECT 1 / $1::int', [0]);
+      const slow = db.query('SELECT pg_sleep(5)');
+      const settings = db.query<{ s: string; l: string }>(
+        "SELECT current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l",
+      );
+      for (const [i, r] of (await Promise.all(reads)).entries()) assert.deepEqual(r.rows[0], { n: i, s: `v${i}` });
+      await Promise.all(writes);
+      await assert.rejects(failing, (error: SpillwayError) => error.code !== 'STATEMENT_TIMEOUT' && /division by zero/.test(error.message));
+      await assert.rejects(slow, (error: SpillwayError) => error.code === 'STATEMENT_TIMEOUT', 'the server statement_timeout held');
+      assert.deepEqual((await settings).rows[0], { s: '500ms', l: '400ms' }, 'each shared statement runs under the pool timeouts');
+      assert.ok(db.multiplexer !== undefined && shared > 0, 'the statements went through the multiplexer');
+      const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+      assert.equal(Number(rows[0]?.n), 30, 'every acknowledged write was committed, once');
+      await db.query(`DROP TABLE ${table}`);
+    } finally {
+      await db.close();
+    }
+    // PgBouncer has one server connection: a plain client through it sees what Spillway left there.
+    const plain = new pg.Client({ connectionString: url.replace('?pgbouncer=true', '') });
+    await plain.connect();
+    try {
+      const prepared = await plain.query<{ n: string }>('SELECT count(*) AS n FROM pg_prepared_statements');
+      assert.equal(Number(prepared.rows[0]?.n), 0, 'no named prepared statement on the server connection');
+      const { rows } = await plain.query("SELECT current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l");
+      assert.deepEqual(rows[0], { s: '0', l: '0' }, 'no session setting left behind');
+    } finally {
+      await plain.end();
     }
   });
 });
