@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../../config/options.js';
 import { passwordFromUrl } from '../../config/url.js';
 import { ConnectionLostError, StatementTimeoutError } from '../../errors.js';
 import type { ConnectContext, Connector } from '../../pool/connector.js';
+import { BACKSTOP_MARGIN_MS, statementDeadlines, type TrackedDeadline } from '../../resilience/deadline-sweeper.js';
 import {
   type Dialect,
   ISOLATION_SQL,
@@ -10,7 +11,6 @@ import {
   type StatementOptions,
   type TransactionOptions,
 } from '../dialect.js';
-import { StatementBackstop, type WatchedStatement } from './mysql-backstop.js';
 import { mysqlBatch } from './mysql-batch.js';
 import { isMysqlDisconnect, mapMysqlError } from './mysql-errors.js';
 
@@ -54,12 +54,12 @@ interface ConnectionState {
 }
 
 /**
- * How long after a statement's own timeout the client gives up on the server. The server's timeout
- * normally answers first; this only fires when the server (or the network) stopped answering.
- * With the sweep interval, a call ends at most 750 ms after its timeout.
+ * How long after a statement's own timeout the client gives up on the server: the same margin as
+ * PostgreSQL's, on the same process-wide sweep (resilience/deadline-sweeper.ts). The server's timeout
+ * normally answers first; this only fires when the server (or the network) stopped answering. With
+ * the 100 ms sweep, a call ends at most 600 ms after its timeout.
  */
-export const MYSQL_BACKSTOP_GRACE_MS = 500;
-const BACKSTOP_SWEEP_MS = 250;
+export const MYSQL_BACKSTOP_GRACE_MS = BACKSTOP_MARGIN_MS;
 
 /** MySQL's OK packet flag SERVER_STATUS_IN_TRANS. */
 const SERVER_STATUS_IN_TRANS = 1;
@@ -95,7 +95,6 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
   const urlPassword = passwordFromUrl(config.url);
   const label = `mysql://${target.user ?? ''}${target.user ? '@' : ''}${target.host}:${target.port}/${target.database ?? ''}`;
   const states = new WeakMap<MysqlConnection, ConnectionState>();
-  const backstop = new StatementBackstop(BACKSTOP_SWEEP_MS);
 
   async function open(timeoutMs: number): Promise<MysqlConnection> {
     const mysql = await loadMysql();
@@ -159,7 +158,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     timeoutMs: number,
   ): Promise<QueryResult<never>> {
     return new Promise((resolve, reject) => {
-      let watched: WatchedStatement | undefined;
+      let watched: TrackedDeadline | undefined;
       let settled = false;
       const options: { sql: string; values?: unknown; rowsAsArray?: boolean } = { sql: text };
       if (values !== undefined && values.length > 0) options.values = values;
@@ -167,7 +166,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
       connection.query(options, (error, rows, fields) => {
         if (settled) return;
         settled = true;
-        if (watched !== undefined) backstop.done(watched);
+        if (watched !== undefined) statementDeadlines.done(watched);
         if (error !== null) {
           reject(mapMysqlError(error, timeoutMs, config.lockTimeoutMs));
           return;
@@ -175,7 +174,9 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
         resolve(toResult(connection, rows, fields));
       });
       if (timeoutMs > 0) {
-        watched = backstop.watch(timeoutMs + MYSQL_BACKSTOP_GRACE_MS, () => {
+        // The callback API is kept (no promise per statement), so the sweeper is used directly rather
+        // than through withDeadline.
+        watched = statementDeadlines.expiresIn(timeoutMs + MYSQL_BACKSTOP_GRACE_MS, () => {
           if (settled) return;
           settled = true;
           const state = states.get(connection);
