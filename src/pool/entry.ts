@@ -28,6 +28,8 @@ export class PoolEntry<C> {
   /** When the current lease began; the stack that took it when leak detection is on. */
   checkedOutAt = 0;
   borrowStack: string | undefined = undefined;
+  /** While opening: give up this connect attempt now (its socket is cut, its slot freed at once). */
+  abandon: (() => void) | undefined = undefined;
   /** The current lease, so that a leak can be reclaimed. */
   lease: { revoke(heldMs: number, poolClosed?: boolean): void } | undefined = undefined;
 

@@ -6,7 +6,10 @@ import type { CircuitState } from '../pool/events.js';
 export interface CircuitBreakerSettings {
   /** Consecutive connectivity failures that open the breaker. */
   failureThreshold: number;
-  /** Time the breaker stays open before one trial call goes through. */
+  /**
+   * The longest the breaker stays open without a trial: after it, the next call goes through as the
+   * trial. The pool's background probe may try sooner (breaker-probe.ts).
+   */
   recoveryTimeoutMs: number;
 }
 
@@ -26,6 +29,9 @@ export interface CircuitSnapshot {
 /**
  * The pool's circuit breaker: consecutive connectivity failures open it, calls then fail at once with
  * CIRCUIT_OPEN, after `recoveryTimeoutMs` one trial goes through (half-open) and its success closes it.
+ * The trial may also be the pool's own background probe, one connect attempt at a time at growing
+ * intervals never longer than `recoveryTimeoutMs` (breaker-probe.ts), so that service resumes soon
+ * after the server does rather than up to `recoveryTimeoutMs` later.
  *
  * Counting is cockatiel's `ConsecutiveBreaker`. The state machine is our own because cockatiel's
  * `CircuitBreakerPolicy` wraps a call (`execute(fn)`) and, while half-open, makes every other call
@@ -86,6 +92,21 @@ export class CircuitBreaker {
       return;
     }
     throw new CircuitOpenError(this.#poolName, this.#settings.recoveryTimeoutMs - (now - this.#trialAt), this.#lastFailure);
+  }
+
+  /**
+   * The pool's own background probe asks to be the trial (see breaker-probe.ts). Allowed only while
+   * open (not when a trial is already in flight): the breaker moves to half-open as for a caller's
+   * trial, and the probe's connect outcome, reported like any other, closes or reopens it.
+   */
+  beginProbe(): boolean {
+    const now = this.#now();
+    if (this.#state === 'closed') return false;
+    // A trial in flight has the floor, unless it never reported (the same rule as in admit).
+    if (this.#state === 'half-open' && now - this.#trialAt < this.#settings.recoveryTimeoutMs) return false;
+    this.#trialAt = now;
+    this.#move('half-open');
+    return true;
   }
 
   /** The server answered (a connect or a statement). `startedAt` is when that attempt began. */

@@ -21,8 +21,14 @@ export const CALL_BOUND_MS = FAULT_SETTINGS.checkoutTimeoutMs + FAULT_SETTINGS.s
 export const NOISE_MARGIN_MS = 2000;
 
 /** A Spillway pool on `url` (any client/server dialect) writing into `table`, as a load target. */
-export function spillwayTarget(url: string, table: string): { db: Database; target: LoadTarget } {
-  const db = createPool({ ...FAULT_SETTINGS, url, name: uniqueName('fault') });
+export function spillwayTarget(
+  url: string,
+  table: string,
+  overrides: Partial<Omit<typeof FAULT_SETTINGS, 'circuit' | 'env'>> & {
+    circuit?: { failureThreshold: number; recoveryTimeoutMs: number };
+  } = {},
+): { db: Database; target: LoadTarget } {
+  const db = createPool({ ...FAULT_SETTINGS, ...overrides, url, name: uniqueName('fault') });
   return {
     db,
     target: {

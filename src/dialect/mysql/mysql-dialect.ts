@@ -96,7 +96,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
   const label = `mysql://${target.user ?? ''}${target.user ? '@' : ''}${target.host}:${target.port}/${target.database ?? ''}`;
   const states = new WeakMap<MysqlConnection, ConnectionState>();
 
-  async function open(timeoutMs: number): Promise<MysqlConnection> {
+  async function open(timeoutMs: number, signal?: AbortSignal): Promise<MysqlConnection> {
     const mysql = await loadMysql();
     const connection = mysql.createConnection({
       host: target.host,
@@ -111,17 +111,41 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
       ...config.dialectOptions,
       ...overrides.connectionOptions,
     });
+    if (signal !== undefined) cutOnAbort(connection, signal);
     await new Promise<void>((resolve, reject) => {
+      const abandoned = (): void => reject(new ConnectionLostError('MySQL connect attempt abandoned'));
       connection.once('connect', () => {
         connection.removeAllListeners('error');
+        signal?.removeEventListener('abort', abandoned);
         resolve();
       });
       connection.once('error', (error: Error) => {
         connection.removeAllListeners('connect');
+        signal?.removeEventListener('abort', abandoned);
         reject(error);
       });
+      // cutOnAbort destroyed the socket; this only stops waiting for it.
+      if (signal?.aborted) abandoned();
+      else signal?.addEventListener('abort', abandoned, { once: true });
     });
     return connection;
+  }
+
+  /**
+   * The pool aborts a connect attempt's signal only when it gave up on it (timed out, replaced by a
+   * fresh attempt, closing), before the attempt succeeded: then cut the socket at once, so it never
+   * becomes a server session nobody counts. The pool never aborts after a success, so the listener
+   * may stay until the signal is collected.
+   */
+  function cutOnAbort(connection: MysqlConnection, signal: AbortSignal): void {
+    const cut = (): void => {
+      connection.removeAllListeners('end');
+      connection.removeAllListeners('error');
+      connection.on('error', () => undefined);
+      destroy(connection);
+    };
+    if (signal.aborted) cut();
+    else signal.addEventListener('abort', cut, { once: true });
   }
 
   function destroy(connection: MysqlConnection): void {
@@ -216,7 +240,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     async connect(context: ConnectContext): Promise<MysqlConnection> {
       let connection: MysqlConnection;
       try {
-        connection = await open(context.timeoutMs);
+        connection = await open(context.timeoutMs, context.signal);
       } catch (error) {
         throw mapMysqlError(error, config.statementTimeoutMs, config.lockTimeoutMs);
       }

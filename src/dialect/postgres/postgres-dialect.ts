@@ -13,7 +13,7 @@ import {
   type TransactionOptions,
 } from '../dialect.js';
 import { postgresBatch } from './postgres-batch.js';
-import { closeClient, pingWithin, statementBackstop } from './postgres-deadline.js';
+import { closeClient, destroyClient, pingWithin, statementBackstop } from './postgres-deadline.js';
 import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
 import { createPostgresMultiplexer } from './postgres-multiplexer.js';
 import { toResult } from './postgres-result.js';
@@ -106,12 +106,24 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
       // An idle client's error must never crash the process: the pool discards it instead.
       client.on('error', context.onBroken);
       client.on('end', () => context.onBroken(new ConnectionLostError('PostgreSQL connection ended')));
+      // The pool gave up on this attempt (timed out, replaced, closing): cut the socket now, quietly,
+      // so it never becomes a server connection nobody counts.
+      const abandon = (): void => {
+        client.removeAllListeners('end');
+        client.removeAllListeners('error');
+        client.on('error', () => undefined);
+        destroyClient(client);
+      };
+      if (context.signal.aborted) throw new ConnectionLostError('PostgreSQL connect attempt abandoned');
+      context.signal.addEventListener('abort', abandon, { once: true });
       try {
         await client.connect();
       } catch (error) {
         client.removeAllListeners('end');
         await client.end().catch(() => undefined);
         throw mapPostgresError(error, config.statementTimeoutMs, config.lockTimeoutMs);
+      } finally {
+        context.signal.removeEventListener('abort', abandon);
       }
       return client;
     },
