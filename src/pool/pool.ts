@@ -433,46 +433,55 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   }
 
   /**
-   * Hedged connect. Callers are waiting and every connect attempt in flight is stale: start a fresh
-   * one, so that the first attempt made after the network comes back is at most one hedge interval
-   * away, instead of waiting for stale attempts to reach connectTimeoutMs. When the pool is at max, a
-   * stale attempt is abandoned first (its socket cut, its slot freed), so the pool never holds more
-   * than max sockets. Which one:
-   * - an overtaken attempt (a connect begun after it has already succeeded: the server answers, this
-   *   one is lost), the oldest first;
-   * - otherwise the youngest stale attempt, and only when there are two or more: the oldest is never
+   * Hedged connect: callers are waiting on connect attempts that may never answer. An attempt is
+   * stale once pending longer than #hedgeAfterMs. Without this, attempts caught in a dropped network
+   * hold their slots until connectTimeoutMs, even after the network is back.
+   * - Stale attempts begun before a connect that has since succeeded are overtaken: the server
+   *   answers, they are lost. All of them are abandoned and replaced at once.
+   * - Otherwise, when every attempt in flight is stale, one fresh attempt starts, so the first attempt
+   *   made after the network comes back is at most one hedge interval away. At max, a stale attempt
+   *   is abandoned first: the youngest, and only when two or more are stale. The oldest is never
    *   abandoned before a newer connect succeeds, so on a server that is merely slow to accept, one
    *   attempt always runs its full connectTimeoutMs and the pool cannot livelock. (A pool of max 1
    *   therefore hedges only after a success.)
-   * Abandoned attempts are not failures: no waiter is rejected and the circuit breaker is not told.
-   * While the fault lasts this starts one attempt per hedge interval.
+   * Abandoning cuts the attempt's socket and frees its slot before anything new starts, so the pool
+   * never holds more than max sockets. Abandoned attempts are not failures: no waiter is rejected and
+   * the circuit breaker is not told. While the fault lasts this starts one attempt per hedge interval.
    */
   #hedge(): void {
     if (this.#closing !== undefined || this.#queue.size === 0) return;
     const now = performance.now();
     const hedgeAfterMs = this.#hedgeAfterMs();
     const staleBefore = now - hedgeAfterMs;
+    const overtaken: PoolEntry<C>[] = [];
     let stale = 0;
-    let youngest: PoolEntry<C> | undefined;
-    let overtaken: PoolEntry<C> | undefined;
+    let youngestStale: PoolEntry<C> | undefined;
+    let youngestFresh: PoolEntry<C> | undefined;
     for (const entry of this.#all) {
       if (entry.state !== EntryState.Opening) continue;
       if (entry.createdAt > staleBefore) {
-        // A fresh attempt is under way: look again when it turns stale.
-        this.#scheduleHedge(entry.createdAt + hedgeAfterMs - now);
-        return;
-      }
-      stale++;
-      if (youngest === undefined || entry.createdAt > youngest.createdAt) youngest = entry;
-      if (entry.createdAt < this.#lastSuccessStartedAt && (overtaken === undefined || entry.createdAt < overtaken.createdAt)) {
-        overtaken = entry;
+        if (youngestFresh === undefined || entry.createdAt > youngestFresh.createdAt) youngestFresh = entry;
+      } else if (entry.createdAt < this.#lastSuccessStartedAt) {
+        overtaken.push(entry);
+      } else {
+        stale++;
+        if (youngestStale === undefined || entry.createdAt > youngestStale.createdAt) youngestStale = entry;
       }
     }
-    if (youngest === undefined) return;
+    if (overtaken.length > 0) {
+      for (const entry of overtaken) entry.abandon?.();
+      this.#dispatch(); // opens as many as the callers need
+      return;
+    }
+    if (youngestFresh !== undefined) {
+      // A fresh attempt is under way: look again when it turns stale.
+      this.#scheduleHedge(youngestFresh.createdAt + hedgeAfterMs - now);
+      return;
+    }
+    if (youngestStale === undefined) return;
     if (this.#all.size >= this.#max) {
-      const victim = overtaken ?? (stale >= 2 ? youngest : undefined);
-      victim?.abandon?.();
-      if (this.#all.size >= this.#max) return; // nothing was freed
+      if (stale < 2) return;
+      youngestStale.abandon?.();
     }
     void this.#open(false);
   }
@@ -675,6 +684,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
           else {
             this.#return(entry, at);
             this.#dispatch();
+            // The server answers: attempts still pending from before are lost, replace them now.
+            if (this.#queue.size > 0 && this.#counts[EntryState.Opening] > 0) this.#hedge();
           }
           resolve();
         },

@@ -20,7 +20,7 @@ export interface CircuitSnapshot {
   failures: number;
   failureThreshold: number;
   recoveryTimeoutMs: number;
-  /** Milliseconds until the next trial while open; 0 otherwise. */
+  /** While open, milliseconds until a caller's trial at the latest (the pool's probe may come sooner); 0 otherwise. */
   retryInMs: number;
   /** The failure that opened it, as a message (never a password: driver messages carry none). */
   lastFailure: string | undefined;

@@ -24,9 +24,7 @@ export const NOISE_MARGIN_MS = 2000;
 export function spillwayTarget(
   url: string,
   table: string,
-  overrides: Partial<Omit<typeof FAULT_SETTINGS, 'circuit' | 'env'>> & {
-    circuit?: { failureThreshold: number; recoveryTimeoutMs: number };
-  } = {},
+  overrides: { connectTimeoutMs?: number; circuit?: { failureThreshold: number; recoveryTimeoutMs: number } } = {},
 ): { db: Database; target: LoadTarget } {
   const db = createPool({ ...FAULT_SETTINGS, ...overrides, url, name: uniqueName('fault') });
   return {

@@ -58,14 +58,14 @@ export class MemoryConnector implements Connector<MemoryConnection> {
     };
     context.signal.addEventListener('abort', uncount, { once: true });
     try {
-      return await this.#connect(context);
+      return await this.#connect(context, uncount);
     } finally {
       context.signal.removeEventListener('abort', uncount);
       uncount();
     }
   }
 
-  async #connect(context: ConnectContext): Promise<MemoryConnection> {
+  async #connect(context: ConnectContext, answered: () => void): Promise<MemoryConnection> {
     // A swallowed attempt never answers; a slow one answers after connectDelayMs. Either ends at once
     // when the pool aborts it, as a cut socket would.
     const hang = this.options.hangConnect?.() === true;
@@ -87,6 +87,7 @@ export class MemoryConnector implements Connector<MemoryConnection> {
     }
     const failure = this.options.failConnect?.();
     if (failure !== undefined) throw failure;
+    answered(); // the attempt becomes a connection in the same instant
     const connection: MemoryConnection = { id: this.#nextId++, open: true, inTransaction: false, broken: context.onBroken, holders: 0 };
     this.connections.push(connection);
     return connection;
