@@ -118,7 +118,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   #lastOpenAt = Number.NEGATIVE_INFINITY;
   /** The typical successful connect time (moving average), in ms. */
   #typicalConnectMs = 0;
-  /** When the most recent successful connect began: attempts begun before it and still pending are overtaken. */
+  /** When the most recent successful connect began (attempts begun well before it and still pending are overtaken). */
   #lastSuccessStartedAt = Number.NEGATIVE_INFINITY;
   #closing: Promise<void> | undefined = undefined;
   #onDrained: (() => void) | undefined = undefined;
@@ -436,8 +436,9 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    * Hedged connect: callers are waiting on connect attempts that may never answer. An attempt is
    * stale once pending longer than #hedgeAfterMs. Without this, attempts caught in a dropped network
    * hold their slots until connectTimeoutMs, even after the network is back.
-   * - Stale attempts begun before a connect that has since succeeded are overtaken: the server
-   *   answers, they are lost. All of them are abandoned and replaced at once.
+   * - Stale attempts begun at least a hedge interval before a connect that has since succeeded are
+   *   overtaken: the server answers new connects, they are lost. All of them are abandoned and
+   *   replaced at once.
    * - Otherwise, when every attempt in flight is stale, one fresh attempt starts, so the first attempt
    *   made after the network comes back is at most one hedge interval away. At max, a stale attempt
    *   is abandoned first: the youngest, and only when two or more are stale. The oldest is never
@@ -461,7 +462,9 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       if (entry.state !== EntryState.Opening) continue;
       if (entry.createdAt > staleBefore) {
         if (youngestFresh === undefined || entry.createdAt > youngestFresh.createdAt) youngestFresh = entry;
-      } else if (entry.createdAt < this.#lastSuccessStartedAt) {
+      } else if (entry.createdAt <= this.#lastSuccessStartedAt - hedgeAfterMs) {
+        // Begun a whole hedge interval before a connect that has since succeeded (siblings begun in the
+        // same burst are not overtaken, only slow alike).
         overtaken.push(entry);
       } else {
         stale++;
