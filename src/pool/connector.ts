@@ -25,5 +25,11 @@ export interface Connector<C> {
 export interface ConnectContext {
   /** Milliseconds the connector may take; the pool also enforces it. */
   timeoutMs: number;
+  /**
+   * Aborted when the pool gives up on this attempt (timed out, replaced by a fresh attempt, pool
+   * closed): the connector must cut its socket at once, so that an abandoned attempt never becomes a
+   * server connection the pool does not count. The promise may then reject or never settle.
+   */
+  signal: AbortSignal;
   onBroken(error: unknown): void;
 }

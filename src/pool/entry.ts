@@ -33,6 +33,8 @@ export class PoolEntry<C> {
    * a WeakMap beside the pool: it is written on every checkout, and a field store is the cheapest.
    */
   borrowTrace: { stack?: string } | undefined = undefined;
+  /** While opening: give up this connect attempt now (its socket is cut, its slot freed at once). */
+  abandon: (() => void) | undefined = undefined;
   /** The current lease, so that a leak can be reclaimed. */
   lease: { revoke(heldMs: number, poolClosed?: boolean): void } | undefined = undefined;
   /** Lent to the multiplexer (acquireAdmitted): its statements report checkouts, the lease does not. */

@@ -64,6 +64,20 @@ const RECYCLE_JITTER = 0.025;
 const CARRIER: unique symbol = Symbol('carrier');
 
 /**
+ * A connect attempt pending longer than HEDGE_FACTOR times the typical connect (and at least
+ * HEDGE_FLOOR_MS) is stale: on a dropped network (a blackhole, a firewall that forgot the flow) it
+ * would otherwise hold its slot for the whole connectTimeoutMs, even after the network is back. The
+ * floor sets how soon after such a fault ends a fresh attempt starts (the issue asks for service back
+ * within 0.5 s); the factor keeps a connect that is merely slower than average from counting as stale.
+ */
+const HEDGE_FLOOR_MS = 200;
+const HEDGE_FACTOR = 4;
+/** Timers may fire a little early against performance.now(): look again just after the attempt turns stale. */
+const HEDGE_SLACK_MS = 5;
+/** Weight of the newest successful connect in the typical connect time (an exponential moving average). */
+const CONNECT_EWMA_WEIGHT = 0.2;
+
+/**
  * The connection pool core (SQLAlchemy QueuePool semantics, HikariCP care). It decides who borrows
  * what; the connector cares for the physical connections. Knows no SQL.
  */
@@ -98,6 +112,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     aborts: 0,
     leaks: 0,
     connectFailures: 0,
+    connectsAbandoned: 0,
     pingFailures: 0,
     closedByReason: { recycled: 0, idle: 0, invalidated: 0, overflow: 0, error: 0, closed: 0 },
   };
@@ -105,6 +120,14 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   /** Idle entries created at or before this moment must be validated before reuse. */
   #invalidatedAt = -Infinity;
   #lastConnectError: unknown = undefined;
+  /** One timer for the next stale-attempt check (see #hedge). */
+  #hedgeTimer: NodeJS.Timeout | undefined = undefined;
+  /** When the most recent connect attempt began (performance.now()). */
+  #lastOpenAt = Number.NEGATIVE_INFINITY;
+  /** The typical successful connect time (moving average), in ms. */
+  #typicalConnectMs = 0;
+  /** When the most recent successful connect began (attempts begun well before it and still pending are overtaken). */
+  #lastSuccessStartedAt = Number.NEGATIVE_INFINITY;
   #closing: Promise<void> | undefined = undefined;
   #onDrained: (() => void) | undefined = undefined;
   #housekeeper: NodeJS.Timeout | undefined = undefined;
@@ -444,6 +467,82 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     while (this.#queue.size > this.#counts[EntryState.Opening] && this.#all.size < this.#max && this.#closing === undefined) {
       void this.#open(false);
     }
+    // Callers wait on attempts that may all be stuck: a cheap test here, the real one in #hedge.
+    if (this.#queue.size > 0 && this.#counts[EntryState.Opening] > 0 && coarseNow() - this.#lastOpenAt >= HEDGE_FLOOR_MS) {
+      this.#hedge();
+    }
+  }
+
+  /** How long a connect attempt may be pending before it is stale (see HEDGE_FACTOR). */
+  #hedgeAfterMs(): number {
+    return Math.min(this.settings.connectTimeoutMs, Math.max(HEDGE_FLOOR_MS, HEDGE_FACTOR * this.#typicalConnectMs));
+  }
+
+  /**
+   * Hedged connect: callers are waiting on connect attempts that may never answer. An attempt is
+   * stale once pending longer than #hedgeAfterMs. Without this, attempts caught in a dropped network
+   * hold their slots until connectTimeoutMs, even after the network is back.
+   * - Stale attempts begun at least a hedge interval before a connect that has since succeeded are
+   *   overtaken: the server answers new connects, they are lost. All of them are abandoned and
+   *   replaced at once.
+   * - Otherwise, when every attempt in flight is stale, one fresh attempt starts, so the first attempt
+   *   made after the network comes back is at most one hedge interval away. At max, a stale attempt
+   *   is abandoned first: the youngest, and only when two or more are stale. The oldest is never
+   *   abandoned before a newer connect succeeds, so on a server that is merely slow to accept, one
+   *   attempt always runs its full connectTimeoutMs and the pool cannot livelock. (A pool of max 1
+   *   therefore hedges only after a success.)
+   * Abandoning cuts the attempt's socket and frees its slot before anything new starts, so the pool
+   * never holds more than max sockets. Abandoned attempts are not failures: no waiter is rejected and
+   * the circuit breaker is not told. While the fault lasts this starts one attempt per hedge interval.
+   */
+  #hedge(): void {
+    if (this.#closing !== undefined || this.#queue.size === 0) return;
+    const now = performance.now();
+    const hedgeAfterMs = this.#hedgeAfterMs();
+    const staleBefore = now - hedgeAfterMs;
+    const overtaken: PoolEntry<C>[] = [];
+    let stale = 0;
+    let youngestStale: PoolEntry<C> | undefined;
+    let youngestFresh: PoolEntry<C> | undefined;
+    for (const entry of this.#all) {
+      if (entry.state !== EntryState.Opening) continue;
+      if (entry.createdAt > staleBefore) {
+        if (youngestFresh === undefined || entry.createdAt > youngestFresh.createdAt) youngestFresh = entry;
+      } else if (entry.createdAt <= this.#lastSuccessStartedAt - hedgeAfterMs) {
+        // Begun a whole hedge interval before a connect that has since succeeded (siblings begun in the
+        // same burst are not overtaken, only slow alike).
+        overtaken.push(entry);
+      } else {
+        stale++;
+        if (youngestStale === undefined || entry.createdAt > youngestStale.createdAt) youngestStale = entry;
+      }
+    }
+    if (overtaken.length > 0) {
+      for (const entry of overtaken) entry.abandon?.();
+      this.#dispatch(); // opens as many as the callers need
+      return;
+    }
+    if (youngestFresh !== undefined) {
+      // A fresh attempt is under way: look again when it turns stale.
+      this.#scheduleHedge(youngestFresh.createdAt + hedgeAfterMs - now);
+      return;
+    }
+    if (youngestStale === undefined) return;
+    if (this.#all.size >= this.#max) {
+      if (stale < 2) return;
+      youngestStale.abandon?.();
+    }
+    void this.#open(false);
+  }
+
+  /** Run #hedge in `delayMs` (unless a check is already due): one pool-wide, unref'd timer. */
+  #scheduleHedge(delayMs: number): void {
+    if (this.#hedgeTimer !== undefined || this.#closing !== undefined) return;
+    this.#hedgeTimer = setTimeout(() => {
+      this.#hedgeTimer = undefined;
+      this.#hedge();
+    }, Math.max(0, delayMs) + HEDGE_SLACK_MS);
+    this.#hedgeTimer.unref();
   }
 
   #settle(waiter: Waiter<Lease<C>>, entry: PoolEntry<C>, now: number): void {
@@ -557,7 +656,10 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     }
   }
 
-  /** Open one connection; when `warm` the failure is recorded but nobody is rejected. */
+  /**
+   * Open one connection; when `warm` the failure is recorded but nobody is rejected, and the returned
+   * promise rejects with it.
+   */
   #open(warm: boolean): Promise<void> {
     const now = performance.now();
     const recycleMs = this.settings.recycleMs;
@@ -565,59 +667,96 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     const entry = new PoolEntry<C>(this.#nextId++, now, expiresAt);
     this.#all.add(entry);
     this.#counts[EntryState.Opening]++;
+    this.#lastOpenAt = now;
     const timeoutMs = this.settings.connectTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ConnectTimeoutError(this.#connector.target, timeoutMs)), timeoutMs);
-      timer.unref();
-    });
+    const controller = new AbortController();
     const connecting = this.#connector.connect({
       timeoutMs,
+      signal: controller.signal,
       onBroken: (error) => this.#broken(entry, error),
     });
-    return Promise.race([connecting, timedOut]).then(
-      (connection) => {
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let settled = false;
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
         clearTimeout(timer);
-        entry.connection = connection;
-        this.#stats.created++;
-        this.#lastConnectError = undefined;
-        this.gate?.connectResult?.(undefined, now);
-        const at = performance.now();
-        entry.validatedAt = at;
-        entry.lastUsedAt = at;
-        this.emit('connect', { connectionId: entry.id, durationMs: at - now });
-        if (this.#closing !== undefined) {
-          this.#setState(entry, EntryState.InUse);
-          this.#destroy(entry, 'closed');
-          return;
-        }
-        this.#setState(entry, EntryState.InUse);
-        this.#return(entry, at);
-        this.#dispatch();
-      },
-      (error) => {
-        clearTimeout(timer);
-        // A connection that arrives after the timeout must still be closed.
+        entry.abandon = undefined;
+        return true;
+      };
+      /** The pool stops waiting for this attempt: cut its socket, free its slot, close it if it still arrives. */
+      const giveUp = (error: unknown, abandoned: boolean): void => {
+        if (!settle()) return;
+        controller.abort(error);
         connecting.then(
           (late) => this.#connector.close(late),
           () => undefined,
         );
         this.#forget(entry);
-        this.#stats.connectFailures++;
-        this.#lastConnectError = error;
-        this.gate?.connectResult?.(error, now);
-        if (this.listenerCount('error') > 0) this.emit('error', error);
-        if (this.#queue.size > 0 && !warm) {
-          // The oldest waiter learns why (as pg-pool does); the rest keep waiting and may get a new attempt.
-          const waiter = this.#queue.shift() as Waiter<Lease<C>>;
-          waiter.live = false;
-          waiter.cleanup?.();
-          waiter.reject(error);
-          this.#dispatch();
+        if (abandoned) {
+          this.#stats.connectsAbandoned++;
+          if (warm) reject(error);
+          else resolve();
+          return;
         }
-        if (warm) throw error;
-      },
-    );
+        this.#connectFailed(error, now, warm);
+        if (warm) reject(error);
+        else resolve();
+      };
+      timer = setTimeout(() => giveUp(new ConnectTimeoutError(this.#connector.target, timeoutMs), false), timeoutMs);
+      timer.unref();
+      const hedgeAfterMs = this.#hedgeAfterMs();
+      if (hedgeAfterMs < timeoutMs) this.#scheduleHedge(hedgeAfterMs);
+      entry.abandon = () =>
+        giveUp(
+          this.#closing !== undefined
+            ? new PoolClosedError(this.name)
+            : new ConnectTimeoutError(this.#connector.target, Math.round(performance.now() - now)),
+          true,
+        );
+      connecting.then(
+        (connection) => {
+          if (!settle()) return; // given up meanwhile: giveUp closes it
+          entry.connection = connection;
+          this.#stats.created++;
+          this.#lastConnectError = undefined;
+          this.gate?.connectResult?.(undefined, now);
+          const at = performance.now();
+          this.#typicalConnectMs += CONNECT_EWMA_WEIGHT * (at - now - this.#typicalConnectMs);
+          this.#lastSuccessStartedAt = Math.max(this.#lastSuccessStartedAt, now);
+          entry.validatedAt = at;
+          entry.lastUsedAt = at;
+          this.emit('connect', { connectionId: entry.id, durationMs: at - now });
+          this.#setState(entry, EntryState.InUse);
+          if (this.#closing !== undefined) this.#destroy(entry, 'closed');
+          else {
+            this.#return(entry, at);
+            this.#dispatch();
+            // The server answers: attempts still pending from before are lost, replace them now.
+            if (this.#queue.size > 0 && this.#counts[EntryState.Opening] > 0) this.#hedge();
+          }
+          resolve();
+        },
+        (error) => giveUp(error, false),
+      );
+    });
+  }
+
+  /** A connect attempt failed (refused, timed out, rejected by the server). */
+  #connectFailed(error: unknown, startedAt: number, warm: boolean): void {
+    this.#stats.connectFailures++;
+    this.#lastConnectError = error;
+    this.gate?.connectResult?.(error, startedAt);
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    if (this.#queue.size > 0 && !warm) {
+      // The oldest waiter learns why (as pg-pool does); the rest keep waiting and may get a new attempt.
+      const waiter = this.#queue.shift() as Waiter<Lease<C>>;
+      waiter.live = false;
+      waiter.cleanup?.();
+      waiter.reject(error);
+      this.#dispatch();
+    }
   }
 
   /** The driver reported an error on a connection: never crash; discard it now or on release. */
@@ -644,6 +783,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   async #shutdown(graceMs: number): Promise<void> {
     if (this.#housekeeper !== undefined) clearInterval(this.#housekeeper);
     this.#housekeeper = undefined;
+    clearTimeout(this.#hedgeTimer);
+    this.#hedgeTimer = undefined;
     this.#releaseClock?.();
     for (const waiter of this.#queue.drain()) {
       waiter.live = false;
@@ -651,6 +792,9 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       waiter.reject(new PoolClosedError(this.name));
     }
     for (const entry of [...this.#idle]) this.#destroy(entry, 'closed');
+    // Attempts still connecting are cut now: nobody will borrow them, and a stuck one would hold close()
+    // for up to connectTimeoutMs.
+    for (const entry of [...this.#all]) if (entry.state === EntryState.Opening) entry.abandon?.();
     if (this.#counts[EntryState.InUse] > 0 && graceMs > 0) {
       await new Promise<void>((resolve) => {
         // Referenced on purpose: the caller awaits close(), so its grace is work still to do.
@@ -665,7 +809,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     for (const entry of [...this.#all]) {
       if (entry.state === EntryState.InUse || entry.state === EntryState.Idle) this.#destroy(entry, 'closed');
     }
-    // Connections still opening close themselves when they arrive (see #open); wait for them too.
+    // Nothing should still be opening (abandoned above); the loop waits for it anyway, never forever.
     while (this.#closingEntries.size > 0 || this.#counts[EntryState.Opening] > 0) {
       if (this.#closingEntries.size > 0) await Promise.all([...this.#closingEntries]);
       else await new Promise((resolve) => setTimeout(resolve, 5));

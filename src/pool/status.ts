@@ -35,6 +35,11 @@ export interface PoolStats {
   aborts: number;
   leaks: number;
   connectFailures: number;
+  /**
+   * Connect attempts given up because they had been pending far longer than connects usually take
+   * while callers waited (replaced by a fresh attempt), or because the pool closed. Not failures.
+   */
+  connectsAbandoned: number;
   pingFailures: number;
   closedByReason: Record<CloseReason, number>;
 }

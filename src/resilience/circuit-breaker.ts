@@ -6,7 +6,10 @@ import type { CircuitState } from '../pool/events.js';
 export interface CircuitBreakerSettings {
   /** Consecutive connectivity failures that open the breaker. */
   failureThreshold: number;
-  /** Time the breaker stays open before one trial call goes through. */
+  /**
+   * The longest the breaker stays open without a trial: after it, the next call goes through as the
+   * trial. The pool's background probe may try sooner (breaker-probe.ts).
+   */
   recoveryTimeoutMs: number;
 }
 
@@ -17,7 +20,7 @@ export interface CircuitSnapshot {
   failures: number;
   failureThreshold: number;
   recoveryTimeoutMs: number;
-  /** Milliseconds until the next trial while open; 0 otherwise. */
+  /** While open, milliseconds until a caller's trial at the latest (the pool's probe may come sooner); 0 otherwise. */
   retryInMs: number;
   /** The failure that opened it, as a message (never a password: driver messages carry none). */
   lastFailure: string | undefined;
@@ -26,6 +29,9 @@ export interface CircuitSnapshot {
 /**
  * The pool's circuit breaker: consecutive connectivity failures open it, calls then fail at once with
  * CIRCUIT_OPEN, after `recoveryTimeoutMs` one trial goes through (half-open) and its success closes it.
+ * Meanwhile the pool probes the server in the background, one connect attempt at a time at growing
+ * intervals never longer than `recoveryTimeoutMs` (breaker-probe.ts); a probe's success closes the
+ * breaker, so service resumes soon after the server does rather than up to `recoveryTimeoutMs` later.
  *
  * Counting is cockatiel's `ConsecutiveBreaker`. The state machine is our own because cockatiel's
  * `CircuitBreakerPolicy` wraps a call (`execute(fn)`) and, while half-open, makes every other call
@@ -86,6 +92,16 @@ export class CircuitBreaker {
       return;
     }
     throw new CircuitOpenError(this.#poolName, this.#settings.recoveryTimeoutMs - (now - this.#trialAt), this.#lastFailure);
+  }
+
+  /**
+   * Whether the pool's background probe (breaker-probe.ts) may try a connect now: only while open (a
+   * caller's trial in flight has the floor). The probe leaves the state alone: its success, reported
+   * like any connect, closes the breaker (open to closed); its failure leaves it open. So probing
+   * every ~100 ms shows no open/half-open flapping in events, logs, alerts or health.
+   */
+  canProbe(): boolean {
+    return this.#state === 'open';
   }
 
   /** The server answered (a connect or a statement). `startedAt` is when that attempt began. */

@@ -45,8 +45,13 @@ export class DeadlineSweeper {
   #ensureTimer(): void {
     if (this.#timer === undefined) {
       this.#releaseClock = retainClock();
-      // Not unref'd: a statement in flight is work the process awaits, and its deadline must fire even
-      // if nothing else holds the event loop. The timer stops on the first sweep with nothing in flight.
+      // Referenced (not unref'd), for both dialects: a statement in flight is work a caller awaits, and
+      // its deadline is a promise to that caller (STATEMENT_TIMEOUT within the timeout plus the margin),
+      // which must hold even when nothing else keeps the event loop alive (a driver socket unref'd by
+      // the user, a script awaiting one last query). Style rule 8 unrefs timers so that an idle pool
+      // never keeps the process alive; this timer already satisfies that, because it exists only while
+      // a statement is in flight and stops on the first sweep that finds none. MySQL's former sweeper
+      // was unref'd; with one timer for all, the stronger guarantee wins.
       this.#timer = setInterval(() => this.sweep(), this.tickMs);
     }
   }
@@ -83,7 +88,11 @@ export class DeadlineSweeper {
 /** Added to a statement's own timeout before the client gives up on a server that does not answer. */
 export const BACKSTOP_MARGIN_MS = 500;
 
-/** The process-wide sweeper for statement deadlines (every pool shares it: one timer in all). */
+/**
+ * The process-wide sweeper for statement deadlines: every pool of every dialect (the PostgreSQL
+ * backstop through withDeadline, MySQL's callback path through expiresIn/done) shares it, so there
+ * is one timer in all.
+ */
 export const statementDeadlines = new DeadlineSweeper(100);
 
 /**

@@ -2,12 +2,13 @@ import type { ResolvedConfig } from '../config/options.js';
 import type { CircuitState } from '../pool/events.js';
 import { LeakDetector, type LeakWarn } from '../pool/leak-detector.js';
 import type { ConnectionPool, PoolGate } from '../pool/pool.js';
+import { BreakerProbe } from './breaker-probe.js';
 import { CircuitBreaker, type CircuitSnapshot } from './circuit-breaker.js';
 
 const breakers = new WeakMap<ConnectionPool<unknown>, CircuitBreaker>();
 
 /**
- * Attach the circuit breaker and (when `leakThresholdMs` > 0) the leak detector to a pool through its
+ * Attach the circuit breaker (with its background probe while open) and (when `leakThresholdMs` > 0) the leak detector to a pool through its
  * gate. `isConnectivityFailure` is the dialect's judgement: only disconnects, refusals and timeouts
  * count against the breaker, never SQL errors.
  */
@@ -18,9 +19,12 @@ export function attachResilience<C>(
   options: { warn?: LeakWarn } = {},
 ): { breaker: CircuitBreaker; leaks: LeakDetector | undefined } {
   const pool = corePool as unknown as ConnectionPool<unknown>; // the detector never touches connections
-  const breaker = new CircuitBreaker(pool.name, config.circuit, (from: CircuitState, to: CircuitState) =>
-    pool.emit('circuit', { from, to }),
-  );
+  let probe: BreakerProbe | undefined;
+  const breaker = new CircuitBreaker(pool.name, config.circuit, (from: CircuitState, to: CircuitState) => {
+    probe?.onStateChange(to);
+    pool.emit('circuit', { from, to });
+  });
+  probe = new BreakerProbe(pool, breaker, config.circuit.recoveryTimeoutMs);
   const report = (error: unknown | undefined, startedAt: number): void => {
     if (error === undefined) breaker.success(startedAt);
     else if (isConnectivityFailure(error)) breaker.failure(error, startedAt);

@@ -28,14 +28,21 @@ describe('MariaDB through a chaos proxy: 20 callers and a writer', { timeout: 12
     await admin.end();
   });
 
-  async function scenario(t: { diagnostic(message: string): void }, fault: Pick<LoadOptions, 'startFault' | 'endFault' | 'faultMs'>) {
+  async function scenario(
+    t: { diagnostic(message: string): void },
+    fault: Pick<LoadOptions, 'startFault' | 'endFault' | 'faultMs'>,
+    overrides: Parameters<typeof spillwayTarget>[2] = {},
+  ) {
     const table = uniqueName('fault_writes');
     await admin.query(`CREATE TABLE ${table} (id integer PRIMARY KEY)`);
-    const { db, target } = spillwayTarget(proxy.url(MYSQL_URL), table);
+    const { db, target } = spillwayTarget(proxy.url(MYSQL_URL), table, overrides);
     try {
       const result = await runLoad(target, { callers: 20, warmupMs: 500, afterMs: 2500, hangGraceMs: CALL_BOUND_MS + 3000, ...fault });
       const { acked, ...summary } = result;
-      t.diagnostic(JSON.stringify({ ...summary, acked: acked.length, circuit: db.circuit()?.state }));
+      const stats = db.stats();
+      t.diagnostic(
+        JSON.stringify({ ...summary, acked: acked.length, circuit: db.circuit()?.state, connectsAbandoned: stats.connectsAbandoned }),
+      );
       assert.equal(db.pool.listenerCount('error'), 0, 'no error listener: a crash would end this test');
       assert.equal(result.hung, 0, 'every call returned');
       assert.ok(
@@ -56,6 +63,7 @@ describe('MariaDB through a chaos proxy: 20 callers and a writer', { timeout: 12
         [],
         'every acknowledged insert is in the table',
       );
+      return { result, stats };
     } finally {
       await db.close({ graceMs: 0 });
       await admin.query(`DROP TABLE IF EXISTS ${table}`);
@@ -65,6 +73,21 @@ describe('MariaDB through a chaos proxy: 20 callers and a writer', { timeout: 12
   it('blackhole: every call fails within its bound, service resumes when traffic passes', async (t) => {
     if (!ready) return t.skip('no server');
     await scenario(t, { startFault: () => proxy.blackhole('drop'), faultMs: 3500, endFault: () => proxy.pass() });
+  });
+
+  it('blackhole with a 10 s connect timeout: connects caught in it are replaced, service resumes within seconds', async (t) => {
+    if (!ready) return t.skip('no server');
+    // Waiting out the stuck attempts would take up to 10 s after the blackhole ends; the bound is generous.
+    const { result, stats } = await scenario(
+      t,
+      { startFault: () => proxy.blackhole('drop'), faultMs: 3000, endFault: () => proxy.pass() },
+      { connectTimeoutMs: 10_000 },
+    );
+    assert.ok(
+      result.recoverMs !== undefined && result.recoverMs < 2500,
+      `service resumed ${result.recoverMs?.toFixed(0)} ms after the blackhole`,
+    );
+    assert.ok(stats.connectsAbandoned > 0, 'stuck connect attempts were cut and replaced');
   });
 
   it('reset of every connection: the pool discards them and serves again', async (t) => {

@@ -44,8 +44,12 @@ export const FAULT_ERROR_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /** A Spillway pool on `url` (any client/server dialect) writing into `table`, as a load target. */
-export function spillwayTarget(url: string, table: string, options: { multiplex?: boolean } = {}): { db: Database; target: LoadTarget } {
-  const db = createPool({ ...FAULT_SETTINGS, ...options, url, name: uniqueName('fault') });
+export function spillwayTarget(
+  url: string,
+  table: string,
+  overrides: { multiplex?: boolean; connectTimeoutMs?: number; circuit?: { failureThreshold: number; recoveryTimeoutMs: number } } = {},
+): { db: Database; target: LoadTarget } {
+  const db = createPool({ ...FAULT_SETTINGS, ...overrides, url, name: uniqueName('fault') });
   return {
     db,
     target: {

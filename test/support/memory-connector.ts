@@ -14,6 +14,11 @@ export interface MemoryConnectorOptions {
   connectDelayMs?: number;
   failConnect?: () => unknown | undefined;
   failPing?: (connection: MemoryConnection) => boolean;
+  /**
+   * While it returns true, a new connect attempt is swallowed by the "network" (a blackhole): it never
+   * answers, even after the fault ends, until the pool aborts it.
+   */
+  hangConnect?: () => boolean;
 }
 
 /**
@@ -25,6 +30,12 @@ export class MemoryConnector implements Connector<MemoryConnection> {
   readonly connections: MemoryConnection[] = [];
   pings = 0;
   resets = 0;
+  /** Connect attempts neither answered nor aborted yet (each would be a socket). */
+  pendingConnects = 0;
+  /** The most sockets (open connections plus pending attempts) seen at once. */
+  maxSockets = 0;
+  /** Attempts the pool aborted. */
+  aborted = 0;
   #nextId = 1;
   options: MemoryConnectorOptions;
 
@@ -37,9 +48,46 @@ export class MemoryConnector implements Connector<MemoryConnection> {
   }
 
   async connect(context: ConnectContext): Promise<MemoryConnection> {
-    if (this.options.connectDelayMs) await new Promise((r) => setTimeout(r, this.options.connectDelayMs));
+    this.pendingConnects++;
+    this.maxSockets = Math.max(this.maxSockets, this.pendingConnects + this.openCount);
+    // An abort cuts the socket at once (synchronously), as the real dialects do.
+    let counted = true;
+    const uncount = (): void => {
+      if (counted) this.pendingConnects--;
+      counted = false;
+    };
+    context.signal.addEventListener('abort', uncount, { once: true });
+    try {
+      return await this.#connect(context, uncount);
+    } finally {
+      context.signal.removeEventListener('abort', uncount);
+      uncount();
+    }
+  }
+
+  async #connect(context: ConnectContext, answered: () => void): Promise<MemoryConnection> {
+    // A swallowed attempt never answers; a slow one answers after connectDelayMs. Either ends at once
+    // when the pool aborts it, as a cut socket would.
+    const hang = this.options.hangConnect?.() === true;
+    if (hang || this.options.connectDelayMs) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = hang ? undefined : setTimeout(done, this.options.connectDelayMs);
+        function done(): void {
+          context.signal.removeEventListener('abort', onAbort);
+          resolve();
+        }
+        const onAbort = (): void => {
+          clearTimeout(timer);
+          this.aborted++;
+          reject(new Error('connect attempt aborted'));
+        };
+        if (context.signal.aborted) onAbort();
+        else context.signal.addEventListener('abort', onAbort, { once: true });
+      });
+    }
     const failure = this.options.failConnect?.();
     if (failure !== undefined) throw failure;
+    answered(); // the attempt becomes a connection in the same instant
     const connection: MemoryConnection = { id: this.#nextId++, open: true, inTransaction: false, broken: context.onBroken, holders: 0 };
     this.connections.push(connection);
     return connection;

@@ -151,9 +151,15 @@ test('on a pool: connect refusals open it, the pool emits circuit events, SQL er
 
   refuse = false;
   await new Promise((resolve) => setTimeout(resolve, 60));
-  const lease = await pool.acquire(); // the trial
+  // The trial: a caller's (open -> half-open -> closed), or the pool's own probe if it came first
+  // (open -> closed; see circuit-breaker-probe.test.ts).
+  const lease = await pool.acquire();
   lease.release();
   assert.equal(breaker.state, 'closed');
-  assert.deepEqual(events, ['closed->open', 'open->half-open', 'half-open->closed']);
+  assert.equal(events[0], 'closed->open');
+  assert.ok(
+    ['half-open->closed', 'open->closed'].includes(events.at(-1) ?? ''),
+    `closed again by a trial or the probe (${events.join(', ')})`,
+  );
   await pool.close();
 });

@@ -343,7 +343,7 @@ export class Pool extends EventEmitter {
           }
           context.onBroken(error);
         };
-        client = await inner.connect({ timeoutMs: context.timeoutMs, onBroken });
+        client = await inner.connect({ timeoutMs: context.timeoutMs, signal: context.signal, onBroken });
         try {
           if (onConnect !== undefined) await onConnect(client);
         } catch (error) {

@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../../config/options.js';
 import { passwordFromUrl } from '../../config/url.js';
 import { ConnectionLostError, StatementTimeoutError } from '../../errors.js';
 import type { ConnectContext, Connector } from '../../pool/connector.js';
+import { BACKSTOP_MARGIN_MS, statementDeadlines, type TrackedDeadline } from '../../resilience/deadline-sweeper.js';
 import {
   type Dialect,
   type DialectStatementOptions,
@@ -10,7 +11,6 @@ import {
   resolvePassword,
   type TransactionOptions,
 } from '../dialect.js';
-import { StatementBackstop, type WatchedStatement } from './mysql-backstop.js';
 import { mysqlBatch } from './mysql-batch.js';
 import { isMysqlDisconnect, mapMysqlError } from './mysql-errors.js';
 
@@ -70,12 +70,12 @@ interface ConnectionState {
 export const MYSQL_PREPARED_PER_CONNECTION = 8;
 
 /**
- * How long after a statement's own timeout the client gives up on the server. The server's timeout
- * normally answers first; this only fires when the server (or the network) stopped answering.
- * With the sweep interval, a call ends at most 750 ms after its timeout.
+ * How long after a statement's own timeout the client gives up on the server: the same margin as
+ * PostgreSQL's, on the same process-wide sweep (resilience/deadline-sweeper.ts). The server's timeout
+ * normally answers first; this only fires when the server (or the network) stopped answering. With
+ * the 100 ms sweep, a call ends at most 600 ms after its timeout.
  */
-export const MYSQL_BACKSTOP_GRACE_MS = 500;
-const BACKSTOP_SWEEP_MS = 250;
+export const MYSQL_BACKSTOP_GRACE_MS = BACKSTOP_MARGIN_MS;
 
 /** MySQL's OK packet flag SERVER_STATUS_IN_TRANS. */
 const SERVER_STATUS_IN_TRANS = 1;
@@ -111,9 +111,8 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
   const urlPassword = passwordFromUrl(config.url);
   const label = `mysql://${target.user ?? ''}${target.user ? '@' : ''}${target.host}:${target.port}/${target.database ?? ''}`;
   const states = new WeakMap<MysqlConnection, ConnectionState>();
-  const backstop = new StatementBackstop(BACKSTOP_SWEEP_MS);
 
-  async function open(timeoutMs: number): Promise<MysqlConnection> {
+  async function open(timeoutMs: number, signal?: AbortSignal): Promise<MysqlConnection> {
     const mysql = await loadMysql();
     const connection = mysql.createConnection({
       host: target.host,
@@ -128,17 +127,41 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
       ...config.dialectOptions,
       ...overrides.connectionOptions,
     });
+    if (signal !== undefined) cutOnAbort(connection, signal);
     await new Promise<void>((resolve, reject) => {
+      const abandoned = (): void => reject(new ConnectionLostError('MySQL connect attempt abandoned'));
       connection.once('connect', () => {
         connection.removeAllListeners('error');
+        signal?.removeEventListener('abort', abandoned);
         resolve();
       });
       connection.once('error', (error: Error) => {
         connection.removeAllListeners('connect');
+        signal?.removeEventListener('abort', abandoned);
         reject(error);
       });
+      // cutOnAbort destroyed the socket; this only stops waiting for it.
+      if (signal?.aborted) abandoned();
+      else signal?.addEventListener('abort', abandoned, { once: true });
     });
     return connection;
+  }
+
+  /**
+   * The pool aborts a connect attempt's signal only when it gave up on it (timed out, replaced by a
+   * fresh attempt, closing), before the attempt succeeded: then cut the socket at once, so it never
+   * becomes a server session nobody counts. The pool never aborts after a success, so the listener
+   * may stay until the signal is collected.
+   */
+  function cutOnAbort(connection: MysqlConnection, signal: AbortSignal): void {
+    const cut = (): void => {
+      connection.removeAllListeners('end');
+      connection.removeAllListeners('error');
+      connection.on('error', () => undefined);
+      destroy(connection);
+    };
+    if (signal.aborted) cut();
+    else signal.addEventListener('abort', cut, { once: true });
   }
 
   function destroy(connection: MysqlConnection): void {
@@ -193,7 +216,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     prepared = false,
   ): Promise<QueryResult<never>> {
     return new Promise((resolve, reject) => {
-      let watched: WatchedStatement | undefined;
+      let watched: TrackedDeadline | undefined;
       let settled = false;
       const options: { sql: string; values?: unknown; rowsAsArray?: boolean } = { sql: text };
       if (values !== undefined && values.length > 0) options.values = values;
@@ -201,7 +224,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
       const done = (error: Error | null, rows: unknown, fields: unknown): void => {
         if (settled) return;
         settled = true;
-        if (watched !== undefined) backstop.done(watched);
+        if (watched !== undefined) statementDeadlines.done(watched);
         if (error !== null) {
           reject(mapMysqlError(error, timeoutMs, config.lockTimeoutMs));
           return;
@@ -215,7 +238,9 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
         connection.query(options, done);
       }
       if (timeoutMs > 0) {
-        watched = backstop.watch(timeoutMs + MYSQL_BACKSTOP_GRACE_MS, () => {
+        // The callback API is kept (no promise per statement), so the sweeper is used directly rather
+        // than through withDeadline.
+        watched = statementDeadlines.expiresIn(timeoutMs + MYSQL_BACKSTOP_GRACE_MS, () => {
           if (settled) return;
           settled = true;
           const state = states.get(connection);
@@ -255,7 +280,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     async connect(context: ConnectContext): Promise<MysqlConnection> {
       let connection: MysqlConnection;
       try {
-        connection = await open(context.timeoutMs);
+        connection = await open(context.timeoutMs, context.signal);
       } catch (error) {
         throw mapMysqlError(error, config.statementTimeoutMs, config.lockTimeoutMs);
       }

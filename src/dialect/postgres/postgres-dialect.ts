@@ -14,7 +14,7 @@ import {
 } from '../dialect.js';
 import { postgresBatch } from './postgres-batch.js';
 import { copyFrom } from './postgres-copy.js';
-import { closeClient, pingWithin, statementBackstop } from './postgres-deadline.js';
+import { closeClient, destroyClient, pingWithin, statementBackstop } from './postgres-deadline.js';
 import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
 import { createPostgresMultiplexer } from './postgres-multiplexer.js';
 import { localTimeouts, wrappingBegin } from './postgres-pooler.js';
@@ -96,12 +96,24 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
       // An idle client's error must never crash the process: the pool discards it instead.
       client.on('error', context.onBroken);
       client.on('end', () => context.onBroken(new ConnectionLostError('PostgreSQL connection ended')));
+      // The pool gave up on this attempt (timed out, replaced, closing): cut the socket now, quietly,
+      // so it never becomes a server connection nobody counts.
+      const abandon = (): void => {
+        client.removeAllListeners('end');
+        client.removeAllListeners('error');
+        client.on('error', () => undefined);
+        destroyClient(client);
+      };
+      if (context.signal.aborted) throw new ConnectionLostError('PostgreSQL connect attempt abandoned');
+      context.signal.addEventListener('abort', abandon, { once: true });
       try {
         await client.connect();
       } catch (error) {
         client.removeAllListeners('end');
         await client.end().catch(() => undefined);
         throw mapPostgresError(error, config.statementTimeoutMs, config.lockTimeoutMs);
+      } finally {
+        context.signal.removeEventListener('abort', abandon);
       }
       return client;
     },
