@@ -443,7 +443,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   #watchAbort(waiter: Waiter<Lease<C>>, signal: AbortSignal): void {
     const onAbort = (): void => {
       if (!waiter.live) return;
-      this.#queue.remove(waiter);
+      if (waiter.validating) waiter.live = false;
+      else this.#queue.remove(waiter);
       this.#stats.aborts++;
       waiter.reject(new AcquireAbortedError(this.name, signal.reason));
     };
@@ -559,8 +560,24 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       this.#return(entry, performance.now());
       return;
     }
+    // Off the queue while its connection is pinged, so the queue's timer no longer covers this waiter:
+    // a ping into a dead network is bounded only by connectTimeoutMs, and must not hold the caller
+    // past its own checkout deadline.
+    waiter.validating = true;
+    const deadlineTimer = Number.isFinite(waiter.deadline)
+      ? setTimeout(
+          () => {
+            if (!waiter.live) return;
+            waiter.live = false;
+            this.#timeOut(waiter, performance.now());
+          },
+          Math.max(0, waiter.deadline - performance.now()),
+        )
+      : undefined;
     this.#connector.ping(entry.connection as C).then(
       () => {
+        clearTimeout(deadlineTimer);
+        waiter.validating = false;
         const now = performance.now();
         entry.validatedAt = now;
         entry.lastUsedAt = now;
@@ -568,6 +585,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
         else this.#return(entry, now);
       },
       (error) => {
+        clearTimeout(deadlineTimer);
+        waiter.validating = false;
         this.#stats.pingFailures++;
         this.#discard(entry, 'invalidated', error);
         this.#queue.unshift(waiter);

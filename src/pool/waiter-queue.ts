@@ -10,6 +10,8 @@ export class Waiter<T> {
   enqueuedAt: number;
   /** False once resolved, rejected or removed. */
   live = true;
+  /** Taken off the queue while a connection is pinged for it: the queue's timer no longer covers it. */
+  validating = false;
   /** Detaches the AbortSignal listener, if any. */
   cleanup: (() => void) | undefined = undefined;
   /** What the pool's gate returned at admission (leak detection's call-site trace), if anything. */

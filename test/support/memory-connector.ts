@@ -19,6 +19,8 @@ export interface MemoryConnectorOptions {
    * answers, even after the fault ends, until the pool aborts it.
    */
   hangConnect?: () => boolean;
+  /** While it returns true, a ping is swallowed by the "network": it never answers. */
+  hangPing?: () => boolean;
 }
 
 /**
@@ -95,6 +97,7 @@ export class MemoryConnector implements Connector<MemoryConnection> {
 
   async ping(connection: MemoryConnection): Promise<void> {
     this.pings++;
+    if (this.options.hangPing?.() === true) return new Promise<void>(() => undefined);
     if (!connection.open || this.options.failPing?.(connection)) {
       const error = new Error('ping failed') as Error & { code: string };
       error.code = 'ECONNRESET';

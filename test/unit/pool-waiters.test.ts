@@ -77,3 +77,38 @@ test('a connect failure reaches the oldest waiter and is kept as the last connec
   assert.equal(pool.stats().connectFailures, 1);
   await pool.close();
 });
+
+test('a caller whose connection is being pinged still times out at its checkout deadline', async () => {
+  let hang = false;
+  const { pool } = memoryPool(
+    { size: 1, maxOverflow: 0, prePing: true, prePingBypassMs: 0, checkoutTimeoutMs: 100 },
+    { hangPing: () => hang },
+  );
+  (await pool.acquire()).release();
+  await sleep(5);
+  hang = true; // the next pre-ping goes into a dead network, bounded only by the connect timeout
+  const started = Date.now();
+  const error = await pool.acquire().then(
+    () => assert.fail('should time out'),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof PoolTimeoutError, String(error));
+  assert.ok(Date.now() - started < 5000, 'not held for the ping');
+  assert.equal(pool.status().waiting, 0);
+  await pool.close({ graceMs: 0 });
+});
+
+test('aborting a caller whose connection is being pinged leaves the queue count intact', async () => {
+  let hang = false;
+  const { pool } = memoryPool({ size: 1, maxOverflow: 0, prePing: true, prePingBypassMs: 0 }, { hangPing: () => hang });
+  (await pool.acquire()).release();
+  await sleep(5);
+  hang = true;
+  const controller = new AbortController();
+  const pending = pool.acquire({ signal: controller.signal });
+  await sleep(5);
+  controller.abort();
+  await assert.rejects(pending, (e: { code?: string }) => e.code === 'ACQUIRE_ABORTED');
+  assert.equal(pool.status().waiting, 0);
+  await pool.close({ graceMs: 0 });
+});
