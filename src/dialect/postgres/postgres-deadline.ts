@@ -81,16 +81,23 @@ export function statementBackstop<T>(client: Client, work: Promise<T>, timeoutMs
   return withDeadline(
     work,
     timeoutMs + BACKSTOP_MARGIN_MS,
-    () =>
-      Object.assign(new StatementTimeoutError(timeoutMs), {
-        message: `Statement timed out after ${timeoutMs}ms: no answer from the server within ${timeoutMs + BACKSTOP_MARGIN_MS}ms; connection discarded`,
-        connectionUnusable: true,
-      }),
-    () => {
-      sendCancel(client, target);
-      destroyClient(client);
-    },
+    () => backstopError(timeoutMs),
+    () => abandonStatement(client, target),
   );
+}
+
+/** The error of a statement the server did not answer within its timeout plus the margin. */
+export function backstopError(timeoutMs: number): StatementTimeoutError {
+  return Object.assign(new StatementTimeoutError(timeoutMs), {
+    message: `Statement timed out after ${timeoutMs}ms: no answer from the server within ${timeoutMs + BACKSTOP_MARGIN_MS}ms; connection discarded`,
+    connectionUnusable: true,
+  });
+}
+
+/** Give up on the statement running on `client`: ask the server to cancel it, and cut the socket. */
+export function abandonStatement(client: Client, target: CancelTarget): void {
+  sendCancel(client, target);
+  destroyClient(client);
 }
 
 /** A ping bounded by `timeoutMs`: a connection that does not answer in time is lost. */

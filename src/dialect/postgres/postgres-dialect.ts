@@ -1,9 +1,10 @@
-import type { Client, ClientConfig, QueryConfig } from 'pg';
+import type { Client, ClientConfig, QueryResult as PgQueryResult, QueryConfig } from 'pg';
 import type { ResolvedConfig } from '../../config/options.js';
 import { passwordFromUrl } from '../../config/url.js';
 import { ConnectionLostError } from '../../errors.js';
 import type { ConnectContext, Connector } from '../../pool/connector.js';
 import type { ConnectionPool } from '../../pool/pool.js';
+import { BACKSTOP_MARGIN_MS, statementDeadlines } from '../../resilience/deadline-sweeper.js';
 import {
   type Dialect,
   type DialectStatementOptions,
@@ -14,7 +15,7 @@ import {
 } from '../dialect.js';
 import { postgresBatch } from './postgres-batch.js';
 import { copyFrom } from './postgres-copy.js';
-import { closeClient, destroyClient, pingWithin, statementBackstop } from './postgres-deadline.js';
+import { abandonStatement, backstopError, closeClient, destroyClient, pingWithin, statementBackstop } from './postgres-deadline.js';
 import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
 import { createPostgresMultiplexer } from './postgres-multiplexer.js';
 import { localTimeouts, wrappingBegin } from './postgres-pooler.js';
@@ -140,9 +141,46 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
     params: readonly unknown[] | undefined,
     options: DialectStatementOptions | undefined,
   ): Promise<QueryResult<R>> {
+    if (options === undefined && !transactionPooler) return plainQuery<R>(client, text, params);
     const timeoutMs = options?.timeoutMs ?? config.statementTimeoutMs;
     const work = runQuery<R>(client, text, params, options);
     return timeoutMs > 0 ? statementBackstop(client, work, timeoutMs, target) : work;
+  }
+
+  /**
+   * The common case (the session's timeouts, text and values) in pg's callback form with the backstop
+   * inline: one promise per statement instead of three (pg's, runQuery's, the deadline race's). Measured
+   * with SELECT 1 at 100 callers, the layered form cost 1.5 to 3 µs more client CPU per statement
+   * than pg.Pool, about a tenth of the whole. Same rules: the caller is rejected at the deadline
+   * whatever pg does later, and pg's late answer is dropped.
+   */
+  function plainQuery<R>(client: Client, text: string, params: readonly unknown[] | undefined): Promise<QueryResult<R>> {
+    const timeoutMs = config.statementTimeoutMs;
+    return new Promise<QueryResult<R>>((resolve, reject) => {
+      let settled = false;
+      const tracked =
+        timeoutMs > 0
+          ? statementDeadlines.expiresIn(timeoutMs + BACKSTOP_MARGIN_MS, () => {
+              if (settled) return;
+              settled = true;
+              reject(backstopError(timeoutMs));
+              abandonStatement(client, target);
+            })
+          : undefined;
+      (
+        client.query as (
+          text: string,
+          values: unknown[] | undefined,
+          callback: (error: Error | null, result: PgQueryResult) => void,
+        ) => void
+      )(text, params as unknown[] | undefined, (error, result) => {
+        if (settled) return;
+        settled = true;
+        if (tracked !== undefined) statementDeadlines.done(tracked);
+        if (error) reject(mapPostgresError(error, timeoutMs, config.lockTimeoutMs));
+        else resolve(toResult<R>(result));
+      });
+    });
   }
 
   async function runQuery<R>(
