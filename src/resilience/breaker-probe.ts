@@ -15,13 +15,11 @@ type ProbedPool = Pick<ConnectionPool<unknown>, 'probe' | 'status' | 'closed'>;
  * - One connect attempt at a time, never more: a recovering server sees one connection, not the
  *   callers' storm the breaker holds back. HikariCP adds connections the same way (one at a time,
  *   backoff up to 5 s); pgbouncer waits `server_login_retry` between failed logins.
- * - A probe's success closes the breaker (its connection then serves the next caller); its failure
- *   leaves it open. The state does not change while it runs: callers still fail at once, and frequent
- *   probes do not flap the state through half-open (events, logs, alerts and health stay quiet).
- *   A caller's trial after `recoveryTimeoutMs` (half-open) still happens as before.
+ * - The probe is the breaker's trial: half-open while it runs, closed by its success (its connection
+ *   then serves the next caller), reopened by its failure. Callers still fail at once meanwhile.
  * - Its delay starts near 100 ms and doubles after each failure, up to `recoveryTimeoutMs`, with
- *   jitter (half to full delay) so pods sharing a server do not probe in step. So the server is
- *   tried at least once per `recoveryTimeoutMs`, as by the contract's half-open trial.
+ *   jitter (half to full delay) so pods sharing a server do not probe in step. So `recoveryTimeoutMs`
+ *   is the longest the breaker goes without a trial, as the contract's half-open rule requires.
  * - A refused connect (nothing listens: the server is down or restarting) does not grow the delay:
  *   the kernel answers it and the database does no work, so probing every ~100 ms costs the server
  *   nothing and finds it as soon as it listens again. Timeouts and server-side refusals ("starting
@@ -72,7 +70,7 @@ export class BreakerProbe {
     const status = this.#pool.status();
     // No room (a connection is lent: its statements report to the breaker), or a caller's trial is in
     // flight: look again later.
-    if (status.total >= status.max || !this.#breaker.canProbe()) {
+    if (status.total >= status.max || !this.#breaker.beginProbe()) {
       this.#schedule();
       return;
     }

@@ -29,9 +29,9 @@ export interface CircuitSnapshot {
 /**
  * The pool's circuit breaker: consecutive connectivity failures open it, calls then fail at once with
  * CIRCUIT_OPEN, after `recoveryTimeoutMs` one trial goes through (half-open) and its success closes it.
- * Meanwhile the pool probes the server in the background, one connect attempt at a time at growing
- * intervals never longer than `recoveryTimeoutMs` (breaker-probe.ts); a probe's success closes the
- * breaker, so service resumes soon after the server does rather than up to `recoveryTimeoutMs` later.
+ * The trial may also be the pool's own background probe, one connect attempt at a time at growing
+ * intervals never longer than `recoveryTimeoutMs` (breaker-probe.ts), so that service resumes soon
+ * after the server does rather than up to `recoveryTimeoutMs` later.
  *
  * Counting is cockatiel's `ConsecutiveBreaker`. The state machine is our own because cockatiel's
  * `CircuitBreakerPolicy` wraps a call (`execute(fn)`) and, while half-open, makes every other call
@@ -95,13 +95,18 @@ export class CircuitBreaker {
   }
 
   /**
-   * Whether the pool's background probe (breaker-probe.ts) may try a connect now: only while open (a
-   * caller's trial in flight has the floor). The probe leaves the state alone: its success, reported
-   * like any connect, closes the breaker (open to closed); its failure leaves it open. So probing
-   * every ~100 ms shows no open/half-open flapping in events, logs, alerts or health.
+   * The pool's own background probe asks to be the trial (see breaker-probe.ts). Allowed only while
+   * open (not when a trial is already in flight): the breaker moves to half-open as for a caller's
+   * trial, and the probe's connect outcome, reported like any other, closes or reopens it.
    */
-  canProbe(): boolean {
-    return this.#state === 'open';
+  beginProbe(): boolean {
+    const now = this.#now();
+    if (this.#state === 'closed') return false;
+    // A trial in flight has the floor, unless it never reported (the same rule as in admit).
+    if (this.#state === 'half-open' && now - this.#trialAt < this.#settings.recoveryTimeoutMs) return false;
+    this.#trialAt = now;
+    this.#move('half-open');
+    return true;
   }
 
   /** The server answered (a connect or a statement). `startedAt` is when that attempt began. */

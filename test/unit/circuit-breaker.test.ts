@@ -151,8 +151,8 @@ test('on a pool: connect refusals open it, the pool emits circuit events, SQL er
 
   refuse = false;
   await new Promise((resolve) => setTimeout(resolve, 60));
-  // The trial: a caller's (open -> half-open -> closed), or the pool's own probe if it came first
-  // (open -> closed; see circuit-breaker-probe.test.ts).
+  // The trial: a caller's, or the pool's own probe if it came first (see circuit-breaker-probe.test.ts);
+  // either goes open -> half-open -> closed.
   const lease = await pool.acquire();
   lease.release();
   assert.equal(breaker.state, 'closed');
