@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { ChaosProxy } from '../support/chaos-proxy.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../support/databases.js';
-import { adminClient, CALL_BOUND_MS, NOISE_MARGIN_MS, spillwayTarget } from '../support/fault-checks.js';
+import { adminClient, CALL_BOUND_MS, loadThroughKillAndRestart, NOISE_MARGIN_MS, spillwayTarget } from '../support/fault-checks.js';
 import { runLoad } from '../support/fault-load.js';
 import { TempPostgres } from '../support/pg-cluster.js';
 
@@ -72,15 +72,7 @@ describe('recovery does not wait out connect or breaker timeouts', { timeout: 12
     const circuitChanges: string[] = [];
     db.on('circuit', ({ to }) => circuitChanges.push(to));
     try {
-      const result = await runLoad(target, {
-        callers: 20,
-        warmupMs: 500,
-        startFault: () => cluster.kill9(),
-        faultMs: 1500,
-        endFault: () => cluster.restart(),
-        afterMs: RECOVERY_BOUND_MS + 1000,
-        hangGraceMs: CALL_BOUND_MS + 3000,
-      });
+      const result = await loadThroughKillAndRestart(target, cluster, RECOVERY_BOUND_MS + 1000);
       const { acked, ...summary } = result;
       t.diagnostic(JSON.stringify({ ...summary, acked: acked.length, circuitChanges: circuitChanges.length }));
       assert.ok(circuitChanges.includes('open'), 'refused connects opened the breaker');

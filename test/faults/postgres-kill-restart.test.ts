@@ -4,13 +4,12 @@ import { POSTGRES_URL, requireServer, uniqueName } from '../support/databases.js
 import {
   adminClient,
   assertFaultRules,
-  CALL_BOUND_MS,
   createWritesTable,
   eventuallySucceeds,
   FAULT_MODES,
+  loadThroughKillAndRestart,
   spillwayTarget,
 } from '../support/fault-checks.js';
-import { runLoad } from '../support/fault-load.js';
 import { TempPostgres } from '../support/pg-cluster.js';
 
 // kill -9 of the server and a restart need a server of our own: a throwaway cluster on a free
@@ -42,15 +41,7 @@ for (const { label, multiplex } of FAULT_MODES) {
     const circuitChanges: string[] = [];
     db.on('circuit', ({ to }) => circuitChanges.push(to));
     try {
-      const result = await runLoad(target, {
-        callers: 20,
-        warmupMs: 500,
-        startFault: () => server.kill9(),
-        faultMs: 1500,
-        endFault: () => server.restart(),
-        afterMs: 2500,
-        hangGraceMs: CALL_BOUND_MS + 3000,
-      });
+      const result = await loadThroughKillAndRestart(target, server, 2500);
       const { acked, ...summary } = result;
       t.diagnostic(JSON.stringify({ multiplex, ...summary, acked: acked.length, circuitChanges }));
       assert.ok((result.errors.CONNECTION_LOST ?? 0) > 0, 'the kill was seen');

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { createPool, type Database } from '../../src/index.js';
 import { uniqueName } from './databases.js';
-import type { LoadResult, LoadTarget } from './fault-load.js';
+import { type LoadResult, type LoadTarget, runLoad } from './fault-load.js';
+import type { TempPostgres } from './pg-cluster.js';
 
 /** Settings the fault tests give Spillway: short timeouts so a scenario takes seconds, not minutes. */
 export const FAULT_SETTINGS = {
@@ -147,4 +148,17 @@ export async function eventuallySucceeds(fn: () => Promise<unknown>, waitMs: num
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+}
+
+/** The kill -9 scenario's load: 20 callers; the server killed after 0.5 s, restarted 1.5 s later. */
+export function loadThroughKillAndRestart(target: LoadTarget, server: TempPostgres, afterMs: number): Promise<LoadResult> {
+  return runLoad(target, {
+    callers: 20,
+    warmupMs: 500,
+    startFault: () => server.kill9(),
+    faultMs: 1500,
+    endFault: () => server.restart(),
+    afterMs,
+    hangGraceMs: CALL_BOUND_MS + 3000,
+  });
 }
