@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
+import { profileDefaults } from '../src/config/profiles.js';
 import type { Connector } from '../src/pool/connector.js';
 import { ConnectionPool } from '../src/pool/pool.js';
 
@@ -48,22 +49,10 @@ export const fakeConnector: Connector<object> = {
   isDisconnect: () => false,
 };
 
-/** Spillway's core with the contract's defaults (timeouts, pre-ping bypass, stats on) over the fake connector. */
+/** Spillway's core with the contract's defaults (production profile: timeouts, pre-ping bypass, stats on) over the fake connector. */
 export function benchCorePool(size: number): ConnectionPool<object> {
-  const pool = new ConnectionPool<object>(fakeConnector, {
-    name: 'bench',
-    size,
-    maxOverflow: 0,
-    minIdle: 0,
-    checkoutTimeoutMs: 30_000,
-    recycleMs: 1_800_000,
-    idleTimeoutMs: 300_000,
-    prePing: true,
-    prePingBypassMs: 500,
-    connectTimeoutMs: 10_000,
-    maxUses: 0,
-    housekeepingIntervalMs: 30_000,
-  });
+  const { defaults } = profileDefaults('production');
+  const pool = new ConnectionPool<object>(fakeConnector, { ...defaults, name: 'bench', size, maxOverflow: 0, minIdle: 0 });
   pool.start();
   return pool;
 }
