@@ -102,19 +102,40 @@ export const statementDeadlines = new DeadlineSweeper(100);
  */
 export function withDeadline<T>(work: Promise<T>, budgetMs: number, onExpire: () => Error, abandon: () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const tracked = statementDeadlines.expiresIn(budgetMs, () => {
+    const settle = callbackDeadline(budgetMs, () => {
       reject(onExpire());
       abandon();
     });
     work.then(
       (value) => {
-        statementDeadlines.done(tracked);
-        resolve(value);
+        if (settle()) resolve(value);
       },
       (error) => {
-        statementDeadlines.done(tracked);
-        reject(error);
+        if (settle()) reject(error);
       },
     );
   });
+}
+
+/**
+ * The same race for a driver's callback API, without a promise of its own: returns `settle`, to call
+ * when the driver answers; it returns false when the deadline has already fired, so the late answer
+ * is dropped. `expire` runs once if `settle` was not called within `budgetMs` (0: no deadline).
+ */
+export function callbackDeadline(budgetMs: number, expire: () => void): () => boolean {
+  let settled = false;
+  const tracked =
+    budgetMs > 0
+      ? statementDeadlines.expiresIn(budgetMs, () => {
+          if (settled) return;
+          settled = true;
+          expire();
+        })
+      : undefined;
+  return () => {
+    if (settled) return false;
+    settled = true;
+    if (tracked !== undefined) statementDeadlines.done(tracked);
+    return true;
+  };
 }

@@ -2,7 +2,7 @@ import type { ResolvedConfig } from '../../config/options.js';
 import { passwordFromUrl } from '../../config/url.js';
 import { ConnectionLostError, StatementTimeoutError } from '../../errors.js';
 import type { ConnectContext, Connector } from '../../pool/connector.js';
-import { BACKSTOP_MARGIN_MS, statementDeadlines, type TrackedDeadline } from '../../resilience/deadline-sweeper.js';
+import { BACKSTOP_MARGIN_MS, callbackDeadline } from '../../resilience/deadline-sweeper.js';
 import {
   type Dialect,
   type DialectStatementOptions,
@@ -216,15 +216,23 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     prepared = false,
   ): Promise<QueryResult<never>> {
     return new Promise((resolve, reject) => {
-      let watched: TrackedDeadline | undefined;
-      let settled = false;
+      // The callback API is kept (no promise per statement), with the shared sweeper's deadline.
+      const settle = callbackDeadline(timeoutMs > 0 ? timeoutMs + MYSQL_BACKSTOP_GRACE_MS : 0, () => {
+        const state = states.get(connection);
+        if (state !== undefined) state.abandoned = true;
+        const threadId = connection.threadId;
+        destroy(connection);
+        killSession(threadId);
+        const error = new StatementTimeoutError(timeoutMs, new Error('the server did not answer; the client-side backstop fired'));
+        // The connection is mid-statement with no answer: it must never be reused.
+        (error as StatementTimeoutError & { connectionUnusable: boolean }).connectionUnusable = true;
+        reject(error);
+      });
       const options: { sql: string; values?: unknown; rowsAsArray?: boolean } = { sql: text };
       if (values !== undefined && values.length > 0) options.values = values;
       if (rowsAsArray) options.rowsAsArray = true;
       const done = (error: Error | null, rows: unknown, fields: unknown): void => {
-        if (settled) return;
-        settled = true;
-        if (watched !== undefined) statementDeadlines.done(watched);
+        if (!settle()) return;
         if (error !== null) {
           reject(mapMysqlError(error, timeoutMs, config.lockTimeoutMs));
           return;
@@ -236,23 +244,6 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
         connection.execute(options, done);
       } else {
         connection.query(options, done);
-      }
-      if (timeoutMs > 0) {
-        // The callback API is kept (no promise per statement), so the sweeper is used directly rather
-        // than through withDeadline.
-        watched = statementDeadlines.expiresIn(timeoutMs + MYSQL_BACKSTOP_GRACE_MS, () => {
-          if (settled) return;
-          settled = true;
-          const state = states.get(connection);
-          if (state !== undefined) state.abandoned = true;
-          const threadId = connection.threadId;
-          destroy(connection);
-          killSession(threadId);
-          const error = new StatementTimeoutError(timeoutMs, new Error('the server did not answer; the client-side backstop fired'));
-          // The connection is mid-statement with no answer: it must never be reused.
-          (error as StatementTimeoutError & { connectionUnusable: boolean }).connectionUnusable = true;
-          reject(error);
-        });
       }
     });
   }

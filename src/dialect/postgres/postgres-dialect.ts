@@ -4,7 +4,7 @@ import { passwordFromUrl } from '../../config/url.js';
 import { ConnectionLostError } from '../../errors.js';
 import type { ConnectContext, Connector } from '../../pool/connector.js';
 import type { ConnectionPool } from '../../pool/pool.js';
-import { BACKSTOP_MARGIN_MS, statementDeadlines } from '../../resilience/deadline-sweeper.js';
+import { BACKSTOP_MARGIN_MS, callbackDeadline } from '../../resilience/deadline-sweeper.js';
 import {
   type Dialect,
   type DialectStatementOptions,
@@ -157,16 +157,10 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
   function plainQuery<R>(client: Client, text: string, params: readonly unknown[] | undefined): Promise<QueryResult<R>> {
     const timeoutMs = config.statementTimeoutMs;
     return new Promise<QueryResult<R>>((resolve, reject) => {
-      let settled = false;
-      const tracked =
-        timeoutMs > 0
-          ? statementDeadlines.expiresIn(timeoutMs + BACKSTOP_MARGIN_MS, () => {
-              if (settled) return;
-              settled = true;
-              reject(backstopError(timeoutMs));
-              abandonStatement(client, target);
-            })
-          : undefined;
+      const settle = callbackDeadline(timeoutMs > 0 ? timeoutMs + BACKSTOP_MARGIN_MS : 0, () => {
+        reject(backstopError(timeoutMs));
+        abandonStatement(client, target);
+      });
       (
         client.query as (
           text: string,
@@ -174,9 +168,7 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
           callback: (error: Error | null, result: PgQueryResult) => void,
         ) => void
       )(text, params as unknown[] | undefined, (error, result) => {
-        if (settled) return;
-        settled = true;
-        if (tracked !== undefined) statementDeadlines.done(tracked);
+        if (!settle()) return;
         if (error) reject(mapPostgresError(error, timeoutMs, config.lockTimeoutMs));
         else resolve(toResult<R>(result));
       });
