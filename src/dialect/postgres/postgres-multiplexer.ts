@@ -6,13 +6,19 @@ import type { QueryResult, StatementMultiplexer, StatementOptions } from '../dia
 import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
 import { wrappingBegin } from './postgres-pooler.js';
 import { toResult } from './postgres-result.js';
+import { isRefusedPreparedStatement, StatementNames } from './postgres-statement-names.js';
 
 /** The parts of pg's Client that pipelining relies on beyond its typings (pg 8.23). */
 interface PipelinedClient {
   pipeline: boolean;
   _queryable?: boolean;
   _ending?: boolean;
-  connection: { stream?: { cork?(): void; uncork?(): void; writableCorked?: number; destroy?(): void } };
+  connection: {
+    stream?: { cork?(): void; uncork?(): void; writableCorked?: number; destroy?(): void };
+    /** Names the server confirmed (ParseComplete), and names whose Parse is still in the pipeline. */
+    parsedStatements?: Record<string, string>;
+    submittedNamedStatements?: Record<string, string>;
+  };
   getTransactionStatus?(): string | null;
 }
 
@@ -79,10 +85,51 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
   });
   const { statementTimeoutMs, lockTimeoutMs } = config;
   const transactionPooler = config.serverPooler === 'transaction';
+  // A transaction-mode pooler moves the client between server connections: nothing may be prepared.
+  const names = transactionPooler ? undefined : new StatementNames();
+  type Done = (error: unknown, value?: QueryResult<unknown>) => void;
+  type PgCallback = (error: Error | null, result: PgQueryResult) => void;
   /** One function for every statement's answer (no closure per call). */
-  const finish = (done: (error: unknown, value?: QueryResult<unknown>) => void, error: Error | null | undefined, result: PgQueryResult) => {
+  const finish = (done: Done, error: Error | null | undefined, result: PgQueryResult) => {
     if (error) done(mapPostgresError(error, statementTimeoutMs, lockTimeoutMs));
     else done(undefined, toResult(result));
+  };
+  /**
+   * An unnamed statement, in pg's callback form (which saves pg's own promise per statement), as text
+   * and values unless a row mode is asked for: pg clones a config object on every call.
+   */
+  const send = (client: Client, text: string, values: unknown[] | undefined, rowMode: string | undefined, callback: PgCallback) => {
+    if (rowMode === undefined) client.query(text, values as unknown[], callback);
+    else client.query({ text, values, rowMode } as QueryConfig, callback);
+  };
+  /**
+   * A named statement; refused at bind time because the schema changed under its plan, or because
+   * the session forgot it (DEALLOCATE, DISCARD ALL), it is sent once more, prepared afresh: the server
+   * ran nothing, so no statement runs twice.
+   */
+  const sendNamed = (
+    client: Client,
+    name: string,
+    text: string,
+    values: unknown[],
+    rowMode: string | undefined,
+    done: Done,
+    retry: boolean,
+  ) => {
+    const connection = (client as unknown as PipelinedClient).connection;
+    if (connection.parsedStatements?.[name] === undefined && connection.submittedNamedStatements?.[name] !== undefined) {
+      // Its Parse is still in the pipeline. Binding to it now would, should that Parse fail, fail
+      // this call with "prepared statement does not exist" instead of its own error: send it unnamed.
+      send(client, text, values, rowMode, (error, result) => finish(done, error, result));
+      return;
+    }
+    client.query({ name, text, values, rowMode } as QueryConfig, (error: Error | null, result: PgQueryResult) => {
+      if (error && retry && isRefusedPreparedStatement(error)) {
+        sendNamed(client, (names as StatementNames).renameAfter(text, name), text, values, rowMode, done, false);
+        return;
+      }
+      finish(done, error, result);
+    });
   };
 
   return {
@@ -91,17 +138,14 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
     },
     query<R>(text: string, params: readonly unknown[] | undefined, options: StatementOptions | undefined): Promise<QueryResult<R>> {
       const values = params as unknown[] | undefined;
-      // Text and values unless a row mode is asked for: pg clones a config object on every call.
-      const queryConfig: (QueryConfig & { rowMode?: string }) | undefined =
-        options?.rowMode === 'array' ? { text, values, rowMode: 'array' } : undefined;
+      const rowMode = options?.rowMode === 'array' ? 'array' : undefined;
       const begin = transactionPooler ? wrappingBegin(text, statementTimeoutMs, lockTimeoutMs) : undefined;
       // Rows are typed by the caller; the driver's are unknown.
       return shared.run<QueryResult<unknown>>((client, done) => {
-        // The callback form saves pg's own promise per statement.
         if (begin === undefined) {
-          const callback = (error: Error | null, result: PgQueryResult) => finish(done, error, result);
-          if (queryConfig === undefined) client.query(text, values as unknown[], callback);
-          else client.query(queryConfig, callback);
+          const name = values !== undefined && values.length > 0 ? names?.nameFor(text) : undefined;
+          if (name === undefined) send(client, text, values, rowMode, (error, result) => finish(done, error, result));
+          else sendNamed(client, name, text, values as unknown[], rowMode, done, true);
           return;
         }
         // Behind a transaction pooler the timeouts hold only inside a transaction (see wrappingBegin):
@@ -115,12 +159,10 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
         client.query(begin, (error: Error | null) => {
           beginError = error;
         });
-        const statementDone = (error: Error | null, result: PgQueryResult) => {
+        send(client, text, values, rowMode, (error, result) => {
           statementError = error;
           statementResult = result;
-        };
-        if (queryConfig === undefined) client.query(text, values as unknown[], statementDone);
-        else client.query(queryConfig, statementDone);
+        });
         client.query('COMMIT', (error: Error | null) => finish(done, statementError ?? error ?? beginError, statementResult));
       }, WRITE_STATEMENT.test(text)) as Promise<QueryResult<R>>;
     },
