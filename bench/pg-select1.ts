@@ -45,14 +45,15 @@ async function raw(): Promise<LoadContender> {
 
 const FACTORIES: Record<string, () => Promise<LoadContender>> = {
   'raw ceiling': raw,
-  // The pool core's checkout path, one statement per connection (issue 2's figures), then the default
-  // on PostgreSQL, which pipelines plain statements (issue 9; bench/multiplex.ts has more scenarios).
+  // What `createPool` does on PostgreSQL: plain statements pipelined on shared connections (issue 9;
+  // bench/multiplex.ts has more scenarios). Then the pool core's checkout path alone, one statement
+  // per connection, as pg.Pool works.
   spillway: async () => {
-    const db = createPool({ url: URL_, name: 'bench', size: SIZE, maxOverflow: 0, multiplex: false, env: {} });
+    const db = createPool({ url: URL_, name: 'bench', size: SIZE, maxOverflow: 0, env: {} });
     return { query: () => db.query('SELECT 1'), close: () => db.close() };
   },
-  'spillway (multiplexed default)': async () => {
-    const db = createPool({ url: URL_, name: 'bench', size: SIZE, maxOverflow: 0, env: {} });
+  'spillway (multiplex: false)': async () => {
+    const db = createPool({ url: URL_, name: 'bench', size: SIZE, maxOverflow: 0, multiplex: false, env: {} });
     return { query: () => db.query('SELECT 1'), close: () => db.close() };
   },
   'pg.Pool': async () => {
