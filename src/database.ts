@@ -99,11 +99,12 @@ export class Database {
     const observer = this.observer;
     // Only PostgreSQL multiplexes, and it has no writer pool: a shared statement needs no routing.
     if (this.multiplexer?.accepts(text, statementOptions)) {
-      return this.#statement<R>(this.pool, undefined, text, values, statementOptions, observer);
+      return await this.#statement<R>(this.pool, undefined, text, values, statementOptions, observer);
     }
     const pool = this.#isWrite === undefined ? this.pool : this.#route(this.#isWrite(text));
     const lease = observer === undefined ? await pool.acquire() : await observedAcquire(pool, observer, undefined);
-    return this.#statement<R>(pool, lease, text, values, statementOptions, observer);
+    if (this.dialect.querySync !== undefined) return this.#statementSync<R>(pool, lease, text, values, statementOptions, observer);
+    return await this.#statement<R>(pool, lease, text, values, statementOptions, observer);
   }
 
   /**
@@ -290,8 +291,7 @@ export class Database {
     observer: QueryObserver | undefined,
   ): Promise<QueryResult<R>> {
     const token = observer?.queryStart(text);
-    const report = pool.gate?.statementResult;
-    const startedAt = report === undefined ? 0 : coarseNow();
+    const startedAt = pool.gate?.statementResult === undefined ? 0 : coarseNow();
     let result: QueryResult<R>;
     try {
       result =
@@ -299,16 +299,59 @@ export class Database {
           ? await (this.multiplexer as StatementMultiplexer).query<R>(text, values, statementOptions)
           : await this.dialect.query<R>(lease.connection, text, values, statementOptions);
     } catch (error) {
-      observer?.queryEnd(token, error);
-      const broken = mustDiscard(this.dialect, error);
-      lease?.release(broken ? error : undefined);
-      if (broken) report?.(error, startedAt);
-      throw error;
+      throw this.#settle(pool, lease, observer, token, startedAt, error);
     }
-    observer?.queryEnd(token, undefined);
-    lease?.release();
-    report?.(undefined, startedAt);
+    this.#settle(pool, lease, observer, token, startedAt, undefined);
     return result;
+  }
+
+  /**
+   * {@link #statement} on a synchronous driver (the dialect's `querySync`): the statement runs on this
+   * stack, so the caller's promise is the only one (see Dialect.querySync).
+   */
+  #statementSync<R>(
+    pool: ConnectionPool<unknown>,
+    lease: Lease<unknown>,
+    text: string,
+    values: readonly unknown[] | undefined,
+    statementOptions: StatementOptions | undefined,
+    observer: QueryObserver | undefined,
+  ): QueryResult<R> {
+    const token = observer?.queryStart(text);
+    const startedAt = pool.gate?.statementResult === undefined ? 0 : coarseNow();
+    let result: QueryResult<R>;
+    try {
+      result = (this.dialect.querySync as NonNullable<Dialect['querySync']>)<R>(lease.connection, text, values, statementOptions);
+    } catch (error) {
+      throw this.#settle(pool, lease, observer, token, startedAt, error);
+    }
+    this.#settle(pool, lease, observer, token, startedAt, undefined);
+    return result;
+  }
+
+  /**
+   * A statement's outcome, reported and the lease sent home: to the observer, to the pool (discarded
+   * when the connection broke) and to the circuit breaker. Returns `error`, for the caller to throw.
+   */
+  #settle(
+    pool: ConnectionPool<unknown>,
+    lease: Lease<unknown> | undefined,
+    observer: QueryObserver | undefined,
+    token: unknown,
+    startedAt: number,
+    error: unknown,
+  ): unknown {
+    observer?.queryEnd(token, error);
+    const report = pool.gate?.statementResult;
+    if (error === undefined) {
+      lease?.release();
+      report?.(undefined, startedAt);
+      return undefined;
+    }
+    const broken = mustDiscard(this.dialect, error);
+    lease?.release(broken ? error : undefined);
+    if (broken) report?.(error, startedAt);
+    return error;
   }
 }
 

@@ -1,4 +1,4 @@
-import * as hdr from 'hdr-histogram-js';
+import { LatencyBuckets } from './latency-buckets.js';
 
 /** Percentiles of one latency over the window, in milliseconds. */
 export interface LatencySummary {
@@ -11,28 +11,26 @@ export interface LatencySummary {
 }
 
 const SLICES = 6;
-// Values are recorded in microseconds: integers for HdrHistogram, enough resolution for sub-ms pings.
+// Values are recorded in whole microseconds: enough resolution for sub-ms pings.
 const US_PER_MS = 1000;
 
-function newHistogram(): hdr.Histogram {
-  // 2 significant digits (1% error) keeps each histogram a few KB; auto-resize covers long stalls.
-  return hdr.build({ bitBucketSize: 32, numberOfSignificantValueDigits: 2, lowestDiscernibleValue: 1, autoResize: true });
-}
-
 /**
- * A latency distribution over a sliding window, from HdrHistogram (not a sort of samples): the window
- * is cut into slices, each its own histogram; `rotate()` (called by a timer every windowMs / 6) clears
- * the oldest slice. Recording is one bucket increment; a summary merges the slices.
+ * A latency distribution over a sliding window, from log-linear buckets (HdrHistogram's layout, not
+ * a sort of samples): the window is cut into slices, each its own histogram; `rotate()` (called by a
+ * timer every windowMs / 6) clears the oldest slice. Recording is one bucket increment; a summary
+ * merges the slices.
  */
 export class LatencyWindow {
-  readonly #slices: hdr.Histogram[] = Array.from({ length: SLICES }, newHistogram);
-  readonly #merged = newHistogram();
+  readonly #slices: LatencyBuckets[] = Array.from({ length: SLICES }, () => new LatencyBuckets());
+  readonly #merged = new LatencyBuckets();
+  /** The slice being recorded into (a field, not an index: recording happens on every statement). */
+  #slice: LatencyBuckets = this.#slices[0] as LatencyBuckets;
   #current = 0;
   readonly #failures = new Float64Array(SLICES);
 
   /** Record one duration in milliseconds; `failed` counts it toward the failure rate too. */
   record(ms: number, failed = false): void {
-    (this.#slices[this.#current] as hdr.Histogram).recordValue(ms > 0 ? Math.round(ms * US_PER_MS) : 0);
+    this.#slice.record(ms > 0 ? Math.round(ms * US_PER_MS) : 0);
     if (failed) this.#failures[this.#current] = (this.#failures[this.#current] as number) + 1;
   }
 
@@ -44,7 +42,8 @@ export class LatencyWindow {
   /** Drop the oldest slice: the window moves on by one slice. */
   rotate(): void {
     this.#current = (this.#current + 1) % SLICES;
-    (this.#slices[this.#current] as hdr.Histogram).reset();
+    this.#slice = this.#slices[this.#current] as LatencyBuckets;
+    this.#slice.reset();
     this.#failures[this.#current] = 0;
   }
 
@@ -58,20 +57,20 @@ export class LatencyWindow {
   summary(): LatencySummary {
     const merged = this.#merged;
     merged.reset();
-    for (const slice of this.#slices) if (slice.totalCount > 0) merged.add(slice);
-    const count = merged.totalCount;
+    for (const slice of this.#slices) merged.add(slice);
+    const count = merged.count;
     if (count === 0) return { count: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 };
     const ms = (us: number): number => Math.round((us / US_PER_MS) * 1000) / 1000;
-    const max = ms(merged.maxValue);
+    const max = ms(merged.maxUs);
     // A percentile is reported as its bucket's upper edge; never show it above the largest value seen.
-    const at = (percentile: number): number => Math.min(max, ms(merged.getValueAtPercentile(percentile)));
+    const at = (percentile: number): number => Math.min(max, ms(merged.valueAtPercentile(percentile)));
     return {
       count,
       p50: at(50),
       p95: at(95),
       p99: at(99),
       max,
-      mean: ms(merged.mean),
+      mean: ms(merged.sumUs / count),
     };
   }
 

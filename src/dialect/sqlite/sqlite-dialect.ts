@@ -126,6 +126,19 @@ export function createSqliteDialect(config: ResolvedConfig): Dialect<SqliteDatab
     };
   }
 
+  function querySync<R>(
+    db: SqliteDatabase,
+    text: string,
+    params: readonly unknown[] | undefined,
+    options: StatementOptions | undefined,
+  ): QueryResult<R> {
+    try {
+      return execute<R>(db, text, params, options);
+    } catch (error) {
+      throw mapSqliteError(error, config.lockTimeoutMs);
+    }
+  }
+
   // Not `async`: better-sqlite3 answers synchronously, and an async frame per call is measurable on point reads.
   function query<R>(
     db: SqliteDatabase,
@@ -180,6 +193,7 @@ export function createSqliteDialect(config: ResolvedConfig): Dialect<SqliteDatab
     name: 'sqlite',
     connector: makeConnector(memory ? 'writer' : 'reader'),
     query,
+    querySync,
     placeholder: () => '?',
     quoteIdentifier: (name) => `"${name.replace(/"/g, '""')}"`,
     // SQLite transactions are always serializable, so every isolation level is honoured by being stricter.
