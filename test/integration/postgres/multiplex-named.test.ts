@@ -47,6 +47,9 @@ describe('PostgreSQL multiplexing: repeated statements are prepared once per con
     await db.query(`SELECT label FROM ${table} WHERE id = $1 AND label <> 'x'`, [1]);
     await db.query('SELECT 1');
     await db.query('SELECT 1');
+    // The row mode is the caller's, not the prepared statement's.
+    assert.deepEqual((await db.query(text, [2], { rowMode: 'array' })).rows, [['two']]);
+    assert.deepEqual((await db.query(text, [2])).rows, [{ label: 'two' }]);
     const prepared = await preparedOnServer(db);
     assert.equal(prepared.length, 1, `one statement prepared, got ${JSON.stringify(prepared)}`);
     assert.equal(prepared[0]?.statement, text);
