@@ -1,7 +1,7 @@
 /**
  * What instrumentation costs: SELECT 1 throughput through Spillway at 100 concurrent callers on the
  * local PostgreSQL (pool of 10), with everything on (every metric and histogram into a registry scraped
- * once a second, HDR percentile windows, tracing through the OpenTelemetry API without an SDK, leak
+ * once a second, percentile windows, tracing through the OpenTelemetry API without an SDK, leak
  * tracking, a health check every second) against the same pool with instrumentation off. Target: the
  * instrumented pool within 5% of the bare one. Medians of interleaved runs and of the per-round ratios
  * (each round runs both back to back, so drift on a shared machine hits both); p99 latency per call.
