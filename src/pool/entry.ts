@@ -9,19 +9,23 @@ export enum EntryState {
 /**
  * The long-lived slot of one physical connection (SQLAlchemy's ConnectionRecord): age, uses,
  * recycle deadline. Borrowers never see it; they get a short-lived {@link Lease}.
+ *
+ * Times start as numbers, not undefined: a field V8 first sees undefined in holds every later time
+ * as a pointer to a heap number (a GC write barrier on each checkin); one first holding a number
+ * keeps it in place.
  */
 export class PoolEntry<C> {
   readonly id: number;
   state: EntryState = EntryState.Opening;
   connection: C | undefined = undefined;
   /** Monotonic ms (performance.now()). */
-  createdAt: number;
+  createdAt = 0;
   /** When it was last returned or validated: the start of its pre-ping bypass window. */
-  lastUsedAt: number;
+  lastUsedAt = 0;
   /** Last time a round trip proved it alive (connect, ping). */
-  validatedAt: number;
+  validatedAt = 0;
   /** Recycle at this monotonic time (Infinity when recycling is off). */
-  expiresAt: number;
+  expiresAt = 0;
   uses = 0;
   /** Set when the connection reported an error while lent: discard it on release. */
   broken = false;

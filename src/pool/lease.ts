@@ -73,3 +73,8 @@ export class Lease<C> {
     if (this.#state === LENT) this.release();
   }
 }
+
+// Every checkout resolves a promise with a lease, and resolving looks the lease's `then` up: without
+// one on Lease.prototype the lookup walks on to Object.prototype, a tenth of a checkout's instructions
+// (callgrind). Undefined, so a lease is still not a thenable.
+Object.defineProperty(Lease.prototype, 'then', { value: undefined });

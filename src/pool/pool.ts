@@ -96,6 +96,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   readonly settings: Readonly<CorePoolSettings>;
   readonly #connector: Connector<C>;
   readonly #max: number;
+  /** settings.size: the most idle connections kept. */
+  readonly #size: number;
   readonly #all = new Set<PoolEntry<C>>();
   /** Idle entries, most recently used at the end: reuse MRU so surplus ages out from the front. */
   readonly #idle: PoolEntry<C>[] = [];
@@ -134,8 +136,11 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   #releaseClock: (() => void) | undefined = undefined;
   readonly #closingEntries = new Set<Promise<void>>();
   /** Listener flags, so the hot path allocates no event objects nobody reads. */
-  #observed = { checkout: false, checkin: false };
-  gate: PoolGate | undefined = undefined;
+  #observeCheckout = false;
+  #observeCheckin = false;
+  /** A checkout or checkin listener, or the gate's `lent` hook: lending takes the observed path. */
+  #watched = false;
+  #gate: PoolGate | undefined = undefined;
   /** Settings read on every checkout, folded into one number each (Infinity = never). */
   readonly #maxUses: number;
   readonly #pingAfterIdleMs: number;
@@ -146,6 +151,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     this.settings = Object.freeze({ ...settings });
     this.name = settings.name;
     this.#max = settings.size + settings.maxOverflow;
+    this.#size = settings.size;
     this.#maxUses = settings.maxUses > 0 ? settings.maxUses : Number.POSITIVE_INFINITY;
     this.#pingAfterIdleMs = settings.prePing ? settings.prePingBypassMs : Number.POSITIVE_INFINITY;
     this.#queue = new WaiterQueue<Lease<C>>((waiter, now) => this.#timeOut(waiter, now), performance.now.bind(performance));
@@ -184,17 +190,18 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    * Waiters are served first come, first served; a wait longer than the timeout rejects POOL_TIMEOUT.
    */
   acquire(options?: AcquireOptions): Promise<Lease<C>> {
-    if (this.#closing !== undefined) return Promise.reject(new PoolClosedError(this.name));
-    if (options?.signal?.aborted) return Promise.reject(new AcquireAbortedError(this.name, options.signal.reason));
-    let context: unknown;
-    if (this.gate?.admit !== undefined) {
-      try {
-        context = this.gate.admit();
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
-    return this.#acquire(options, context);
+    if (options !== undefined || this.#gate !== undefined || this.#closing !== undefined) return this.#admit(options);
+    return this.#acquire(undefined, undefined);
+  }
+
+  /** The hooks of the resilience and leak layers (see {@link PoolGate}); they attach once, whole. */
+  get gate(): PoolGate | undefined {
+    return this.#gate;
+  }
+
+  set gate(gate: PoolGate | undefined) {
+    this.#gate = gate;
+    this.#watched = gate?.lent !== undefined || this.#observeCheckout || this.#observeCheckin;
   }
 
   /**
@@ -211,7 +218,42 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     return this.#acquire(undefined, CARRIER);
   }
 
+  /** acquire() past its fast path: a closed pool, options, or a gate to admit the caller. */
+  #admit(options: AcquireOptions | undefined): Promise<Lease<C>> {
+    if (this.#closing !== undefined) return Promise.reject(new PoolClosedError(this.name));
+    if (options?.signal?.aborted) return Promise.reject(new AcquireAbortedError(this.name, options.signal.reason));
+    let context: unknown;
+    if (this.#gate?.admit !== undefined) {
+      try {
+        context = this.#gate.admit();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#acquire(options, context);
+  }
+
+  /**
+   * The common case in few bytecodes, so that V8 inlines it whole into the caller: the newest idle
+   * entry is fit to lend as it is (no waiter ahead, inside its pre-ping bypass window, not due for
+   * recycling, not suspect). Everything else goes the long way.
+   */
   #acquire(options: AcquireOptions | undefined, context: unknown): Promise<Lease<C>> {
+    const idle = this.#idle;
+    // Never idle[-1]: a key that is no array index turns the load generic for good.
+    if (idle.length > 0 && this.#queue.size === 0) {
+      const entry = idle[idle.length - 1] as PoolEntry<C>;
+      const now = coarseNow();
+      if (now - entry.lastUsedAt < this.#pingAfterIdleMs && !this.#wornOut(entry, now) && entry.validatedAt > this.#invalidatedAt) {
+        idle.pop();
+        this.#setState(entry, EntryState.InUse);
+        return Promise.resolve(this.#lend(entry, now, now, context));
+      }
+    }
+    return this.#acquireSlow(options, context);
+  }
+
+  #acquireSlow(options: AcquireOptions | undefined, context: unknown): Promise<Lease<C>> {
     if (this.#queue.size === 0 && this.#idle.length > 0) {
       const now = coarseNow();
       const entry = this.#takeIdle(now);
@@ -227,7 +269,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     }
     // Precise time only when someone reads the wait (checkout events); otherwise the coarse clock,
     // with deadlines pushed one tick later so a timeout never fires early.
-    const promise = this.#enqueue(options, this.#observed.checkout ? performance.now() : coarseNow(), context);
+    const promise = this.#enqueue(options, this.#observeCheckout ? performance.now() : coarseNow(), context);
     this.#dispatch();
     return promise;
   }
@@ -303,26 +345,33 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   checkin(entry: PoolEntry<C>, lease: Lease<C>, error: unknown): void {
     if (entry.lease !== lease) return; // reclaimed or already discarded
     entry.lease = undefined;
-    let now: number;
-    if (this.#observed.checkin) {
-      now = performance.now();
-      if (!entry.carrier) this.emit('checkin', { connectionId: entry.id, heldMs: now - entry.checkedOutAt });
-    } else now = coarseNow();
+    const now = this.#observeCheckin ? this.#checkinObserved(entry) : coarseNow();
     entry.uses++;
     entry.lastUsedAt = now;
+    if (error !== undefined || entry.broken || this.#connector.needsReset(entry.connection as C)) {
+      this.#checkinDirty(entry, error);
+      return;
+    }
+    this.#return(entry, now);
+  }
+
+  /** The precise time of a checkin someone listens to, after telling them. */
+  #checkinObserved(entry: PoolEntry<C>): number {
+    const now = performance.now();
+    if (!entry.carrier) this.emit('checkin', { connectionId: entry.id, heldMs: now - entry.checkedOutAt });
+    return now;
+  }
+
+  /** A connection back with an error (discarded) or with state to clear (reset, then returned). */
+  #checkinDirty(entry: PoolEntry<C>, error: unknown): void {
     if (error !== undefined || entry.broken) {
       this.#discard(entry, 'invalidated', error ?? new SpillwayError('CONNECTION_LOST', 'connection reported an error while lent'));
       return;
     }
-    const connection = entry.connection as C;
-    if (this.#connector.needsReset(connection)) {
-      this.#connector.reset(connection).then(
-        () => this.#return(entry, performance.now()),
-        (resetError) => this.#discard(entry, 'invalidated', resetError),
-      );
-      return;
-    }
-    this.#return(entry, now);
+    this.#connector.reset(entry.connection as C).then(
+      () => this.#return(entry, performance.now()),
+      (resetError) => this.#discard(entry, 'invalidated', resetError),
+    );
   }
 
   /**
@@ -364,11 +413,15 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   #observe(event: PoolEventName, _adding: number): void {
     // Listener counts change after this callback on removal, so read them on the next tick.
     if (event === 'checkout' || event === 'checkin') {
-      queueMicrotask(() => {
-        this.#observed[event] = this.listenerCount(event) > 0;
-      });
-      if (_adding === 1) this.#observed[event] = true;
+      queueMicrotask(() => this.#setObserved(event, this.listenerCount(event) > 0));
+      if (_adding === 1) this.#setObserved(event, true);
     }
+  }
+
+  #setObserved(event: 'checkout' | 'checkin', observed: boolean): void {
+    if (event === 'checkout') this.#observeCheckout = observed;
+    else this.#observeCheckin = observed;
+    this.#watched = this.#gate?.lent !== undefined || this.#observeCheckout || this.#observeCheckin;
   }
 
   #setState(entry: PoolEntry<C>, state: EntryState): void {
@@ -410,25 +463,24 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     entry.lease = lease;
     this.#stats.checkouts++;
     entry.carrier = context === CARRIER;
-    const gate = this.gate;
-    const observed = this.#observed;
-    if (gate?.lent === undefined && !observed.checkin && !observed.checkout) {
-      entry.checkedOutAt = now;
-      return lease;
-    }
-    // Durations someone reads (checkout/checkin events, leak detection) get the precise clock.
-    now = performance.now();
     entry.checkedOutAt = now;
-    gate?.lent?.(entry as PoolEntry<unknown>, entry.carrier ? undefined : context);
-    if (observed.checkout && !entry.carrier) this.emit('checkout', { connectionId: entry.id, waitMs: now - since });
+    if (this.#watched) this.#lendObserved(entry, since, context);
     return lease;
+  }
+
+  /** Durations someone reads (checkout/checkin events, leak detection) get the precise clock. */
+  #lendObserved(entry: PoolEntry<C>, since: number, context: unknown): void {
+    const now = performance.now();
+    entry.checkedOutAt = now;
+    this.#gate?.lent?.(entry as PoolEntry<unknown>, entry.carrier ? undefined : context);
+    if (this.#observeCheckout && !entry.carrier) this.emit('checkout', { connectionId: entry.id, waitMs: now - since });
   }
 
   #enqueue(options: AcquireOptions | undefined, now: number, context: unknown): Promise<Lease<C>> {
     const timeoutMs = options?.timeoutMs ?? this.settings.checkoutTimeoutMs;
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(new AcquireAbortedError(this.name, signal.reason));
-    const deadline = timeoutMs > 0 ? Math.ceil(now + timeoutMs + (this.#observed.checkout ? 0 : TICK_MS)) : Number.POSITIVE_INFINITY;
+    const deadline = timeoutMs > 0 ? Math.ceil(now + timeoutMs + (this.#observeCheckout ? 0 : TICK_MS)) : Number.POSITIVE_INFINITY;
     const waiter = new Waiter<Lease<C>>(deadline, Math.floor(now));
     waiter.context = context;
     const promise = new Promise<Lease<C>>((resolve, reject) => {
@@ -597,6 +649,17 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
 
   /** A healthy entry comes back: hand it to the head waiter, or keep it idle, or close it as overflow. */
   #return(entry: PoolEntry<C>, now: number): void {
+    // The common case in few bytecodes (see #acquire): nobody waits, room among the idle, still young.
+    // (#onDrained is set only while closing.)
+    if (this.#queue.size === 0 && this.#idle.length < this.#size && this.#closing === undefined && !this.#wornOut(entry, now)) {
+      this.#setState(entry, EntryState.Idle);
+      this.#idle.push(entry);
+      return;
+    }
+    this.#returnSlow(entry, now);
+  }
+
+  #returnSlow(entry: PoolEntry<C>, now: number): void {
     if (this.#closing !== undefined) {
       this.#destroy(entry, 'closed');
       return;
@@ -618,7 +681,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       this.#settle(this.#queue.shift() as Waiter<Lease<C>>, entry, now);
       return;
     }
-    if (this.#idle.length >= this.settings.size) {
+    if (this.#idle.length >= this.#size) {
       this.#destroy(entry, 'overflow');
       return;
     }
@@ -740,7 +803,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
           entry.connection = connection;
           this.#stats.created++;
           this.#lastConnectError = undefined;
-          this.gate?.connectResult?.(undefined, now);
+          this.#gate?.connectResult?.(undefined, now);
           const at = performance.now();
           this.#typicalConnectMs += CONNECT_EWMA_WEIGHT * (at - now - this.#typicalConnectMs);
           this.#lastSuccessStartedAt = Math.max(this.#lastSuccessStartedAt, now);
@@ -766,7 +829,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   #connectFailed(error: unknown, startedAt: number, warm: boolean): void {
     this.#stats.connectFailures++;
     this.#lastConnectError = error;
-    this.gate?.connectResult?.(error, startedAt);
+    this.#gate?.connectResult?.(error, startedAt);
     if (this.listenerCount('error') > 0) this.emit('error', error);
     if (this.#queue.size > 0 && !warm) {
       // The oldest waiter learns why (as pg-pool does); the rest keep waiting and may get a new attempt.
