@@ -60,6 +60,9 @@ export interface PoolGate {
 }
 
 const RECYCLE_JITTER = 0.025;
+/** `since` of a checkout served from the idle stack at once, without waiting. */
+const LENT_AT_ONCE = -1;
+
 /** Checkout context of {@link ConnectionPool.acquireAdmitted}: a carrier lease for shared statements. */
 const CARRIER: unique symbol = Symbol('carrier');
 
@@ -247,7 +250,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       if (now - entry.lastUsedAt < this.#pingAfterIdleMs && !this.#wornOut(entry, now) && entry.validatedAt > this.#invalidatedAt) {
         idle.pop();
         this.#setState(entry, EntryState.InUse);
-        return Promise.resolve(this.#lend(entry, now, now, context));
+        return Promise.resolve(this.#lend(entry, now, LENT_AT_ONCE, context));
       }
     }
     return this.#acquireSlow(options, context);
@@ -258,7 +261,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       const now = coarseNow();
       const entry = this.#takeIdle(now);
       if (entry !== undefined && !this.#needsPing(entry, now)) {
-        return Promise.resolve(this.#lend(entry, now, now, context));
+        return Promise.resolve(this.#lend(entry, now, LENT_AT_ONCE, context));
       }
       if (entry !== undefined) {
         // Needs validation: go through the queue so ordering and deadlines stay in one place.
@@ -473,7 +476,9 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     const now = performance.now();
     entry.checkedOutAt = now;
     this.#gate?.lent?.(entry as PoolEntry<unknown>, entry.carrier ? undefined : context);
-    if (this.#observeCheckout && !entry.carrier) this.emit('checkout', { connectionId: entry.id, waitMs: now - since });
+    // A caller served at once waited for nothing; its `now` is the coarse clock, up to a tick old.
+    if (this.#observeCheckout && !entry.carrier)
+      this.emit('checkout', { connectionId: entry.id, waitMs: since === LENT_AT_ONCE ? 0 : now - since });
   }
 
   #enqueue(options: AcquireOptions | undefined, now: number, context: unknown): Promise<Lease<C>> {

@@ -112,3 +112,17 @@ test('aborting a caller whose connection is being pinged leaves the queue count 
   assert.equal(pool.status().waiting, 0);
   await pool.close({ graceMs: 0 });
 });
+
+test('a checkout served at once reports no wait, however old the coarse clock is', async () => {
+  const { pool } = memoryPool({ size: 1, maxOverflow: 0 });
+  (await pool.acquire()).release();
+  const waits: number[] = [];
+  pool.on('checkout', (event) => waits.push(event.waitMs));
+  await sleep(5);
+  // Block the event loop, so the coarse clock (refreshed by a timer) falls 30 ms behind.
+  const until = performance.now() + 30;
+  while (performance.now() < until) {}
+  (await pool.acquire()).release();
+  assert.deepEqual(waits, [0]);
+  await pool.close();
+});
