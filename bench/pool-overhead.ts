@@ -1,7 +1,8 @@
 /**
  * Pool overhead alone: ns per acquire+release with an in-memory fake connection, at 1 / 64 / 1000
  * concurrent callers, pool of 10. Spillway runs with checkout timeouts, pre-ping (inside its bypass
- * window) and stats on. Medians of 3 interleaved runs; process CPU time per operation.
+ * window) and stats on. Medians of 3 interleaved runs after one discarded run of each pool; process
+ * CPU time per operation.
  *
  * Run: npx tsx bench/pool-overhead.ts [--ops 200000] [--json]
  */
@@ -67,6 +68,11 @@ async function run(factory: () => BenchPool, concurrency: number): Promise<numbe
 const names = Object.keys(FACTORIES);
 const table: Record<string, Record<number, number>> = {};
 for (const concurrency of CONCURRENCY) {
+  // One discarded run of every pool first, as in sqlite-readers.ts: a pool serves a long-running
+  // process, so what counts is its cost once the JIT has optimised it. Without it the first rounds
+  // measure compilation: 50 warm-up checkouts at 1 caller optimise nothing, and the pool with more
+  // code to compile (checkout timeouts, validation, stats) pays more for it.
+  for (const name of names) await run(FACTORIES[name]!, concurrency);
   const results = await interleaved(3, names, (name) => run(FACTORIES[name]!, concurrency));
   for (const [name, values] of results) {
     table[name] ??= {};
