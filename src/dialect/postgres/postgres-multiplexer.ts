@@ -22,6 +22,11 @@ interface PipelinedClient {
   getTransactionStatus?(): string | null;
 }
 
+/** pg's Client keeps its Query class as a static (pg 8); a Query is what pg queues and sends. */
+interface PgWithQuery {
+  Query: new (text: string, values: unknown[], callback: (error: Error | null, result: PgQueryResult) => void) => { name?: string };
+}
+
 /**
  * Statements that change the session (transactions, settings, LISTEN, COPY, cursors, locks) take a
  * connection of their own: sharing would leak their state into other callers' statements.
@@ -123,13 +128,22 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
       send(client, text, values, rowMode, (error, result) => finish(done, error, result));
       return;
     }
-    client.query({ name, text, values, rowMode } as QueryConfig, (error: Error | null, result: PgQueryResult) => {
+    const answered = (error: Error | null, result: PgQueryResult) => {
       if (error && retry && isRefusedPreparedStatement(error)) {
         sendNamed(client, (names as StatementNames).renameAfter(text, name), text, values, rowMode, done, false);
         return;
       }
       finish(done, error, result);
-    });
+    };
+    if (rowMode !== undefined) {
+      client.query({ name, text, values, rowMode } as QueryConfig, answered);
+      return;
+    }
+    // pg copies a config object through its property descriptors on every call (3 % of a 100-row
+    // select's client CPU); its own Query built from text and values, named afterwards, skips that.
+    const query = new (client.constructor as unknown as PgWithQuery).Query(text, values, answered);
+    query.name = name;
+    client.query(query as unknown as QueryConfig);
   };
 
   return {
