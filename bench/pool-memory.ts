@@ -6,7 +6,7 @@
  */
 
 import { parseArgs } from 'node:util';
-import { type InMemoryPool, inMemoryPools } from './in-memory-pools.js';
+import { inMemoryPools } from './in-memory-pools.js';
 import { machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({
@@ -17,7 +17,6 @@ const SIZE = 10;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
 
-type Subject = InMemoryPool;
 const SUBJECTS = inMemoryPools(SIZE);
 
 async function bytesPerWaiter(name: string): Promise<number> {

@@ -27,7 +27,7 @@ for (const dialect of BATCH_DIALECTS) {
       assert.equal(queries, 1, 'thirty loads, one query');
       assert.deepEqual(
         withAuthors.map((b) => b.author),
-        bookRows.map((b, i) => (i === 29 ? undefined : ['Le Guin', 'Borges', 'Lem'][i % 3])),
+        bookRows.map((_b, i) => (i === 29 ? undefined : ['Le Guin', 'Borges', 'Lem'][i % 3])),
       );
       // Cached for the loader's life: asking again sends nothing.
       assert.equal((await loader.load(authorIds[1]!.id))?.name, 'Borges');
