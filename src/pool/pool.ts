@@ -247,7 +247,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     if (idle.length > 0 && this.#queue.size === 0) {
       const entry = idle[idle.length - 1] as PoolEntry<C>;
       const now = coarseNow();
-      if (now - entry.lastUsedAt < this.#pingAfterIdleMs && !this.#wornOut(entry, now) && entry.validatedAt > this.#invalidatedAt) {
+      if (!this.#wornOut(entry, now) && !this.#needsPing(entry, now)) {
         idle.pop();
         this.#setState(entry, EntryState.InUse);
         return Promise.resolve(this.#lend(entry, now, LENT_AT_ONCE, context));

@@ -235,23 +235,20 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
         }
         resolve(toResult(connection, rows, fields));
       };
-      let statement: MysqlStatement | string = text;
+      if (prepared) keepPrepared(connection, text);
+      const hasValues = values !== undefined && values.length > 0;
       if (rowsAsArray) {
-        statement = { sql: text, rowsAsArray: true };
-        if (values !== undefined && values.length > 0) statement.values = values;
-      } else if (values !== undefined && values.length > 0) {
+        const statement: MysqlStatement = { sql: text, rowsAsArray: true };
+        if (hasValues) statement.values = values;
+        if (prepared) connection.execute(statement, done);
+        else connection.query(statement, done);
+      } else if (hasValues) {
         // mysql2 spreads an options object into a new one on every call (a measurable share of a
         // SELECT 1's client CPU); the (sql, values, callback) form builds its command directly.
-        if (prepared) {
-          keepPrepared(connection, text);
-          connection.execute(text, values, done);
-        } else connection.query(text, values, done);
-        return;
-      }
-      if (prepared) {
-        keepPrepared(connection, text);
-        connection.execute(statement, done);
-      } else connection.query(statement, done);
+        if (prepared) connection.execute(text, values, done);
+        else connection.query(text, values, done);
+      } else if (prepared) connection.execute(text, done);
+      else connection.query(text, done);
     });
   }
 

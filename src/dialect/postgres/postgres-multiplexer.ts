@@ -107,6 +107,8 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
     if (rowMode === undefined) client.query(text, values as unknown[], callback);
     else client.query({ text, values, rowMode } as QueryConfig, callback);
   };
+  const sendUnnamed = (client: Client, text: string, values: unknown[] | undefined, rowMode: string | undefined, done: Done) =>
+    send(client, text, values, rowMode, (error, result) => finish(done, error, result));
   /**
    * A named statement; refused at bind time because the schema changed under its plan, or because
    * the session forgot it (DEALLOCATE, DISCARD ALL), it is sent once more, prepared afresh: the server
@@ -125,7 +127,7 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
     if (connection.parsedStatements?.[name] === undefined && connection.submittedNamedStatements?.[name] !== undefined) {
       // Its Parse is still in the pipeline. Binding to it now would, should that Parse fail, fail
       // this call with "prepared statement does not exist" instead of its own error: send it unnamed.
-      send(client, text, values, rowMode, (error, result) => finish(done, error, result));
+      sendUnnamed(client, text, values, rowMode, done);
       return;
     }
     const answered = (error: Error | null, result: PgQueryResult) => {
@@ -158,7 +160,7 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
       return shared.run<QueryResult<unknown>>((client, done) => {
         if (begin === undefined) {
           const name = values !== undefined && values.length > 0 ? names?.nameFor(text) : undefined;
-          if (name === undefined) send(client, text, values, rowMode, (error, result) => finish(done, error, result));
+          if (name === undefined) sendUnnamed(client, text, values, rowMode, done);
           else sendNamed(client, name, text, values as unknown[], rowMode, done, true);
           return;
         }
