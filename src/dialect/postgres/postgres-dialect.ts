@@ -20,6 +20,7 @@ import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
 import { createPostgresMultiplexer } from './postgres-multiplexer.js';
 import { localTimeouts, wrappingBegin } from './postgres-pooler.js';
 import { toResult } from './postgres-result.js';
+import { useFastRowParser } from './postgres-row-parser.js';
 
 type PgModule = typeof import('pg');
 let pgModule: Promise<PgModule> | undefined;
@@ -94,6 +95,7 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
         ...(transactionPooler ? {} : { options: startupOptions(config) }),
         ...overrides.clientConfig,
       });
+      useFastRowParser(client);
       // An idle client's error must never crash the process: the pool discards it instead.
       client.on('error', context.onBroken);
       client.on('end', () => context.onBroken(new ConnectionLostError('PostgreSQL connection ended')));
