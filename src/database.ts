@@ -102,6 +102,11 @@ export class Database {
       return await this.#statement<R>(this.pool, undefined, text, values, statementOptions, observer);
     }
     const pool = this.#isWrite === undefined ? this.pool : this.#route(this.#isWrite(text));
+    if (this.dialect.querySync !== undefined) {
+      // A synchronous driver with a connection free: checkout, statement and return on this stack.
+      const lease = observer === undefined ? pool.lendNow() : observedLendNow(pool, observer);
+      if (lease !== undefined) return this.#statementSync<R>(pool, lease, text, values, statementOptions, observer);
+    }
     const lease = observer === undefined ? await pool.acquire() : await observedAcquire(pool, observer, undefined);
     if (this.dialect.querySync !== undefined) return this.#statementSync<R>(pool, lease, text, values, statementOptions, observer);
     return await this.#statement<R>(pool, lease, text, values, statementOptions, observer);
@@ -353,6 +358,19 @@ export class Database {
     if (broken) report?.(error, startedAt);
     return error;
   }
+}
+
+/** {@link ConnectionPool.lendNow} with its (instant) checkout span, when tracing is on. */
+function observedLendNow(pool: ConnectionPool<unknown>, observer: QueryObserver): Lease<unknown> | undefined {
+  let lease: Lease<unknown> | undefined;
+  try {
+    lease = pool.lendNow();
+  } catch (error) {
+    observer.checkoutEnd(observer.checkoutStart(), error);
+    throw error;
+  }
+  if (lease !== undefined) observer.checkoutEnd(observer.checkoutStart(), undefined);
+  return lease;
 }
 
 /**

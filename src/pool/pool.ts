@@ -197,6 +197,30 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     return this.#acquire(undefined, undefined);
   }
 
+  /**
+   * A connection lent on the caller's stack, or `undefined` where acquire() would wait, validate or
+   * open one (then call acquire()). Throws what the gate throws (CIRCUIT_OPEN). For statements that
+   * run synchronously (better-sqlite3) and give the lease back before yielding: nothing else runs
+   * while it is out, so it cannot leak and no call-site trace is taken (`admitShared`); and with no
+   * promise or tick between checkout and return, the connection just returned is the one lent next,
+   * its page cache and prepared statements warm, where acquire() would rotate through every idle one.
+   */
+  lendNow(): Lease<C> | undefined {
+    const idle = this.#idle;
+    if (idle.length === 0 || this.#queue.size !== 0 || this.#closing !== undefined) return undefined;
+    const entry = idle[idle.length - 1] as PoolEntry<C>;
+    const now = coarseNow();
+    if (this.#wornOut(entry, now) || this.#needsPing(entry, now)) return undefined;
+    const gate = this.#gate;
+    if (gate !== undefined) {
+      if (gate.admitShared !== undefined) gate.admitShared();
+      else gate.admit?.();
+    }
+    idle.pop();
+    this.#setState(entry, EntryState.InUse);
+    return this.#lend(entry, now, LENT_AT_ONCE, undefined);
+  }
+
   /** The hooks of the resilience and leak layers (see {@link PoolGate}); they attach once, whole. */
   get gate(): PoolGate | undefined {
     return this.#gate;

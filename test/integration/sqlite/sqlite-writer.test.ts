@@ -93,6 +93,39 @@ describe('sqlite: one writer, parallel readers', () => {
     await db.query('DELETE FROM items');
   });
 
+  it('runs a plain read on the reader just returned, so concurrent callers keep one warm connection', async () => {
+    const readers = new Set<number>();
+    const onCheckout = ({ connectionId }: { connectionId: number }) => readers.add(connectionId);
+    db.on('checkout', onCheckout);
+    try {
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          for (let i = 0; i < 25; i++) await db.query('SELECT count(*) AS n FROM items');
+        }),
+      );
+    } finally {
+      db.off('checkout', onCheckout);
+    }
+    assert.equal(readers.size, 1, `100 reads by 4 callers used readers ${[...readers].join(', ')}`);
+    // A reader held across awaits is not lent meanwhile: a read then takes another one.
+    const lent: number[] = [];
+    const onLent = ({ connectionId }: { connectionId: number }) => lent.push(connectionId);
+    db.on('checkout', onLent);
+    try {
+      await db.withConnection(
+        async (held) => {
+          await held.query('SELECT 1');
+          await db.query('SELECT 1');
+        },
+        { readOnly: true },
+      );
+    } finally {
+      db.off('checkout', onLent);
+    }
+    assert.equal(lent.length, 2);
+    assert.notEqual(lent[1], lent[0], 'the held reader was not lent to the plain read');
+  });
+
   it('refuses a write on a reader connection instead of taking the write lock', async () => {
     await db.withConnection(
       async (conn) => {
