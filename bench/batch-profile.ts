@@ -13,8 +13,8 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import type { Session } from '../src/index.js';
-import { createPool } from '../src/index.js';
+import type { Session } from '../dist/index.js';
+import { createPool } from '../dist/index.js';
 import { interleaved, machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import type { Database } from '../src/database.js';
-import { createPool } from '../src/index.js';
+import type { Database } from '../dist/database.js';
+import { createPool } from '../dist/index.js';
 import { interleaved, machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({

@@ -8,8 +8,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { retainClock } from '../src/pool/clock.js';
-import { withDeadline } from '../src/resilience/deadline-sweeper.js';
+import { retainClock } from '../dist/pool/clock.js';
+import { withDeadline } from '../dist/resilience/deadline-sweeper.js';
 import { interleaved, machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({ options: { n: { type: 'string', default: '300000' } } });

@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { Pool as FacadePool } from '../src/pg.js';
+import { Pool as FacadePool } from '../dist/pg.js';
 import { interleaved, machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({

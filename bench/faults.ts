@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import knex from 'knex';
 import pg from 'pg';
 import postgres from 'postgres';
-import { createPool } from '../src/index.js';
+import { createPool } from '../dist/index.js';
 import { ChaosProxy } from '../test/support/chaos-proxy.js';
 import { adminClient, lostWrites, serverConnections } from '../test/support/fault-checks.js';
 import { type LoadResult, type LoadTarget, runLoad } from '../test/support/fault-load.js';

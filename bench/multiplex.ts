@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import postgres from 'postgres';
-import { createPool } from '../src/index.js';
+import { createPool } from '../dist/index.js';
 import { interleaved, machineLine, median, percentile } from './support.js';
 
 const { values: args } = parseArgs({

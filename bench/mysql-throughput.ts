@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
-import { createPool } from '../src/index.js';
+import { createPool } from '../dist/index.js';
 import { closedLoop, interleaved, type LoadContender, type LoadSample, machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({

@@ -13,13 +13,13 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
-import { resolveConfig } from '../src/config/resolve-config.js';
-import { Database } from '../src/database.js';
-import type { Dialect } from '../src/dialect/dialect.js';
-import { createPool, type PoolOptions } from '../src/index.js';
-import { instrument } from '../src/observe/observability.js';
-import type { Connector } from '../src/pool/connector.js';
-import { ConnectionPool } from '../src/pool/pool.js';
+import { resolveConfig } from '../dist/config/resolve-config.js';
+import { Database } from '../dist/database.js';
+import type { Dialect } from '../dist/dialect/dialect.js';
+import { createPool, type PoolOptions } from '../dist/index.js';
+import { instrument } from '../dist/observe/observability.js';
+import type { Connector } from '../dist/pool/connector.js';
+import { ConnectionPool } from '../dist/pool/pool.js';
 import { closedLoop, fakeConnector, interleaved, machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import knex from 'knex';
 import pg from 'pg';
 import postgres from 'postgres';
-import { createPool } from '../src/index.js';
+import { createPool } from '../dist/index.js';
 import { closedLoop, interleaved, type LoadContender, type LoadSample, machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
-import { createPool } from '../src/index.js';
+import { createPool } from '../dist/index.js';
 import { interleaved, machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({

@@ -15,7 +15,7 @@ function message(code: string, body: Buffer): Buffer {
 }
 
 function dataRow(fields: (Buffer | null)[]): Buffer {
-  const parts = [Buffer.alloc(2)];
+  const parts: Buffer[] = [Buffer.alloc(2)];
   (parts[0] as Buffer).writeInt16BE(fields.length);
   for (const field of fields) {
     const length = Buffer.alloc(4);

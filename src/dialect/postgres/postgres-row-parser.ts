@@ -48,7 +48,10 @@ export function loadRowParser(): RowParserClass | null {
     const fromPg = createRequire(createRequire(import.meta.url).resolve('pg'));
     const { Parser } = fromPg('pg-protocol/dist/parser') as ParserModule;
     const { DataRowMessage } = fromPg('pg-protocol/dist/messages') as MessagesModule;
-    if (typeof Parser?.prototype?.handlePacket !== 'function' || typeof DataRowMessage !== 'function') return (rowParserClass = null);
+    if (typeof Parser?.prototype?.handlePacket !== 'function' || typeof DataRowMessage !== 'function') {
+      rowParserClass = null;
+      return null;
+    }
     rowParserClass = class RowParser extends Parser {
       override handlePacket(offset: number, code: number, length: number, bytes: Buffer): unknown {
         if (code !== DATA_ROW) return super.handlePacket(offset, code, length, bytes);
