@@ -39,7 +39,20 @@ function random(seed: number): () => number {
   };
 }
 
-const SAMPLES = ['', '0', '-2147483648', 'name 42', 'héllo', '日本語', '🙂 emoji', 'a'.repeat(300), `${'b'.repeat(200)}é`, '\u0000\u007f'];
+// Short and long fields; 'x' * 5000 makes some rows larger than the size decoded as one string.
+const SAMPLES = [
+  '',
+  '0',
+  '-2147483648',
+  'name 42',
+  'héllo',
+  '日本語',
+  '🙂 emoji',
+  'a'.repeat(300),
+  `${'b'.repeat(200)}é`,
+  '\u0000\u007f',
+  'x'.repeat(5000),
+];
 
 function randomField(next: () => number): Buffer | null {
   const pick = next();

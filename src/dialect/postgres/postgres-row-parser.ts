@@ -10,7 +10,8 @@ import type { Client } from 'pg';
  * ASCII (numbers, dates, identifiers, most text), and for ASCII bytes latin1 and UTF-8 give the same
  * string; so a row whose field is ASCII is decoded once as latin1 and each such field is a `substring`
  * of it, which V8 does without leaving JavaScript. A field with any byte above 0x7f is decoded as
- * UTF-8 on its own, exactly as pg-protocol does. The fields handed to pg are the same strings either
+ * UTF-8 on its own, exactly as pg-protocol does, and so is every field of a row over 4 KB (a field
+ * cut from the row's string keeps that string alive). The fields handed to pg are the same strings either
  * way (test/unit/postgres-row-parser.test.ts compares both parsers byte for byte), so pg's type
  * parsers, row modes and user-set parsers see no difference.
  *
@@ -37,6 +38,8 @@ interface PgConnection {
 
 const DATA_ROW = 0x44; // 'D'
 const NULL_FIELD = -1;
+/** Rows up to this size are decoded once and cut into fields (see readDataRowFields). */
+const SHARED_ROW_TEXT_MAX_BYTES = 4096;
 
 type RowParserClass = ParserModule['Parser'];
 let rowParserClass: RowParserClass | null | undefined;
@@ -73,6 +76,9 @@ export function readDataRowFields(bytes: Buffer, start: number, end: number): (s
   const fields = new Array<string | null>(count);
   // The row decoded once as latin1 (one byte, one character), made the first time an ASCII field needs it.
   let rowText: string | undefined;
+  // A long field taken from the row's text keeps the whole row's string alive as long as it lives, so
+  // large rows decode field by field, as pg-protocol does: there the per-field call is cheap anyway.
+  const shared = end - start <= SHARED_ROW_TEXT_MAX_BYTES;
   for (let i = 0; i < count; i++) {
     const length =
       ((bytes[at] as number) << 24) | ((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number);
@@ -82,12 +88,9 @@ export function readDataRowFields(bytes: Buffer, start: number, end: number): (s
       continue;
     }
     const fieldEnd = at + length;
-    let ascii = true;
-    for (let j = at; j < fieldEnd; j++) {
-      if ((bytes[j] as number) > 0x7f) {
-        ascii = false;
-        break;
-      }
+    let ascii = shared;
+    for (let j = at; ascii && j < fieldEnd; j++) {
+      if ((bytes[j] as number) > 0x7f) ascii = false;
     }
     if (ascii) {
       if (rowText === undefined) rowText = bytes.toString('latin1', start, end);
