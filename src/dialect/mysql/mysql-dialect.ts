@@ -343,7 +343,11 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     isDisconnect: isMysqlDisconnect,
   };
 
-  async function query<R>(
+  /**
+   * Not `async`: the common case (the session's timeout) hands back run()'s own promise, one promise
+   * and one await fewer per statement than an async frame around it.
+   */
+  function query<R>(
     connection: MysqlConnection,
     text: string,
     params: readonly unknown[] | undefined,
@@ -357,8 +361,20 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     const rowsAsArray = options?.rowMode === 'array';
     const timeoutMs = options?.timeoutMs;
     if (timeoutMs === undefined) {
-      return (await run(connection, text, params, rowsAsArray, config.statementTimeoutMs, options?.prepared === true)) as QueryResult<R>;
+      return run(connection, text, params, rowsAsArray, config.statementTimeoutMs, options?.prepared === true) as Promise<QueryResult<R>>;
     }
+    return queryWithin<R>(connection, state, text, params, rowsAsArray, timeoutMs);
+  }
+
+  /** A statement with its own timeout: scoped to it on MariaDB, set and restored around it on MySQL. */
+  async function queryWithin<R>(
+    connection: MysqlConnection,
+    state: ConnectionState | undefined,
+    text: string,
+    params: readonly unknown[] | undefined,
+    rowsAsArray: boolean,
+    timeoutMs: number,
+  ): Promise<QueryResult<R>> {
     const ms = Math.max(0, Math.round(timeoutMs));
     if (state?.mariadb) {
       // MariaDB scopes a setting to one statement: one round trip, nothing to restore.
