@@ -103,12 +103,11 @@ export class Database {
     }
     const pool = this.#isWrite === undefined ? this.pool : this.#route(this.#isWrite(text));
     if (this.dialect.querySync !== undefined) {
-      // A synchronous driver with a connection free: checkout, statement and return on this stack.
-      const lease = observer === undefined ? pool.lendNow() : observedLendNow(pool, observer);
-      if (lease !== undefined) return this.#statementSync<R>(pool, lease, text, values, statementOptions, observer);
+      // A synchronous driver: with a connection free, checkout, statement and return on this stack.
+      const lease = observedLendNow(pool, observer) ?? (await observedAcquire(pool, observer, undefined));
+      return this.#statementSync<R>(pool, lease, text, values, statementOptions, observer);
     }
-    const lease = observer === undefined ? await pool.acquire() : await observedAcquire(pool, observer, undefined);
-    if (this.dialect.querySync !== undefined) return this.#statementSync<R>(pool, lease, text, values, statementOptions, observer);
+    const lease = await observedAcquire(pool, observer, undefined);
     return await this.#statement<R>(pool, lease, text, values, statementOptions, observer);
   }
 
@@ -361,7 +360,8 @@ export class Database {
 }
 
 /** {@link ConnectionPool.lendNow} with its (instant) checkout span, when tracing is on. */
-function observedLendNow(pool: ConnectionPool<unknown>, observer: QueryObserver): Lease<unknown> | undefined {
+function observedLendNow(pool: ConnectionPool<unknown>, observer: QueryObserver | undefined): Lease<unknown> | undefined {
+  if (observer === undefined) return pool.lendNow();
   let lease: Lease<unknown> | undefined;
   try {
     lease = pool.lendNow();
@@ -374,12 +374,12 @@ function observedLendNow(pool: ConnectionPool<unknown>, observer: QueryObserver)
 }
 
 /**
- * A checkout reported to the observer (for the checkout span); the pool's events carry its wait time.
- * Not async: without a token (no span) it is the pool's own promise, with no extra tick.
+ * A checkout reported to the observer, if any (for the checkout span); the pool's events carry its
+ * wait time. Not async: without a token (no span) it is the pool's own promise, with no extra tick.
  */
-function observedAcquire(pool: ConnectionPool<unknown>, observer: QueryObserver, options: AcquireOptions | undefined) {
-  const token = observer.checkoutStart();
-  if (token === undefined) return pool.acquire(options);
+function observedAcquire(pool: ConnectionPool<unknown>, observer: QueryObserver | undefined, options: AcquireOptions | undefined) {
+  const token = observer?.checkoutStart();
+  if (observer === undefined || token === undefined) return pool.acquire(options);
   return pool.acquire(options).then(
     (lease) => {
       observer.checkoutEnd(token, undefined);

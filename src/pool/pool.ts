@@ -206,19 +206,16 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    * its page cache and prepared statements warm, where acquire() would rotate through every idle one.
    */
   lendNow(): Lease<C> | undefined {
-    const idle = this.#idle;
-    if (idle.length === 0 || this.#queue.size !== 0 || this.#closing !== undefined) return undefined;
-    const entry = idle[idle.length - 1] as PoolEntry<C>;
+    if (this.#closing !== undefined) return undefined;
     const now = coarseNow();
-    if (this.#wornOut(entry, now) || this.#needsPing(entry, now)) return undefined;
+    const entry = this.#newestFit(now);
+    if (entry === undefined) return undefined;
     const gate = this.#gate;
     if (gate !== undefined) {
       if (gate.admitShared !== undefined) gate.admitShared();
       else gate.admit?.();
     }
-    idle.pop();
-    this.#setState(entry, EntryState.InUse);
-    return this.#lend(entry, now, LENT_AT_ONCE, undefined);
+    return this.#lendNewest(entry, now, undefined);
   }
 
   /** The hooks of the resilience and leak layers (see {@link PoolGate}); they attach once, whole. */
@@ -266,18 +263,26 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    * recycling, not suspect). Everything else goes the long way.
    */
   #acquire(options: AcquireOptions | undefined, context: unknown): Promise<Lease<C>> {
+    const now = coarseNow();
+    const entry = this.#newestFit(now);
+    if (entry !== undefined) return Promise.resolve(this.#lendNewest(entry, now, context));
+    return this.#acquireSlow(options, context);
+  }
+
+  /** The newest idle entry if it can be lent as it is and nobody waits ahead (see #acquire). */
+  #newestFit(now: number): PoolEntry<C> | undefined {
     const idle = this.#idle;
     // Never idle[-1]: a key that is no array index turns the load generic for good.
-    if (idle.length > 0 && this.#queue.size === 0) {
-      const entry = idle[idle.length - 1] as PoolEntry<C>;
-      const now = coarseNow();
-      if (!this.#wornOut(entry, now) && !this.#needsPing(entry, now)) {
-        idle.pop();
-        this.#setState(entry, EntryState.InUse);
-        return Promise.resolve(this.#lend(entry, now, LENT_AT_ONCE, context));
-      }
-    }
-    return this.#acquireSlow(options, context);
+    if (idle.length === 0 || this.#queue.size !== 0) return undefined;
+    const entry = idle[idle.length - 1] as PoolEntry<C>;
+    return this.#wornOut(entry, now) || this.#needsPing(entry, now) ? undefined : entry;
+  }
+
+  /** Lend the entry {@link #newestFit} found, the last of the idle stack. */
+  #lendNewest(entry: PoolEntry<C>, now: number, context: unknown): Lease<C> {
+    this.#idle.pop();
+    this.#setState(entry, EntryState.InUse);
+    return this.#lend(entry, now, LENT_AT_ONCE, context);
   }
 
   #acquireSlow(options: AcquireOptions | undefined, context: unknown): Promise<Lease<C>> {
