@@ -18,6 +18,7 @@ export type {
   IsolationLevel,
   QueryResult,
   StatementMultiplexer,
+  StatementShape,
   StatementOptions,
   TransactionOptions,
 } from './dialect/dialect.js';

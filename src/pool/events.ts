@@ -3,9 +3,12 @@ import type { CloseReason } from './status.js';
 /** Events the pool emits. Instrumentation subscribes; the pool pays nothing for events nobody listens to. */
 export interface PoolEventMap {
   connect: [event: { connectionId: number; durationMs: number }];
-  /** `shared`: one statement on a multiplexed connection (waitMs: its wait for room; heldMs: its duration). */
-  checkout: [event: { connectionId: number; waitMs: number; shared?: boolean }];
-  checkin: [event: { connectionId: number; heldMs: number; shared?: boolean }];
+  /**
+   * `shared`: one statement on a multiplexed connection (waitMs: its wait for room; heldMs: its
+   * duration); `exclusive`: it ran alone on that connection (slow, unknown or a write), not pipelined.
+   */
+  checkout: [event: { connectionId: number; waitMs: number; shared?: boolean; exclusive?: boolean }];
+  checkin: [event: { connectionId: number; heldMs: number; shared?: boolean; exclusive?: boolean }];
   invalidate: [event: { connectionId: number | undefined; reason: string; error?: unknown }];
   recycle: [event: { connectionId: number; ageMs: number }];
   close: [event: { connectionId: number; reason: CloseReason }];

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { PoolClosedError, PoolTimeoutError, SpillwayError, StatementTimeoutError } from '../errors.js';
 import type { Lease } from './lease.js';
 import type { ConnectionPool } from './pool.js';
+import { ShapeCosts, type ShapeView, type WorkShape } from './shape-costs.js';
 import { Waiter, WaiterQueue } from './waiter-queue.js';
 
 /**
@@ -35,10 +36,26 @@ export interface SharedLeasesSettings {
   /**
    * Latency budget for queueing on one connection: another connection is borrowed only when the
    * least busy one's expected wait (in flight x measured time per unit) reaches this. Fast statements
-   * then pipeline deeply on few connections (fewer writes, reads and wake-ups on both sides); slow
-   * ones spread over the pool as with exclusive checkouts.
+   * then pipeline deeply on few connections (fewer writes, reads and wake-ups on both sides).
    */
   spreadAfterMs: number;
+  /**
+   * Share of size + maxOverflow that exclusive work (slow, unknown or always-exclusive shapes) may
+   * hold while shared work is about, so the pool is never all taken by slow work while fast work
+   * waits (the "slow lane"). At least one connection.
+   */
+  exclusiveShare: number;
+  /**
+   * Nothing new is put on a connection whose oldest unit has been answering for longer than this
+   * (or SLOW_RATIO times the typical unit, when more): work goes elsewhere rather than behind it.
+   */
+  stuckAfterMs: number;
+  /** Keys (statement texts) whose work never shares a pipeline, whatever it costs. */
+  alwaysExclusive(key: string): boolean;
+  /** Shapes remembered at most. */
+  shapeCapacity: number;
+  /** Monotonic clock (ms); tests step it. */
+  clock?: () => number;
 }
 
 export interface SharedLeasesStatus {
@@ -48,6 +65,11 @@ export interface SharedLeasesStatus {
   acquiring: number;
   /** Smoothed server time of one pipelined unit (ms), which sets how deep connections pipeline. */
   serviceTimeMs: number;
+  /** Units running alone on a connection now (the slow lane in use). */
+  exclusiveInFlight: number;
+  /** Units started since the start: pipelined with others, or alone on a connection. */
+  sharedRuns: number;
+  exclusiveRuns: number;
 }
 
 /** One unit of work: call `done` exactly once. */
@@ -55,6 +77,8 @@ export type SharedTask<C, T> = (connection: C, done: (error: unknown, value?: T)
 
 interface Job {
   settled: boolean;
+  readonly shape: WorkShape | undefined;
+  readonly exclusive: boolean;
   fail(error: unknown): void;
 }
 
@@ -68,14 +92,16 @@ interface Slot<C> {
   readonly lease: Lease<C>;
   readonly connection: C;
   inFlight: number;
+  /** An exclusive unit is in flight (the last one put here): the connection takes nothing more until it is answered. */
+  exclusive: boolean;
   draining: boolean;
   dead: boolean;
   readonly heldAt: number;
-  /** Last answer (or when it went busy): the stall check's clock. */
+  /** Last answer (or when it went busy): the stall and stuck checks' clock. */
   progressAt: number;
+  /** Its oldest unit's shape was suspected once for the current wait (see #stuck). */
+  suspected: boolean;
   readonly jobs: Set<Job>;
-  /** Heavy units in flight (writes: their commit waits for the WAL flush); nothing light queues behind them by choice. */
-  heavy: number;
 }
 
 /** Bounds of the stall check's period (a quarter of the stall timeout in between). */
@@ -90,6 +116,18 @@ const SAMPLE_FLOOR_MS = 0.05;
 const SLOW_BORROW_MS = 100;
 /** One placement in this many (a power of two) pipelines despite the estimate, to keep measuring. */
 const PROBE_EVERY = 16;
+/**
+ * A shape shares a pipeline while its cost stays under SLOW_RATIO times the typical shared unit and
+ * never when over SLOW_FLOOR_MS... unless that is lower: relative, because on a loaded client every
+ * gap between answers grows alike, and a shape must not turn slow because the client is busy.
+ */
+const SLOW_FLOOR_MS = 4;
+const SLOW_RATIO = 8;
+/** A shared run answered this late (or SUDDEN_RATIO times the typical unit) puts its shape on probation. */
+const SUDDEN_FLOOR_MS = 50;
+const SUDDEN_RATIO = 16;
+/** Shared work counts as about for this long after its last start (the exclusive share applies meanwhile). */
+const SHARED_RECENT_MS = 1000;
 
 /**
  * Leases held from the pool and shared by many callers, several units of work in flight on each
@@ -97,7 +135,16 @@ const PROBE_EVERY = 16;
  * this class borrows like any caller, so exclusive borrowers (transactions, `acquire`) keep their
  * semantics and their place in the same FIFO queue.
  *
- * - Spread: work goes to the held connection with the fewest in flight, up to `maxInFlight`.
+ * - Shapes: each unit may carry a key (a statement text); its cost is learned per key
+ *   ({@link ShapeCosts}). Only keys measured fast share a pipeline. Unknown keys (first runs), slow
+ *   ones, keys on probation after a sudden slow run, and keys the dialect marks always-exclusive run
+ *   alone: each goes last on a connection, which takes nothing more until it is answered, so no unit
+ *   ever waits behind one. A unit without a key shares.
+ * - Slow lane: exclusive units hold at most `exclusiveShare` of size + maxOverflow while shared work is
+ *   about; more wait in their own FIFO. So slow work never takes every connection from fast work.
+ * - Stuck: nothing new goes on a connection whose oldest unit has been answering longer than
+ *   `stuckAfterMs`; work goes elsewhere, and a shape stuck for long is put on probation.
+ * - Spread: shared work goes to the open connection with the fewest in flight, up to `maxInFlight`.
  * - Growth: another connection is borrowed when the least busy one's expected queueing (in flight x
  *   measured server time per unit) would pass `spreadAfterMs` and the pool can lend one at once; an
  *   idle shared connection goes home at once.
@@ -113,8 +160,13 @@ export class SharedLeases<C> {
   readonly #pool: ConnectionPool<C>;
   readonly #use: SharedUse<C>;
   readonly #settings: Readonly<SharedLeasesSettings>;
+  readonly #now: () => number;
+  readonly #shapes: ShapeCosts;
   readonly #slots: Slot<C>[] = [];
+  /** Shared work waiting for room. */
   readonly #pending: WaiterQueue<Slot<C>>;
+  /** Exclusive work waiting for the slow lane or a connection (the waiter's context is its shape). */
+  readonly #pendingExclusive: WaiterQueue<Slot<C>>;
   #acquiring = 0;
   /** Of those, the ones not yet pending SLOW_BORROW_MS (see #borrow). */
   #freshAcquiring = 0;
@@ -122,6 +174,14 @@ export class SharedLeases<C> {
   #slowBorrowTimer: NodeJS.Timeout | undefined = undefined;
   /** Work in flight on all held connections. */
   #inFlight = 0;
+  /** Exclusive units in flight (each blocks one connection), and borrow requests made for one. */
+  #exclusiveInFlight = 0;
+  #exclusiveBorrowing = 0;
+  /** Shared units in flight, and when the last one started: is shared work about (see #exclusiveLimit)? */
+  #sharedInFlight = 0;
+  #lastSharedAt = Number.NEGATIVE_INFINITY;
+  #sharedRuns = 0;
+  #exclusiveRuns = 0;
   /** Smoothed server time of one pipelined unit (ms). Starts at a quarter of the budget: a cold multiplexer pipelines a few, then learns. */
   #serviceMs: number;
   /** Smoothed work in flight, sampled at each start: the load the held connections must carry. */
@@ -136,8 +196,12 @@ export class SharedLeases<C> {
     this.#pool = pool;
     this.#use = use;
     this.#settings = Object.freeze({ ...settings });
+    this.#now = settings.clock ?? performance.now.bind(performance);
+    this.#shapes = new ShapeCosts(settings.shapeCapacity, settings.alwaysExclusive);
     this.#serviceMs = settings.spreadAfterMs / 4;
-    this.#pending = new WaiterQueue<Slot<C>>((waiter, now) => this.#timeOut(waiter, now), performance.now.bind(performance));
+    const timeOut = (waiter: Waiter<Slot<C>>, now: number) => this.#timeOut(waiter, now);
+    this.#pending = new WaiterQueue<Slot<C>>(timeOut, this.#now);
+    this.#pendingExclusive = new WaiterQueue<Slot<C>>(timeOut, this.#now);
   }
 
   /** Connections held, work in flight and waiting, and the measured server time of one pipelined unit. */
@@ -145,14 +209,25 @@ export class SharedLeases<C> {
     return {
       held: this.#slots.length,
       inFlight: this.#inFlight,
-      waiting: this.#pending.size,
+      waiting: this.#pending.size + this.#pendingExclusive.size,
       acquiring: this.#acquiring,
       serviceTimeMs: this.#serviceMs,
+      exclusiveInFlight: this.#exclusiveInFlight,
+      sharedRuns: this.#sharedRuns,
+      exclusiveRuns: this.#exclusiveRuns,
     };
   }
 
-  /** Run `task` on a shared connection. Rejects POOL_TIMEOUT when none had room within checkoutTimeoutMs. */
-  run<T>(task: SharedTask<C, T>, heavy = false): Promise<T> {
+  /** The `limit` shapes that kept connections busy longest, with their learned cost and mode. */
+  shapes(limit: number): ShapeView[] {
+    return this.#shapes.top(limit, this.#slowMs());
+  }
+
+  /**
+   * Run `task` on a shared connection. `key` names its shape (a statement text) for the cost model;
+   * without one it shares like fast work. Rejects POOL_TIMEOUT when none had room within checkoutTimeoutMs.
+   */
+  run<T>(task: SharedTask<C, T>, key?: string): Promise<T> {
     if (this.#closed || this.#pool.closed) return Promise.reject(new PoolClosedError(this.#pool.name));
     const gate = this.#pool.gate;
     const admit = gate?.admitShared ?? gate?.admit;
@@ -163,35 +238,11 @@ export class SharedLeases<C> {
         return Promise.reject(error);
       }
     }
+    const shape = key === undefined ? undefined : this.#shapes.lookup(key);
     return new Promise<T>((resolve, reject) => {
-      const slot = this.#pending.size === 0 ? this.#pick() : undefined;
-      // Over the latency budget while the pool can lend another connection at once: wait for that one
-      // (a moment) rather than queue behind slow statements.
-      const growNow = slot !== undefined && !this.#withinBudget(slot) && !this.#probe() && this.#canGrowNow();
-      if (slot !== undefined && !growNow) {
-        this.#start(slot, task, resolve, reject, 0, heavy);
-        return;
-      }
-      const now = performance.now();
-      if (this.#pending.size === 0 && this.#acquiring === 0 && (slot === undefined ? this.#slots.length === 0 : growNow)) {
-        // Nothing held (a quiet moment), or the pool can lend another connection at once: borrow straight
-        // from the pool, whose own queue and timeout apply, and start on the connection it lends.
-        // Callers arriving meanwhile wait below.
-        this.#borrow(
-          (lease) => this.#adopt(lease, (chosen) => this.#start(chosen, task, resolve, reject, now, heavy), reject),
-          (error) => {
-            reject(error);
-            this.#grow();
-          },
-        );
-        return;
-      }
-      const timeoutMs = this.#pool.settings.checkoutTimeoutMs;
-      const waiter = new Waiter<Slot<C>>(timeoutMs > 0 ? Math.ceil(now + timeoutMs) : Number.POSITIVE_INFINITY, Math.floor(now));
-      waiter.resolve = (chosen) => this.#start(chosen, task, resolve, reject, now, heavy);
-      waiter.reject = reject;
-      this.#pending.push(waiter);
-      this.#grow();
+      const now = this.#now();
+      if (key === undefined || shape?.shared === true) this.#runShared(task, shape, resolve, reject, now);
+      else this.#runExclusive(task, shape, resolve, reject, now);
     });
   }
 
@@ -203,7 +254,7 @@ export class SharedLeases<C> {
     this.#closed = true;
     if (this.#slowBorrowTimer !== undefined) clearTimeout(this.#slowBorrowTimer);
     this.#slowBorrowTimer = undefined;
-    for (const waiter of this.#pending.drain()) {
+    for (const waiter of [...this.#pending.drain(), ...this.#pendingExclusive.drain()]) {
       waiter.live = false;
       waiter.reject(new PoolClosedError(this.#pool.name));
     }
@@ -224,15 +275,100 @@ export class SharedLeases<C> {
     }
   }
 
-  // ---- internals -------------------------------------------------------------------------------
+  // ---- placement -------------------------------------------------------------------------------
 
-  /** The held connection with the fewest in flight and room for one more. */
-  #pick(): Slot<C> | undefined {
+  #runShared<T>(
+    task: SharedTask<C, T>,
+    shape: WorkShape | undefined,
+    resolve: (value: T) => void,
+    reject: (error: unknown) => void,
+    now: number,
+  ): void {
+    const slot = this.#pending.size === 0 ? this.#pick(now) : undefined;
+    // Over the latency budget while the pool can lend another connection at once: wait for that one
+    // (a moment) rather than queue behind busy pipelines.
+    const growNow = slot !== undefined && !this.#withinBudget(slot) && !this.#probe() && this.#canGrowNow();
+    if (slot !== undefined && !growNow) {
+      this.#start(slot, task, shape, false, resolve, reject, 0, now);
+      return;
+    }
+    if (this.#pending.size === 0 && this.#acquiring === 0 && (slot === undefined ? this.#slots.length === 0 : growNow)) {
+      // Nothing held (a quiet moment), or the pool can lend another connection at once: borrow straight
+      // from the pool, whose own queue and timeout apply, and start on the connection it lends.
+      // Callers arriving meanwhile wait below.
+      this.#borrow(
+        false,
+        (lease) => this.#adopt(lease, (chosen) => this.#start(chosen, task, shape, false, resolve, reject, now, this.#now()), reject),
+        (error) => {
+          reject(error);
+          this.#grow();
+        },
+      );
+      return;
+    }
+    this.#wait(this.#pending, task, shape, resolve, reject, now);
+  }
+
+  /**
+   * A unit that must not have work behind it: on a connection of its own when the pool can lend one
+   * at once, else last on the open connection with the fewest in flight; within the slow lane.
+   */
+  #runExclusive<T>(
+    task: SharedTask<C, T>,
+    shape: WorkShape | undefined,
+    resolve: (value: T) => void,
+    reject: (error: unknown) => void,
+    now: number,
+  ): void {
+    if (this.#pendingExclusive.size === 0 && this.#exclusiveInFlight + this.#exclusiveBorrowing < this.#exclusiveLimit(now)) {
+      if (this.#canGrowNow()) {
+        this.#borrow(
+          true,
+          (lease) => this.#adopt(lease, (chosen) => this.#start(chosen, task, shape, true, resolve, reject, now, this.#now()), reject),
+          (error) => {
+            reject(error);
+            this.#grow();
+          },
+        );
+        return;
+      }
+      const slot = this.#pick(now);
+      if (slot !== undefined) {
+        this.#start(slot, task, shape, true, resolve, reject, 0, now);
+        return;
+      }
+    }
+    this.#wait(this.#pendingExclusive, task, shape, resolve, reject, now);
+  }
+
+  #wait<T>(
+    queue: WaiterQueue<Slot<C>>,
+    task: SharedTask<C, T>,
+    shape: WorkShape | undefined,
+    resolve: (value: T) => void,
+    reject: (error: unknown) => void,
+    now: number,
+  ): void {
+    const timeoutMs = this.#pool.settings.checkoutTimeoutMs;
+    const waiter = new Waiter<Slot<C>>(timeoutMs > 0 ? Math.ceil(now + timeoutMs) : Number.POSITIVE_INFINITY, Math.floor(now));
+    const exclusive = queue === this.#pendingExclusive;
+    // Decided again when it leaves the queue: an unknown shape learned meanwhile shares.
+    waiter.resolve = (chosen) =>
+      this.#start(chosen, task, shape, exclusive && shape?.shared !== true, resolve, reject, now, this.#now());
+    waiter.reject = reject;
+    waiter.context = shape;
+    queue.push(waiter);
+    this.#grow();
+  }
+
+  /** The open connection (not draining, no exclusive unit, not stuck) with the fewest in flight and room for one more. */
+  #pick(now: number): Slot<C> | undefined {
     let best: Slot<C> | undefined;
     const slots = this.#slots;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i] as Slot<C>;
-      if (slot.draining || (best !== undefined && slot.inFlight >= best.inFlight)) continue;
+      if (slot.draining || slot.exclusive || (best !== undefined && slot.inFlight >= best.inFlight)) continue;
+      if (slot.inFlight > 0 && this.#stuck(slot, now)) continue;
       if (!this.#use.usable(slot.connection)) {
         this.#fail(slot, undefined);
         i--;
@@ -244,17 +380,63 @@ export class SharedLeases<C> {
     return best !== undefined && best.inFlight < this.#settings.maxInFlight ? best : undefined;
   }
 
+  /**
+   * The oldest unit on `slot` has been answering for longer than the stuck bound: nothing more goes
+   * behind it. Stuck for SUDDEN_FLOOR_MS while the shape was trusted, its shape goes on probation, so
+   * its next runs (from any caller) go alone until they are measured again.
+   */
+  #stuck(slot: Slot<C>, now: number): boolean {
+    const waitedMs = now - slot.progressAt;
+    if (waitedMs <= Math.max(this.#settings.stuckAfterMs, this.#serviceMs * SLOW_RATIO)) return false;
+    if (!slot.suspected && waitedMs > this.#suddenMs()) {
+      slot.suspected = true;
+      const oldest = slot.jobs.values().next().value as Job | undefined;
+      if (oldest?.shape !== undefined && oldest.shape.shared) ShapeCosts.suspect(oldest.shape);
+    }
+    return true;
+  }
+
+  /** Cost above which a shape does not share (see SLOW_FLOOR_MS). */
+  #slowMs(): number {
+    return Math.max(SLOW_FLOOR_MS, this.#serviceMs * SLOW_RATIO);
+  }
+
+  #suddenMs(): number {
+    return Math.max(SUDDEN_FLOOR_MS, this.#serviceMs * SUDDEN_RATIO);
+  }
+
+  /** Exclusive units allowed at once: the slow lane while shared work is about, else every connection. */
+  #exclusiveLimit(now: number): number {
+    const max = this.#pool.settings.size + this.#pool.settings.maxOverflow;
+    const sharedAbout = this.#sharedInFlight > 0 || this.#pending.size > 0 || now - this.#lastSharedAt < SHARED_RECENT_MS;
+    return sharedAbout ? Math.max(1, Math.floor(max * this.#settings.exclusiveShare)) : max;
+  }
+
   #start<T>(
     slot: Slot<C>,
     task: SharedTask<C, T>,
+    shape: WorkShape | undefined,
+    exclusive: boolean,
     resolve: (value: T) => void,
     reject: (error: unknown) => void,
     since: number,
-    heavy: boolean,
+    startedAt: number,
   ): void {
-    const startedAt = performance.now();
-    if (heavy) slot.heavy++;
-    if (slot.inFlight === 0) slot.progressAt = startedAt;
+    if (slot.inFlight === 0) {
+      slot.progressAt = startedAt;
+      slot.suspected = false;
+    }
+    if (exclusive) {
+      slot.exclusive = true;
+      this.#exclusiveInFlight++;
+      this.#exclusiveRuns++;
+      if (shape !== undefined) shape.exclusiveRuns++;
+    } else {
+      this.#sharedInFlight++;
+      this.#sharedRuns++;
+      this.#lastSharedAt = startedAt;
+      if (shape !== undefined) shape.sharedRuns++;
+    }
     // The first unit of a tick too: the callers a burst of answers wakes up follow it in the same tick,
     // and one write for all of them cost 1 to 3 % less CPU per statement than writing the first alone.
     this.#use.batch?.(slot.connection);
@@ -264,7 +446,12 @@ export class SharedLeases<C> {
     const pool = this.#pool;
     const observed = pool.listenerCount('checkout') > 0 || pool.listenerCount('checkin') > 0;
     if (observed)
-      pool.emit('checkout', { connectionId: slot.lease.connectionId, waitMs: since === 0 ? 0 : startedAt - since, shared: true });
+      pool.emit('checkout', {
+        connectionId: slot.lease.connectionId,
+        waitMs: since === 0 ? 0 : startedAt - since,
+        shared: true,
+        exclusive,
+      });
     /** Take the unit off the books, once: false when it was already settled (failed with its connection, or answered). */
     const settle = (now: number): boolean => {
       if (job.settled) return false;
@@ -272,36 +459,46 @@ export class SharedLeases<C> {
       slot.jobs.delete(job);
       slot.inFlight--;
       this.#inFlight--;
-      if (heavy) slot.heavy--;
-      if (observed) pool.emit('checkin', { connectionId: slot.lease.connectionId, heldMs: now - startedAt, shared: true });
+      if (exclusive) {
+        slot.exclusive = false;
+        this.#exclusiveInFlight--;
+      } else {
+        this.#sharedInFlight--;
+      }
+      if (observed) pool.emit('checkin', { connectionId: slot.lease.connectionId, heldMs: now - startedAt, shared: true, exclusive });
       return true;
     };
     const job: Job = {
       settled: false,
+      shape,
+      exclusive,
       fail: (error) => {
-        if (settle(performance.now())) reject(error);
+        if (settle(this.#now())) reject(error);
       },
     };
     slot.jobs.add(job);
     const done = (error: unknown, value?: T): void => {
-      const now = performance.now();
+      const now = this.#now();
       if (!settle(now)) return;
       // Sent before the previous answer arrived: the gap between the two answers is the time the server
-      // spent on this one, free of the round trip (which pipelining hides). Units that went out alone say nothing.
-      // A sample is capped at a few times the estimate: a stall of the machine (a descheduled backend,
-      // a long tick here) must not read as slow statements, while a real slowdown still compounds in a
-      // handful of samples.
-      if (startedAt < slot.progressAt && !heavy) {
+      // spent on this one, free of the round trip (which pipelining hides); sent alone, the round trip is in.
+      const behind = startedAt < slot.progressAt;
+      if (shape !== undefined) ShapeCosts.observe(shape, now - (behind ? slot.progressAt : startedAt), !exclusive, this.#slowMs(), this.#suddenMs());
+      // The typical shared unit (which sets how deep connections pipeline): units that went out alone say
+      // nothing. A sample is capped at a few times the estimate: a stall of the machine (a descheduled
+      // backend, a long tick here) must not read as slow statements, while a real slowdown still compounds.
+      if (behind && !exclusive) {
         const sample = Math.min(now - slot.progressAt, this.#serviceMs * SAMPLE_CAP + SAMPLE_FLOOR_MS);
         this.#serviceMs += (sample - this.#serviceMs) * EWMA_WEIGHT;
       }
       slot.progressAt = now;
+      slot.suspected = false;
       if (error !== undefined && error !== null) {
         if (this.#use.isFatal(error)) this.#fail(slot, error);
-        else this.#after(slot);
+        else this.#after(slot, now);
         reject(error);
       } else {
-        this.#after(slot);
+        this.#after(slot, now);
         resolve(value as T);
       }
     };
@@ -314,17 +511,18 @@ export class SharedLeases<C> {
   }
 
   /** A unit of work finished on `slot`: decide whether it takes more, drains or goes home. */
-  #after(slot: Slot<C>): void {
+  #after(slot: Slot<C>, now: number): void {
     if (slot.dead) return;
     if (!slot.draining) {
       if (!this.#use.shareable(slot.connection)) this.#drain(slot);
-      else if (this.#draining === 0 && this.#shouldYield(slot)) this.#drain(slot);
+      else if (this.#draining === 0 && this.#shouldYield(slot, now)) this.#drain(slot);
     }
     if (slot.draining) {
       if (slot.inFlight === 0) this.#release(slot);
+      else if (this.#pendingExclusive.size > 0) this.#feedExclusive(undefined, now);
       return;
     }
-    this.#feed(slot);
+    this.#feed(slot, now);
     // Idle: home at once, so status() tells the truth and exclusive borrowers never wait for an idle shared connection.
     if (slot.inFlight === 0) this.#release(slot);
   }
@@ -340,7 +538,7 @@ export class SharedLeases<C> {
 
   /** The unit about to be placed on `slot` would wait behind less than the latency budget. */
   #withinBudget(slot: Slot<C>): boolean {
-    return slot.inFlight === 0 || (slot.heavy === 0 && slot.inFlight * this.#serviceMs < this.#settings.spreadAfterMs);
+    return slot.inFlight === 0 || slot.inFlight * this.#serviceMs < this.#settings.spreadAfterMs;
   }
 
   /** The pool can lend one more connection without a wait (idle, or room to open one). */
@@ -353,43 +551,72 @@ export class SharedLeases<C> {
 
   /**
    * Let this connection go home when others wait for the pool, when it was held long enough, or when
-   * the rest can carry the load within the latency budget (half of it, so the set does not flap).
+   * the other open connections can carry the load within the latency budget (half of it, so the set
+   * does not flap). Connections blocked by an exclusive unit carry no shared load.
    */
-  #shouldYield(slot: Slot<C>): boolean {
-    const held = this.#slots.length;
-    if (held > 1 && this.#pending.size === 0 && this.#load * this.#serviceMs < (held - 1) * this.#settings.spreadAfterMs * 0.5) return true;
-    if (performance.now() - slot.heldAt >= this.#settings.maxHoldMs) return true;
+  #shouldYield(slot: Slot<C>, now: number): boolean {
+    const open = this.#slots.length - this.#exclusiveInFlight;
+    if (open > 1 && this.#pending.size === 0 && this.#load * this.#serviceMs < (open - 1) * this.#settings.spreadAfterMs * 0.5) return true;
+    if (now - slot.heldAt >= this.#settings.maxHoldMs) return true;
     return this.#pool.status().waiting > this.#acquiring;
   }
 
   /**
-   * Hand waiting work to `slot` while it has room: within the latency budget, or up to the bound when
-   * the pool has no other connection to lend at once (then pipelining deeper is the only way forward).
+   * Hand waiting work to `slot` while it has room: shared work within the latency budget (or up to the
+   * bound when the pool has no other connection to lend at once: then pipelining deeper is the only
+   * way forward), then exclusive work last, within the slow lane.
    */
-  #feed(slot: Slot<C>): void {
-    while (this.#pending.size > 0 && slot.inFlight < this.#settings.maxInFlight && !slot.draining && !slot.dead) {
+  #feed(slot: Slot<C>, now: number): void {
+    while (this.#pending.size > 0 && slot.inFlight < this.#settings.maxInFlight && !slot.draining && !slot.dead && !slot.exclusive) {
       if (!this.#withinBudget(slot) && this.#canGrowNow()) {
         this.#grow();
-        return;
+        break;
       }
       const waiter = this.#pending.shift() as Waiter<Slot<C>>;
       waiter.live = false;
       waiter.resolve(slot);
     }
+    if (this.#pendingExclusive.size > 0) this.#feedExclusive(slot, now);
   }
 
   /**
-   * Borrow connections for the work waiting: as many as it needs at the pipeline depth the budget
-   * allows (measured), within size + maxOverflow. A request the pool cannot serve at once waits in its queue.
+   * Start waiting exclusive work while the slow lane has room: on `slot` when it is open, else on the
+   * open connection with the fewest in flight. A waiting unit whose shape was learned fast meanwhile
+   * goes as shared work.
+   */
+  #feedExclusive(slot: Slot<C> | undefined, now: number): void {
+    while (this.#pendingExclusive.size > 0) {
+      const target =
+        slot !== undefined && !slot.draining && !slot.dead && !slot.exclusive && slot.inFlight < this.#settings.maxInFlight
+          ? slot
+          : this.#pick(now);
+      if (target === undefined) return;
+      const waiter = this.#pendingExclusive.shift() as Waiter<Slot<C>>;
+      const shared = (waiter.context as WorkShape | undefined)?.shared === true;
+      if (!shared && this.#exclusiveInFlight + this.#exclusiveBorrowing >= this.#exclusiveLimit(now)) {
+        this.#pendingExclusive.unshift(waiter);
+        return;
+      }
+      waiter.live = false;
+      waiter.resolve(target);
+    }
+  }
+
+  /**
+   * Borrow connections for the work waiting: as many as shared work needs at the pipeline depth the
+   * budget allows (measured), plus one per exclusive unit the slow lane has room for, within size +
+   * maxOverflow. A request the pool cannot serve at once waits in its queue.
    */
   #grow(): void {
-    if (this.#closed || this.#pending.size === 0) return;
+    if (this.#closed || (this.#pending.size === 0 && this.#pendingExclusive.size === 0)) return;
     const pool = this.#pool;
     const perConnection = Math.max(1, Math.min(this.#settings.maxInFlight, Math.floor(this.#settings.spreadAfterMs / this.#serviceMs)));
-    const needed = Math.ceil(this.#pending.size / perConnection);
+    const exclusiveRoom = Math.max(0, this.#exclusiveLimit(this.#now()) - this.#exclusiveInFlight - this.#exclusiveBorrowing);
+    const needed = Math.ceil(this.#pending.size / perConnection) + Math.min(this.#pendingExclusive.size, exclusiveRoom);
     const max = pool.settings.size + pool.settings.maxOverflow;
     while (this.#freshAcquiring < needed && this.#slots.length - this.#draining + this.#acquiring < max) {
       this.#borrow(
+        false,
         (lease) => this.#adopt(lease),
         (error) => this.#acquireFailed(error),
       );
@@ -397,19 +624,22 @@ export class SharedLeases<C> {
   }
 
   /**
-   * Ask the pool for a connection on behalf of admitted work. Usually the pool lends at once or after
-   * one connect; a request still pending after SLOW_BORROW_MS may be stuck (validating idle connections
-   * that a dead network swallowed, one after another, or connecting into it), so it stops counting
-   * towards what #grow needs and the work waiting gets another request, within size + maxOverflow.
-   * The pool's own exclusive waiters get the same: one validation or connect each, in parallel.
+   * Ask the pool for a connection on behalf of admitted work (`exclusive`: for one exclusive unit, which
+   * counts in the slow lane meanwhile). Usually the pool lends at once or after one connect; a request
+   * still pending after SLOW_BORROW_MS may be stuck (validating idle connections that a dead network
+   * swallowed, one after another, or connecting into it), so it stops counting towards what #grow
+   * needs and the work waiting gets another request, within size + maxOverflow. The pool's own
+   * exclusive waiters get the same: one validation or connect each, in parallel.
    */
-  #borrow(adopt: (lease: Lease<C>) => void, failed: (error: unknown) => void): void {
-    const request: Borrow = { startedAt: performance.now(), slow: false };
+  #borrow(exclusive: boolean, adopt: (lease: Lease<C>) => void, failed: (error: unknown) => void): void {
+    const request: Borrow = { startedAt: this.#now(), slow: false };
     this.#acquiring++;
     this.#freshAcquiring++;
+    if (exclusive) this.#exclusiveBorrowing++;
     this.#borrowing.add(request);
     const settle = (): void => {
       this.#acquiring--;
+      if (exclusive) this.#exclusiveBorrowing--;
       this.#borrowing.delete(request);
       if (!request.slow) this.#freshAcquiring--;
     };
@@ -435,7 +665,7 @@ export class SharedLeases<C> {
     this.#slowBorrowTimer = setTimeout(
       () => {
         this.#slowBorrowTimer = undefined;
-        const now = performance.now();
+        const now = this.#now();
         for (const request of this.#borrowing) {
           if (!request.slow && now - request.startedAt >= SLOW_BORROW_MS) {
             request.slow = true;
@@ -445,7 +675,7 @@ export class SharedLeases<C> {
         this.#grow();
         this.#armSlowBorrowCheck();
       },
-      Math.max(1, Math.ceil(oldest + SLOW_BORROW_MS - performance.now())),
+      Math.max(1, Math.ceil(oldest + SLOW_BORROW_MS - this.#now())),
     );
     // Waiting callers keep their own (referenced) timeout timer; this one must not hold the process.
     this.#slowBorrowTimer.unref();
@@ -463,24 +693,25 @@ export class SharedLeases<C> {
       firstFailed?.(error);
       return;
     }
-    const now = performance.now();
+    const now = this.#now();
     const slot: Slot<C> = {
       lease,
       connection,
       inFlight: 0,
+      exclusive: false,
       draining: false,
       dead: false,
       heldAt: now,
       progressAt: now,
+      suspected: false,
       jobs: new Set(),
-      heavy: 0,
     };
     this.#slots.push(slot);
     first?.(slot);
-    this.#feed(slot);
-    if (this.#pending.size > 0) {
+    this.#feed(slot, now);
+    if (this.#pending.size > 0 || this.#pendingExclusive.size > 0) {
       // The pool may have nothing more to lend: then the others take what they can, up to the bound.
-      for (const other of [...this.#slots]) if (other !== slot) this.#feed(other);
+      for (const other of [...this.#slots]) if (other !== slot && !other.dead) this.#feed(other, now);
       this.#grow();
     }
     if (slot.inFlight === 0) this.#release(slot);
@@ -490,23 +721,23 @@ export class SharedLeases<C> {
     const code = error instanceof SpillwayError ? error.code : undefined;
     if (code === 'POOL_TIMEOUT') {
       // Waiting work has its own deadlines; ask again for the rest.
-      if (this.#pending.size > 0) this.#grow();
+      this.#grow();
       return;
     }
     if (code === 'POOL_CLOSED' || code === 'CIRCUIT_OPEN') {
-      for (const waiter of this.#pending.drain()) {
+      for (const waiter of [...this.#pending.drain(), ...this.#pendingExclusive.drain()]) {
         waiter.live = false;
         waiter.reject(error);
       }
       return;
     }
     // A connect failure: the oldest waiting caller learns why (as with an exclusive checkout); the rest keep waiting.
-    const waiter = this.#pending.shift();
+    const waiter = this.#pending.shift() ?? this.#pendingExclusive.shift();
     if (waiter !== undefined) {
       waiter.live = false;
       waiter.reject(error);
     }
-    if (this.#pending.size > 0) this.#grow();
+    this.#grow();
   }
 
   #drain(slot: Slot<C>): void {
@@ -538,7 +769,7 @@ export class SharedLeases<C> {
     } catch (error) {
       if (!slot.lease.released) slot.lease.release(error);
     }
-    if (this.#pending.size > 0) this.#grow();
+    this.#grow();
   }
 
   /**
@@ -552,7 +783,7 @@ export class SharedLeases<C> {
     if (error !== undefined) for (const job of [...slot.jobs]) job.fail(error);
     this.#use.abort(slot.connection);
     if (!slot.lease.released) slot.lease.release(error ?? new SpillwayError('CONNECTION_LOST', 'shared connection is no longer usable'));
-    if (this.#pending.size > 0) this.#grow();
+    this.#grow();
   }
 
   /** One unref'd interval while connections are held, not a timer per statement. */
@@ -561,7 +792,7 @@ export class SharedLeases<C> {
     if (this.#stallTimer !== undefined || stallMs <= 0) return;
     const every = Math.max(SWEEP_MIN_MS, Math.min(SWEEP_MAX_MS, Math.floor(stallMs / 4)));
     this.#stallTimer = setInterval(() => {
-      const now = performance.now();
+      const now = this.#now();
       for (const slot of [...this.#slots]) {
         if (slot.inFlight > 0 && now - slot.progressAt >= stallMs) this.#fail(slot, new StatementTimeoutError(stallMs));
       }
@@ -572,14 +803,8 @@ export class SharedLeases<C> {
   #timeOut(waiter: Waiter<Slot<C>>, now: number): void {
     const pool = this.#pool;
     const status = pool.status();
-    pool.emit('timeout', { waitMs: now - waiter.enqueuedAt, waiting: status.waiting + this.#pending.size });
-    waiter.reject(
-      new PoolTimeoutError(
-        pool.name,
-        { ...status, waiting: status.waiting + this.#pending.size },
-        Math.round(now - waiter.enqueuedAt),
-        pool.lastConnectError,
-      ),
-    );
+    const waiting = status.waiting + this.#pending.size + this.#pendingExclusive.size;
+    pool.emit('timeout', { waitMs: now - waiter.enqueuedAt, waiting });
+    waiter.reject(new PoolTimeoutError(pool.name, { ...status, waiting }, Math.round(now - waiter.enqueuedAt), pool.lastConnectError));
   }
 }
