@@ -18,6 +18,17 @@ const RAISE_FLOOR_MS = 0.05;
 /** Runs a shape goes alone after one of its shared runs was suddenly slow. */
 export const PROBATION_RUNS = 8;
 
+/**
+ * How a shape's next run is placed:
+ * - SHARED: pipelined with other work, and other work may be pipelined behind it (learned fast);
+ * - ALONE: last on a connection, which takes nothing more until it is answered, but expected short
+ *   (learning, on probation, or always exclusive while measured fast);
+ * - SLOW: alone, and in the slow lane, which never holds every connection while shared work is
+ *   about (measured slow, or never measured yet).
+ */
+export const Lane = { SHARED: 0, ALONE: 1, SLOW: 2 } as const;
+export type Lane = (typeof Lane)[keyof typeof Lane];
+
 /** One shape's record. A class, so every record has one hidden class and the hot path reads fields in place. */
 export class WorkShape {
   readonly key: string;
@@ -29,8 +40,8 @@ export class WorkShape {
   samples = 0;
   /** Runs left to go alone after a shared run was suddenly slow (then the model decides again). */
   probation = 0;
-  /** The scheduler may pipeline it (and put other work behind it): learned, fast, not on probation. */
-  shared = false;
+  /** How the next run is placed (see {@link Lane}); unknown shapes go to the slow lane. */
+  lane: Lane = Lane.SLOW;
   /** Runs started, by mode. */
   sharedRuns = 0;
   exclusiveRuns = 0;
@@ -44,6 +55,7 @@ export class WorkShape {
 /** A row of {@link ShapeCosts.top}: one shape as the endpoints show it. */
 export interface ShapeView {
   key: string;
+  /** Smoothed time one run kept its connection busy (ms). */
   costMs: number;
   runs: number;
   sharedRuns: number;
@@ -51,17 +63,17 @@ export interface ShapeView {
   /** How its next run goes: pipelined with others, or alone on a connection. */
   mode: 'shared' | 'exclusive';
   /** Why it runs alone, when it does. */
-  reason?: 'unknown' | 'slow' | 'probation' | 'always exclusive';
+  reason?: 'unknown' | 'learning' | 'slow' | 'probation' | 'always exclusive';
 }
 
 /**
- * Bounded table of shapes. A key gets a record on its second sight, so one-off keys (a text with
- * literals in it) take no room; when full, the oldest record makes way. A key without a record is
- * unknown: its work runs alone.
+ * Bounded table of shapes. A key seen once gets a young record (a one-off text with literals in it
+ * stays there, and young records are dropped wholesale when too many); seen twice, it moves to the
+ * table, where the oldest record makes way when full.
  */
 export class ShapeCosts {
   readonly #shapes = new Map<string, WorkShape>();
-  readonly #seenOnce = new Set<string>();
+  readonly #young = new Map<string, WorkShape>();
   readonly #capacity: number;
   readonly #alwaysExclusive: (key: string) => boolean;
 
@@ -70,8 +82,8 @@ export class ShapeCosts {
     this.#alwaysExclusive = alwaysExclusive;
   }
 
-  /** The record of `key`, or undefined while it is unknown (first sight). */
-  lookup(key: string): WorkShape | undefined {
+  /** The record of `key` (new ones are unknown: their work goes alone, in the slow lane). */
+  lookup(key: string): WorkShape {
     return this.#shapes.get(key) ?? this.#learn(key);
   }
 
@@ -82,32 +94,35 @@ export class ShapeCosts {
   /**
    * Fold one measured run into its shape. `sampleMs` is the time the run kept its connection busy:
    * from when it reached the head of its pipeline to its answer. `ranShared` says it was pipelined;
-   * `slowMs` is the cost above which a shape does not share, and `suddenMs` the sample that puts a
-   * shape that ran shared on probation.
+   * `slowMs` is the cost from which a shape goes to the slow lane, and `suddenMs` the sample that puts
+   * a shape that ran shared on probation.
    *
    * A learned cost rises at most RAISE_CAP times per sample, so one outlier (a lock wait, a
    * descheduled backend) barely moves it, while a lasting slowdown compounds within a few runs; it
    * falls freely. The outlier's shape still goes alone for PROBATION_RUNS runs, which measure it
-   * cleanly: nothing is put behind a run that may be slow again.
+   * without anything behind them: one of those as slow again is believed at once.
    */
   static observe(shape: WorkShape, sampleMs: number, ranShared: boolean, slowMs: number, suddenMs: number): void {
-    if (shape.samples === 0) shape.costMs = sampleMs;
+    if (shape.samples === 0 || (!ranShared && shape.probation > 0 && sampleMs > suddenMs)) shape.costMs = sampleMs;
     else shape.costMs += (Math.min(sampleMs, shape.costMs * RAISE_CAP + RAISE_FLOOR_MS) - shape.costMs) * COST_WEIGHT;
     shape.samples++;
     if (ranShared && sampleMs > suddenMs) shape.probation = PROBATION_RUNS;
     else if (!ranShared && shape.probation > 0) shape.probation--;
-    shape.shared = !shape.alwaysExclusive && shape.probation === 0 && shape.samples >= RUNS_TO_LEARN && shape.costMs < slowMs;
+    if (shape.costMs >= slowMs) shape.lane = Lane.SLOW;
+    else if (shape.alwaysExclusive || shape.probation > 0 || shape.samples < RUNS_TO_LEARN) shape.lane = Lane.ALONE;
+    else shape.lane = Lane.SHARED;
   }
 
-  /** Put a shape on probation at once (its run is stuck in flight): its next runs go alone. */
+  /** Put a shape on probation at once (a run of it is stuck in flight): its next runs go alone. */
   static suspect(shape: WorkShape): void {
     shape.probation = PROBATION_RUNS;
-    shape.shared = false;
+    if (shape.lane === Lane.SHARED) shape.lane = Lane.ALONE;
   }
 
   /** The `limit` shapes that kept connections busy longest (cost x runs), costliest first. */
-  top(limit: number, slowMs: number): ShapeView[] {
-    const rows = [...this.#shapes.values()].sort((a, b) => b.costMs * (b.sharedRuns + b.exclusiveRuns) - a.costMs * (a.sharedRuns + a.exclusiveRuns));
+  top(limit: number): ShapeView[] {
+    const busy = (shape: WorkShape) => shape.costMs * (shape.sharedRuns + shape.exclusiveRuns);
+    const rows = [...this.#shapes.values()].sort((a, b) => busy(b) - busy(a));
     return rows.slice(0, limit).map((shape) => {
       const view: ShapeView = {
         key: shape.key,
@@ -115,33 +130,32 @@ export class ShapeCosts {
         runs: shape.sharedRuns + shape.exclusiveRuns,
         sharedRuns: shape.sharedRuns,
         exclusiveRuns: shape.exclusiveRuns,
-        mode: shape.shared ? 'shared' : 'exclusive',
+        mode: shape.lane === Lane.SHARED ? 'shared' : 'exclusive',
       };
-      if (!shape.shared) view.reason = ShapeCosts.#reason(shape, slowMs);
+      if (shape.lane !== Lane.SHARED) view.reason = ShapeCosts.#reason(shape);
       return view;
     });
   }
 
-  static #reason(shape: WorkShape, slowMs: number): NonNullable<ShapeView['reason']> {
+  static #reason(shape: WorkShape): NonNullable<ShapeView['reason']> {
+    if (shape.samples === 0) return 'unknown';
+    if (shape.lane === Lane.SLOW) return 'slow';
     if (shape.alwaysExclusive) return 'always exclusive';
     if (shape.probation > 0) return 'probation';
-    if (shape.samples < RUNS_TO_LEARN) return 'unknown';
-    return shape.costMs >= slowMs ? 'slow' : 'unknown';
+    return 'learning';
   }
 
-  #learn(key: string): WorkShape | undefined {
-    if (!this.#seenOnce.has(key)) {
-      if (this.#seenOnce.size >= this.#capacity * 4) this.#seenOnce.clear();
-      this.#seenOnce.add(key);
-      return undefined;
+  #learn(key: string): WorkShape {
+    const young = this.#young.get(key);
+    if (young !== undefined) {
+      this.#young.delete(key);
+      if (this.#shapes.size >= this.#capacity) this.#shapes.delete(this.#shapes.keys().next().value as string);
+      this.#shapes.set(key, young);
+      return young;
     }
-    this.#seenOnce.delete(key);
-    if (this.#shapes.size >= this.#capacity) {
-      const oldest = this.#shapes.keys().next().value as string;
-      this.#shapes.delete(oldest);
-    }
+    if (this.#young.size >= this.#capacity * 4) this.#young.clear();
     const shape = new WorkShape(key, this.#alwaysExclusive(key));
-    this.#shapes.set(key, shape);
+    this.#young.set(key, shape);
     return shape;
   }
 }

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { PoolClosedError, PoolTimeoutError, SpillwayError, StatementTimeoutError } from '../errors.js';
 import type { Lease } from './lease.js';
 import type { ConnectionPool } from './pool.js';
-import { ShapeCosts, type ShapeView, type WorkShape } from './shape-costs.js';
+import { Lane, ShapeCosts, type ShapeView, type WorkShape } from './shape-costs.js';
 import { Waiter, WaiterQueue } from './waiter-queue.js';
 
 /**
@@ -40,9 +40,9 @@ export interface SharedLeasesSettings {
    */
   spreadAfterMs: number;
   /**
-   * Share of size + maxOverflow that exclusive work (slow, unknown or always-exclusive shapes) may
+   * Share of size + maxOverflow that slow-lane work (shapes measured slow, or not measured yet) may
    * hold while shared work is about, so the pool is never all taken by slow work while fast work
-   * waits (the "slow lane"). At least one connection.
+   * waits. At least one connection.
    */
   exclusiveShare: number;
   /**
@@ -65,8 +65,9 @@ export interface SharedLeasesStatus {
   acquiring: number;
   /** Smoothed server time of one pipelined unit (ms), which sets how deep connections pipeline. */
   serviceTimeMs: number;
-  /** Units running alone on a connection now (the slow lane in use). */
+  /** Units running alone on a connection now, and of those the ones in the slow lane. */
   exclusiveInFlight: number;
+  slowLaneInFlight: number;
   /** Units started since the start: pipelined with others, or alone on a connection. */
   sharedRuns: number;
   exclusiveRuns: number;
@@ -78,7 +79,6 @@ export type SharedTask<C, T> = (connection: C, done: (error: unknown, value?: T)
 interface Job {
   settled: boolean;
   readonly shape: WorkShape | undefined;
-  readonly exclusive: boolean;
   fail(error: unknown): void;
 }
 
@@ -117,17 +117,23 @@ const SLOW_BORROW_MS = 100;
 /** One placement in this many (a power of two) pipelines despite the estimate, to keep measuring. */
 const PROBE_EVERY = 16;
 /**
- * A shape shares a pipeline while its cost stays under SLOW_RATIO times the typical shared unit and
- * never when over SLOW_FLOOR_MS... unless that is lower: relative, because on a loaded client every
- * gap between answers grows alike, and a shape must not turn slow because the client is busy.
+ * A shape goes to the slow lane from this cost, or SLOW_RATIO times the typical shared unit when that
+ * is more: relative, because on a loaded client every gap between answers grows alike, and a shape
+ * must not turn slow because the client is busy. The floor sits above a round trip on a loaded
+ * machine (a run that went out alone measures one): a few milliseconds there, where on a quiet one
+ * it is a tenth of one.
  */
-const SLOW_FLOOR_MS = 4;
+const SLOW_FLOOR_MS = 10;
 const SLOW_RATIO = 8;
 /** A shared run answered this late (or SUDDEN_RATIO times the typical unit) puts its shape on probation. */
 const SUDDEN_FLOOR_MS = 50;
 const SUDDEN_RATIO = 16;
-/** Shared work counts as about for this long after its last start (the exclusive share applies meanwhile). */
-const SHARED_RECENT_MS = 1000;
+/**
+ * Shared work counts as about for this long after its last start: the exclusive share applies
+ * meanwhile. Without any (all statements slow, unknown or writes), exclusive work may take the whole
+ * pool, as one statement per connection would.
+ */
+const SHARED_RECENT_MS = 5000;
 
 /**
  * Leases held from the pool and shared by many callers, several units of work in flight on each
@@ -136,12 +142,15 @@ const SHARED_RECENT_MS = 1000;
  * semantics and their place in the same FIFO queue.
  *
  * - Shapes: each unit may carry a key (a statement text); its cost is learned per key
- *   ({@link ShapeCosts}). Only keys measured fast share a pipeline. Unknown keys (first runs), slow
- *   ones, keys on probation after a sudden slow run, and keys the dialect marks always-exclusive run
- *   alone: each goes last on a connection, which takes nothing more until it is answered, so no unit
- *   ever waits behind one. A unit without a key shares.
- * - Slow lane: exclusive units hold at most `exclusiveShare` of size + maxOverflow while shared work is
- *   about; more wait in their own FIFO. So slow work never takes every connection from fast work.
+ *   ({@link ShapeCosts}). Only keys measured fast share a pipeline. The others run exclusive: each
+ *   goes on a connection of its own when the pool can lend one at once, else last on an open one,
+ *   which then takes nothing more until it is answered, so no unit ever waits behind one. A unit
+ *   without a key shares.
+ * - Slow lane: exclusive units of keys measured slow, or not measured yet, hold at most
+ *   `exclusiveShare` of size + maxOverflow while shared work is about; more wait in their own FIFO.
+ *   So slow work never takes every connection from fast work. Exclusive units expected short (keys
+ *   still learning, on probation after a sudden slow run, or always exclusive) are not held there:
+ *   they wait with shared work.
  * - Stuck: nothing new goes on a connection whose oldest unit has been answering longer than
  *   `stuckAfterMs`; work goes elsewhere, and a shape stuck for long is put on probation.
  * - Spread: shared work goes to the open connection with the fewest in flight, up to `maxInFlight`.
@@ -165,8 +174,8 @@ export class SharedLeases<C> {
   readonly #slots: Slot<C>[] = [];
   /** Shared work waiting for room. */
   readonly #pending: WaiterQueue<Slot<C>>;
-  /** Exclusive work waiting for the slow lane or a connection (the waiter's context is its shape). */
-  readonly #pendingExclusive: WaiterQueue<Slot<C>>;
+  /** Slow-lane work waiting for room in the lane or a connection (the waiter's context is its shape). */
+  readonly #pendingSlow: WaiterQueue<Slot<C>>;
   #acquiring = 0;
   /** Of those, the ones not yet pending SLOW_BORROW_MS (see #borrow). */
   #freshAcquiring = 0;
@@ -174,10 +183,11 @@ export class SharedLeases<C> {
   #slowBorrowTimer: NodeJS.Timeout | undefined = undefined;
   /** Work in flight on all held connections. */
   #inFlight = 0;
-  /** Exclusive units in flight (each blocks one connection), and borrow requests made for one. */
+  /** Exclusive units in flight (each blocks one connection); of those, the slow lane's, and borrow requests made for one. */
   #exclusiveInFlight = 0;
-  #exclusiveBorrowing = 0;
-  /** Shared units in flight, and when the last one started: is shared work about (see #exclusiveLimit)? */
+  #slowInFlight = 0;
+  #slowBorrowing = 0;
+  /** Shared units in flight, and when the last one started: is shared work about (see #slowLaneLimit)? */
   #sharedInFlight = 0;
   #lastSharedAt = Number.NEGATIVE_INFINITY;
   #sharedRuns = 0;
@@ -186,6 +196,8 @@ export class SharedLeases<C> {
   #serviceMs: number;
   /** Smoothed work in flight, sampled at each start: the load the held connections must carry. */
   #load = 0;
+  /** Smoothed time a run that went out alone took beyond its server time: the round trip and the machine's lag (see #aloneSample). */
+  #roundTripMs = 0;
   #draining = 0;
   #probes = 0;
   #closed = false;
@@ -201,7 +213,7 @@ export class SharedLeases<C> {
     this.#serviceMs = settings.spreadAfterMs / 4;
     const timeOut = (waiter: Waiter<Slot<C>>, now: number) => this.#timeOut(waiter, now);
     this.#pending = new WaiterQueue<Slot<C>>(timeOut, this.#now);
-    this.#pendingExclusive = new WaiterQueue<Slot<C>>(timeOut, this.#now);
+    this.#pendingSlow = new WaiterQueue<Slot<C>>(timeOut, this.#now);
   }
 
   /** Connections held, work in flight and waiting, and the measured server time of one pipelined unit. */
@@ -209,10 +221,11 @@ export class SharedLeases<C> {
     return {
       held: this.#slots.length,
       inFlight: this.#inFlight,
-      waiting: this.#pending.size + this.#pendingExclusive.size,
+      waiting: this.#pending.size + this.#pendingSlow.size,
       acquiring: this.#acquiring,
       serviceTimeMs: this.#serviceMs,
       exclusiveInFlight: this.#exclusiveInFlight,
+      slowLaneInFlight: this.#slowInFlight,
       sharedRuns: this.#sharedRuns,
       exclusiveRuns: this.#exclusiveRuns,
     };
@@ -220,7 +233,7 @@ export class SharedLeases<C> {
 
   /** The `limit` shapes that kept connections busy longest, with their learned cost and mode. */
   shapes(limit: number): ShapeView[] {
-    return this.#shapes.top(limit, this.#slowMs());
+    return this.#shapes.top(limit);
   }
 
   /**
@@ -241,8 +254,9 @@ export class SharedLeases<C> {
     const shape = key === undefined ? undefined : this.#shapes.lookup(key);
     return new Promise<T>((resolve, reject) => {
       const now = this.#now();
-      if (key === undefined || shape?.shared === true) this.#runShared(task, shape, resolve, reject, now);
-      else this.#runExclusive(task, shape, resolve, reject, now);
+      const lane = shape === undefined ? Lane.SHARED : shape.lane;
+      if (lane === Lane.SLOW) this.#runSlow(task, shape, resolve, reject, now);
+      else this.#runOpen(task, shape, lane, resolve, reject, now);
     });
   }
 
@@ -254,7 +268,7 @@ export class SharedLeases<C> {
     this.#closed = true;
     if (this.#slowBorrowTimer !== undefined) clearTimeout(this.#slowBorrowTimer);
     this.#slowBorrowTimer = undefined;
-    for (const waiter of [...this.#pending.drain(), ...this.#pendingExclusive.drain()]) {
+    for (const waiter of [...this.#pending.drain(), ...this.#pendingSlow.drain()]) {
       waiter.live = false;
       waiter.reject(new PoolClosedError(this.#pool.name));
     }
@@ -277,28 +291,35 @@ export class SharedLeases<C> {
 
   // ---- placement -------------------------------------------------------------------------------
 
-  #runShared<T>(
+  /**
+   * Shared work, or exclusive work expected short (`lane` ALONE): on the open connection with the
+   * fewest in flight. Shared work waits for a connection the pool can lend at once when that one is
+   * over the latency budget; exclusive work takes one the pool can lend at once, to run alone.
+   */
+  #runOpen<T>(
     task: SharedTask<C, T>,
     shape: WorkShape | undefined,
+    lane: Lane,
     resolve: (value: T) => void,
     reject: (error: unknown) => void,
     now: number,
   ): void {
+    const alone = lane !== Lane.SHARED;
     const slot = this.#pending.size === 0 ? this.#pick(now) : undefined;
     // Over the latency budget while the pool can lend another connection at once: wait for that one
-    // (a moment) rather than queue behind busy pipelines.
-    const growNow = slot !== undefined && !this.#withinBudget(slot) && !this.#probe() && this.#canGrowNow();
+    // (a moment) rather than queue behind busy pipelines. Alone, take it whenever the pool has one.
+    const growNow = slot !== undefined && (alone || (!this.#withinBudget(slot) && !this.#probe())) && this.#canGrowNow();
     if (slot !== undefined && !growNow) {
-      this.#start(slot, task, shape, false, resolve, reject, 0, now);
+      this.#start(slot, task, shape, lane, resolve, reject, 0, now);
       return;
     }
-    if (this.#pending.size === 0 && this.#acquiring === 0 && (slot === undefined ? this.#slots.length === 0 : growNow)) {
+    if (this.#pending.size === 0 && (alone ? this.#canGrowNow() : this.#acquiring === 0 && (slot === undefined ? this.#slots.length === 0 : growNow))) {
       // Nothing held (a quiet moment), or the pool can lend another connection at once: borrow straight
       // from the pool, whose own queue and timeout apply, and start on the connection it lends.
       // Callers arriving meanwhile wait below.
       this.#borrow(
         false,
-        (lease) => this.#adopt(lease, (chosen) => this.#start(chosen, task, shape, false, resolve, reject, now, this.#now()), reject),
+        (lease) => this.#adopt(lease, (chosen) => this.#start(chosen, task, shape, lane, resolve, reject, now, this.#now()), reject),
         (error) => {
           reject(error);
           this.#grow();
@@ -310,21 +331,21 @@ export class SharedLeases<C> {
   }
 
   /**
-   * A unit that must not have work behind it: on a connection of its own when the pool can lend one
-   * at once, else last on the open connection with the fewest in flight; within the slow lane.
+   * Work of a shape measured slow or not measured yet: alone, on a connection of its own when the pool
+   * can lend one at once, else last on the open connection with the fewest in flight; within the slow lane.
    */
-  #runExclusive<T>(
+  #runSlow<T>(
     task: SharedTask<C, T>,
     shape: WorkShape | undefined,
     resolve: (value: T) => void,
     reject: (error: unknown) => void,
     now: number,
   ): void {
-    if (this.#pendingExclusive.size === 0 && this.#exclusiveInFlight + this.#exclusiveBorrowing < this.#exclusiveLimit(now)) {
+    if (this.#pendingSlow.size === 0 && this.#slowInFlight + this.#slowBorrowing < this.#slowLaneLimit(now)) {
       if (this.#canGrowNow()) {
         this.#borrow(
           true,
-          (lease) => this.#adopt(lease, (chosen) => this.#start(chosen, task, shape, true, resolve, reject, now, this.#now()), reject),
+          (lease) => this.#adopt(lease, (chosen) => this.#start(chosen, task, shape, Lane.SLOW, resolve, reject, now, this.#now()), reject),
           (error) => {
             reject(error);
             this.#grow();
@@ -334,11 +355,11 @@ export class SharedLeases<C> {
       }
       const slot = this.#pick(now);
       if (slot !== undefined) {
-        this.#start(slot, task, shape, true, resolve, reject, 0, now);
+        this.#start(slot, task, shape, Lane.SLOW, resolve, reject, 0, now);
         return;
       }
     }
-    this.#wait(this.#pendingExclusive, task, shape, resolve, reject, now);
+    this.#wait(this.#pendingSlow, task, shape, resolve, reject, now);
   }
 
   #wait<T>(
@@ -351,10 +372,9 @@ export class SharedLeases<C> {
   ): void {
     const timeoutMs = this.#pool.settings.checkoutTimeoutMs;
     const waiter = new Waiter<Slot<C>>(timeoutMs > 0 ? Math.ceil(now + timeoutMs) : Number.POSITIVE_INFINITY, Math.floor(now));
-    const exclusive = queue === this.#pendingExclusive;
-    // Decided again when it leaves the queue: an unknown shape learned meanwhile shares.
+    // The lane is decided again when it leaves the queue: an unknown shape learned meanwhile shares.
     waiter.resolve = (chosen) =>
-      this.#start(chosen, task, shape, exclusive && shape?.shared !== true, resolve, reject, now, this.#now());
+      this.#start(chosen, task, shape, shape === undefined ? Lane.SHARED : shape.lane, resolve, reject, now, this.#now());
     waiter.reject = reject;
     waiter.context = shape;
     queue.push(waiter);
@@ -391,12 +411,23 @@ export class SharedLeases<C> {
     if (!slot.suspected && waitedMs > this.#suddenMs()) {
       slot.suspected = true;
       const oldest = slot.jobs.values().next().value as Job | undefined;
-      if (oldest?.shape !== undefined && oldest.shape.shared) ShapeCosts.suspect(oldest.shape);
+      if (oldest?.shape !== undefined) ShapeCosts.suspect(oldest.shape);
     }
     return true;
   }
 
-  /** Cost above which a shape does not share (see SLOW_FLOOR_MS). */
+  /**
+   * The server time in a run that went out alone, nothing ahead of it: its whole time less the usual
+   * round trip, learned from such runs under SLOW_FLOOR_MS. On a loaded machine that round trip (the
+   * lag before the server reads and before this process handles the answer) takes milliseconds, and
+   * read as cost it would send fast statements to the slow lane.
+   */
+  #aloneSample(elapsedMs: number): number {
+    if (elapsedMs < SLOW_FLOOR_MS) this.#roundTripMs += (elapsedMs - this.#roundTripMs) * EWMA_WEIGHT;
+    return Math.max(0, elapsedMs - this.#roundTripMs);
+  }
+
+  /** Cost from which a shape goes to the slow lane (see SLOW_FLOOR_MS). */
   #slowMs(): number {
     return Math.max(SLOW_FLOOR_MS, this.#serviceMs * SLOW_RATIO);
   }
@@ -405,8 +436,8 @@ export class SharedLeases<C> {
     return Math.max(SUDDEN_FLOOR_MS, this.#serviceMs * SUDDEN_RATIO);
   }
 
-  /** Exclusive units allowed at once: the slow lane while shared work is about, else every connection. */
-  #exclusiveLimit(now: number): number {
+  /** Slow-lane units allowed at once: a share of the pool while shared work is about, else every connection. */
+  #slowLaneLimit(now: number): number {
     const max = this.#pool.settings.size + this.#pool.settings.maxOverflow;
     const sharedAbout = this.#sharedInFlight > 0 || this.#pending.size > 0 || now - this.#lastSharedAt < SHARED_RECENT_MS;
     return sharedAbout ? Math.max(1, Math.floor(max * this.#settings.exclusiveShare)) : max;
@@ -416,7 +447,7 @@ export class SharedLeases<C> {
     slot: Slot<C>,
     task: SharedTask<C, T>,
     shape: WorkShape | undefined,
-    exclusive: boolean,
+    lane: Lane,
     resolve: (value: T) => void,
     reject: (error: unknown) => void,
     since: number,
@@ -426,9 +457,11 @@ export class SharedLeases<C> {
       slot.progressAt = startedAt;
       slot.suspected = false;
     }
+    const exclusive = lane !== Lane.SHARED;
     if (exclusive) {
       slot.exclusive = true;
       this.#exclusiveInFlight++;
+      if (lane === Lane.SLOW) this.#slowInFlight++;
       this.#exclusiveRuns++;
       if (shape !== undefined) shape.exclusiveRuns++;
     } else {
@@ -462,6 +495,7 @@ export class SharedLeases<C> {
       if (exclusive) {
         slot.exclusive = false;
         this.#exclusiveInFlight--;
+        if (lane === Lane.SLOW) this.#slowInFlight--;
       } else {
         this.#sharedInFlight--;
       }
@@ -471,7 +505,6 @@ export class SharedLeases<C> {
     const job: Job = {
       settled: false,
       shape,
-      exclusive,
       fail: (error) => {
         if (settle(this.#now())) reject(error);
       },
@@ -483,7 +516,10 @@ export class SharedLeases<C> {
       // Sent before the previous answer arrived: the gap between the two answers is the time the server
       // spent on this one, free of the round trip (which pipelining hides); sent alone, the round trip is in.
       const behind = startedAt < slot.progressAt;
-      if (shape !== undefined) ShapeCosts.observe(shape, now - (behind ? slot.progressAt : startedAt), !exclusive, this.#slowMs(), this.#suddenMs());
+      if (shape !== undefined) {
+        const sampleMs = behind ? now - slot.progressAt : this.#aloneSample(now - startedAt);
+        ShapeCosts.observe(shape, sampleMs, !exclusive, this.#slowMs(), this.#suddenMs());
+      }
       // The typical shared unit (which sets how deep connections pipeline): units that went out alone say
       // nothing. A sample is capped at a few times the estimate: a stall of the machine (a descheduled
       // backend, a long tick here) must not read as slow statements, while a real slowdown still compounds.
@@ -519,7 +555,7 @@ export class SharedLeases<C> {
     }
     if (slot.draining) {
       if (slot.inFlight === 0) this.#release(slot);
-      else if (this.#pendingExclusive.size > 0) this.#feedExclusive(undefined, now);
+      else if (this.#pendingSlow.size > 0) this.#feedSlow(undefined, now);
       return;
     }
     this.#feed(slot, now);
@@ -564,9 +600,10 @@ export class SharedLeases<C> {
   /**
    * Hand waiting work to `slot` while it has room: shared work within the latency budget (or up to the
    * bound when the pool has no other connection to lend at once: then pipelining deeper is the only
-   * way forward), then exclusive work last, within the slow lane.
+   * way forward) until an exclusive unit goes last, then slow-lane work last, within the lane.
    */
   #feed(slot: Slot<C>, now: number): void {
+    if (slot.inFlight > 0 && this.#stuck(slot, now)) return;
     while (this.#pending.size > 0 && slot.inFlight < this.#settings.maxInFlight && !slot.draining && !slot.dead && !slot.exclusive) {
       if (!this.#withinBudget(slot) && this.#canGrowNow()) {
         this.#grow();
@@ -576,25 +613,25 @@ export class SharedLeases<C> {
       waiter.live = false;
       waiter.resolve(slot);
     }
-    if (this.#pendingExclusive.size > 0) this.#feedExclusive(slot, now);
+    if (this.#pendingSlow.size > 0) this.#feedSlow(slot, now);
   }
 
   /**
-   * Start waiting exclusive work while the slow lane has room: on `slot` when it is open, else on the
-   * open connection with the fewest in flight. A waiting unit whose shape was learned fast meanwhile
-   * goes as shared work.
+   * Start waiting slow-lane work while the lane has room: on `slot` when it is open, else on the open
+   * connection with the fewest in flight. A waiting unit whose shape was learned fast meanwhile goes
+   * as shared work.
    */
-  #feedExclusive(slot: Slot<C> | undefined, now: number): void {
-    while (this.#pendingExclusive.size > 0) {
+  #feedSlow(slot: Slot<C> | undefined, now: number): void {
+    while (this.#pendingSlow.size > 0) {
       const target =
         slot !== undefined && !slot.draining && !slot.dead && !slot.exclusive && slot.inFlight < this.#settings.maxInFlight
           ? slot
           : this.#pick(now);
       if (target === undefined) return;
-      const waiter = this.#pendingExclusive.shift() as Waiter<Slot<C>>;
-      const shared = (waiter.context as WorkShape | undefined)?.shared === true;
-      if (!shared && this.#exclusiveInFlight + this.#exclusiveBorrowing >= this.#exclusiveLimit(now)) {
-        this.#pendingExclusive.unshift(waiter);
+      const waiter = this.#pendingSlow.shift() as Waiter<Slot<C>>;
+      const slow = (waiter.context as WorkShape | undefined)?.lane === Lane.SLOW;
+      if (slow && this.#slowInFlight + this.#slowBorrowing >= this.#slowLaneLimit(now)) {
+        this.#pendingSlow.unshift(waiter);
         return;
       }
       waiter.live = false;
@@ -604,15 +641,15 @@ export class SharedLeases<C> {
 
   /**
    * Borrow connections for the work waiting: as many as shared work needs at the pipeline depth the
-   * budget allows (measured), plus one per exclusive unit the slow lane has room for, within size +
+   * budget allows (measured), plus one per slow-lane unit the lane has room for, within size +
    * maxOverflow. A request the pool cannot serve at once waits in its queue.
    */
   #grow(): void {
-    if (this.#closed || (this.#pending.size === 0 && this.#pendingExclusive.size === 0)) return;
+    if (this.#closed || (this.#pending.size === 0 && this.#pendingSlow.size === 0)) return;
     const pool = this.#pool;
     const perConnection = Math.max(1, Math.min(this.#settings.maxInFlight, Math.floor(this.#settings.spreadAfterMs / this.#serviceMs)));
-    const exclusiveRoom = Math.max(0, this.#exclusiveLimit(this.#now()) - this.#exclusiveInFlight - this.#exclusiveBorrowing);
-    const needed = Math.ceil(this.#pending.size / perConnection) + Math.min(this.#pendingExclusive.size, exclusiveRoom);
+    const slowRoom = Math.max(0, this.#slowLaneLimit(this.#now()) - this.#slowInFlight - this.#slowBorrowing);
+    const needed = Math.ceil(this.#pending.size / perConnection) + Math.min(this.#pendingSlow.size, slowRoom);
     const max = pool.settings.size + pool.settings.maxOverflow;
     while (this.#freshAcquiring < needed && this.#slots.length - this.#draining + this.#acquiring < max) {
       this.#borrow(
@@ -624,22 +661,22 @@ export class SharedLeases<C> {
   }
 
   /**
-   * Ask the pool for a connection on behalf of admitted work (`exclusive`: for one exclusive unit, which
-   * counts in the slow lane meanwhile). Usually the pool lends at once or after one connect; a request
+   * Ask the pool for a connection on behalf of admitted work (`slow`: for one slow-lane unit, which
+   * counts in the lane meanwhile). Usually the pool lends at once or after one connect; a request
    * still pending after SLOW_BORROW_MS may be stuck (validating idle connections that a dead network
    * swallowed, one after another, or connecting into it), so it stops counting towards what #grow
    * needs and the work waiting gets another request, within size + maxOverflow. The pool's own
    * exclusive waiters get the same: one validation or connect each, in parallel.
    */
-  #borrow(exclusive: boolean, adopt: (lease: Lease<C>) => void, failed: (error: unknown) => void): void {
+  #borrow(slow: boolean, adopt: (lease: Lease<C>) => void, failed: (error: unknown) => void): void {
     const request: Borrow = { startedAt: this.#now(), slow: false };
     this.#acquiring++;
     this.#freshAcquiring++;
-    if (exclusive) this.#exclusiveBorrowing++;
+    if (slow) this.#slowBorrowing++;
     this.#borrowing.add(request);
     const settle = (): void => {
       this.#acquiring--;
-      if (exclusive) this.#exclusiveBorrowing--;
+      if (slow) this.#slowBorrowing--;
       this.#borrowing.delete(request);
       if (!request.slow) this.#freshAcquiring--;
     };
@@ -709,7 +746,7 @@ export class SharedLeases<C> {
     this.#slots.push(slot);
     first?.(slot);
     this.#feed(slot, now);
-    if (this.#pending.size > 0 || this.#pendingExclusive.size > 0) {
+    if (this.#pending.size > 0 || this.#pendingSlow.size > 0) {
       // The pool may have nothing more to lend: then the others take what they can, up to the bound.
       for (const other of [...this.#slots]) if (other !== slot && !other.dead) this.#feed(other, now);
       this.#grow();
@@ -725,14 +762,14 @@ export class SharedLeases<C> {
       return;
     }
     if (code === 'POOL_CLOSED' || code === 'CIRCUIT_OPEN') {
-      for (const waiter of [...this.#pending.drain(), ...this.#pendingExclusive.drain()]) {
+      for (const waiter of [...this.#pending.drain(), ...this.#pendingSlow.drain()]) {
         waiter.live = false;
         waiter.reject(error);
       }
       return;
     }
     // A connect failure: the oldest waiting caller learns why (as with an exclusive checkout); the rest keep waiting.
-    const waiter = this.#pending.shift() ?? this.#pendingExclusive.shift();
+    const waiter = this.#pending.shift() ?? this.#pendingSlow.shift();
     if (waiter !== undefined) {
       waiter.live = false;
       waiter.reject(error);
@@ -803,7 +840,7 @@ export class SharedLeases<C> {
   #timeOut(waiter: Waiter<Slot<C>>, now: number): void {
     const pool = this.#pool;
     const status = pool.status();
-    const waiting = status.waiting + this.#pending.size + this.#pendingExclusive.size;
+    const waiting = status.waiting + this.#pending.size + this.#pendingSlow.size;
     pool.emit('timeout', { waitMs: now - waiter.enqueuedAt, waiting });
     waiter.reject(new PoolTimeoutError(pool.name, { ...status, waiting }, Math.round(now - waiter.enqueuedAt), pool.lastConnectError));
   }
