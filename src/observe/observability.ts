@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Span } from '@opentelemetry/api';
 import type { AlertThresholds } from '../config/observe-options.js';
 import type { Database } from '../database.js';
+import type { StatementShape } from '../dialect/dialect.js';
 import type { PoolEventMap } from '../pool/events.js';
 import type { PoolStatus } from '../pool/status.js';
 import type { QueryObserver } from '../query/observer.js';
@@ -30,6 +31,26 @@ export interface PerformanceSummary {
   queryMs: LatencySummary;
   failureRates: { query: number; checkout: number };
   totals: { queries: number; queryFailures: number };
+  /**
+   * With multiplexing on: plain statements run pipelined (shared) or alone (exclusive) since start,
+   * and the statement shapes that kept connections busy longest (see docs/multiplexing.md).
+   */
+  multiplexer?: MultiplexerSummary;
+}
+
+/** The multiplexer's part of {@link PerformanceSummary}. */
+export interface MultiplexerSummary {
+  statements: { shared: number; exclusive: number };
+  shapes: StatementShape[];
+}
+
+/** Shapes listed in the performance summary. */
+const SHAPES_SHOWN = 10;
+
+/** Plain statements the multiplexer ran shared and exclusive since start, or undefined when the pool does not multiplex. */
+function statementsByMode(db: Database): MultiplexerSummary['statements'] | undefined {
+  const status = db.multiplexer?.status;
+  return status === undefined ? undefined : { shared: status.sharedRuns, exclusive: status.exclusiveRuns };
 }
 
 /** A statement in flight when tracing is on: start time plus its span. */
@@ -97,6 +118,7 @@ export class Observability implements QueryObserver {
           healthChecks: () => this.health.counts(),
           queryFailures: () => this.#queryFailures,
           alerts: () => this.alerts.counts(),
+          statements: () => statementsByMode(db),
         },
         config.metrics.registry,
       );
@@ -169,6 +191,7 @@ export class Observability implements QueryObserver {
         checkout: checkoutWaitMs.count === 0 ? 0 : this.#checkouts.failures / checkoutWaitMs.count,
       },
       totals: { queries: this.#queryCount, queryFailures: this.#queryFailures },
+      ...withMultiplexer(this.#db),
     };
   }
 
@@ -241,6 +264,13 @@ export class Observability implements QueryObserver {
       `checkout wait p95 ${ms(perf.checkoutWaitMs.p95)}`,
     );
   }
+}
+
+/** The summary's `multiplexer` field, present only when the pool multiplexes. */
+export function withMultiplexer(db: Database): { multiplexer?: MultiplexerSummary } {
+  const statements = statementsByMode(db);
+  if (statements === undefined) return {};
+  return { multiplexer: { statements, shapes: (db.multiplexer as NonNullable<Database['multiplexer']>).shapes(SHAPES_SHOWN) } };
 }
 
 /** Attach observability to a database (createPool does this): events, query observer, background health checks. */

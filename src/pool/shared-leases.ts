@@ -56,6 +56,11 @@ export interface SharedLeasesSettings {
   shapeCapacity: number;
   /** Monotonic clock (ms); tests step it. */
   clock?: () => number;
+  /**
+   * Period of the heartbeat that measures how late this process runs (ms; default LOOP_BEAT_MS, 0 =
+   * off): time the process stood still is left out of every measured cost (see #lateness).
+   */
+  loopBeatMs?: number;
 }
 
 export interface SharedLeasesStatus {
@@ -99,6 +104,8 @@ interface Slot<C> {
   readonly heldAt: number;
   /** Last answer (or when it went busy): the stall and stuck checks' clock. */
   progressAt: number;
+  /** {@link SharedLeases#lateness} at progressAt. */
+  lateAtProgress: number;
   /** Its oldest unit's shape was suspected once for the current wait (see #stuck). */
   suspected: boolean;
   readonly jobs: Set<Job>;
@@ -128,6 +135,10 @@ const SLOW_RATIO = 8;
 /** A shared run answered this late (or SUDDEN_RATIO times the typical unit) puts its shape on probation. */
 const SUDDEN_FLOOR_MS = 50;
 const SUDDEN_RATIO = 16;
+/** The heartbeat's period, and the lateness of one beat that counts as the process standing still. */
+const LOOP_BEAT_MS = 10;
+const LATE_BEAT_MS = 5;
+
 /**
  * Shared work counts as about for this long after its last start: the exclusive share applies
  * meanwhile. Without any (all statements slow, unknown or writes), exclusive work may take the whole
@@ -202,6 +213,10 @@ export class SharedLeases<C> {
   #probes = 0;
   #closed = false;
   #stallTimer: NodeJS.Timeout | undefined = undefined;
+  #beatTimer: NodeJS.Timeout | undefined = undefined;
+  #beatAt = 0;
+  /** Time the heartbeat found this process late, summed (ms). */
+  #lateMs = 0;
   #onEmpty: (() => void) | undefined = undefined;
 
   constructor(pool: ConnectionPool<C>, use: SharedUse<C>, settings: SharedLeasesSettings) {
@@ -406,7 +421,7 @@ export class SharedLeases<C> {
    * its next runs (from any caller) go alone until they are measured again.
    */
   #stuck(slot: Slot<C>, now: number): boolean {
-    const waitedMs = now - slot.progressAt;
+    const waitedMs = now - slot.progressAt - (this.#lateness(now) - slot.lateAtProgress);
     if (waitedMs <= Math.max(this.#settings.stuckAfterMs, this.#serviceMs * SLOW_RATIO)) return false;
     if (!slot.suspected && waitedMs > this.#suddenMs()) {
       slot.suspected = true;
@@ -455,6 +470,7 @@ export class SharedLeases<C> {
   ): void {
     if (slot.inFlight === 0) {
       slot.progressAt = startedAt;
+      slot.lateAtProgress = this.#lateness(startedAt);
       slot.suspected = false;
     }
     const exclusive = lane !== Lane.SHARED;
@@ -516,8 +532,11 @@ export class SharedLeases<C> {
       // Sent before the previous answer arrived: the gap between the two answers is the time the server
       // spent on this one, free of the round trip (which pipelining hides); sent alone, the round trip is in.
       const behind = startedAt < slot.progressAt;
+      const late = this.#lateness(now);
       if (shape !== undefined) {
-        const sampleMs = behind ? now - slot.progressAt : this.#aloneSample(now - startedAt);
+        // Time this process stood still meanwhile (descheduled, a long turn) is not the statement's.
+        const stood = late - slot.lateAtProgress;
+        const sampleMs = behind ? now - slot.progressAt - stood : this.#aloneSample(now - startedAt - stood);
         ShapeCosts.observe(shape, sampleMs, !exclusive, this.#slowMs(), this.#suddenMs());
       }
       // The typical shared unit (which sets how deep connections pipeline): units that went out alone say
@@ -528,6 +547,7 @@ export class SharedLeases<C> {
         this.#serviceMs += (sample - this.#serviceMs) * EWMA_WEIGHT;
       }
       slot.progressAt = now;
+      slot.lateAtProgress = late;
       slot.suspected = false;
       if (error !== undefined && error !== null) {
         if (this.#use.isFatal(error)) this.#fail(slot, error);
@@ -740,10 +760,12 @@ export class SharedLeases<C> {
       dead: false,
       heldAt: now,
       progressAt: now,
+      lateAtProgress: this.#lateness(now),
       suspected: false,
       jobs: new Set(),
     };
     this.#slots.push(slot);
+    this.#armBeat();
     first?.(slot);
     this.#feed(slot, now);
     if (this.#pending.size > 0 || this.#pendingSlow.size > 0) {
@@ -791,6 +813,8 @@ export class SharedLeases<C> {
     if (this.#slots.length === 0) {
       if (this.#stallTimer !== undefined) clearInterval(this.#stallTimer);
       this.#stallTimer = undefined;
+      if (this.#beatTimer !== undefined) clearInterval(this.#beatTimer);
+      this.#beatTimer = undefined;
       this.#onEmpty?.();
     }
   }
@@ -821,6 +845,32 @@ export class SharedLeases<C> {
     this.#use.abort(slot.connection);
     if (!slot.lease.released) slot.lease.release(error ?? new SpillwayError('CONNECTION_LOST', 'shared connection is no longer usable'));
     this.#grow();
+  }
+
+  /**
+   * How late this process has run, summed, up to `now` (ms): what the heartbeat counted, plus the beat
+   * overdue now. Answers read after the process stood still (descheduled on a loaded machine, a GC
+   * pause, a long turn) arrive late on every connection at once; read as cost, that would put fast
+   * statements on probation or in the slow lane, and connections would look stuck. The heartbeat runs
+   * only while connections are held: a timer every LOOP_BEAT_MS, a few microseconds each.
+   */
+  #lateness(now: number): number {
+    if (this.#beatTimer === undefined) return this.#lateMs;
+    const overdue = now - this.#beatAt - (this.#settings.loopBeatMs ?? LOOP_BEAT_MS) - LATE_BEAT_MS;
+    return overdue > 0 ? this.#lateMs + overdue : this.#lateMs;
+  }
+
+  #armBeat(): void {
+    const beatMs = this.#settings.loopBeatMs ?? LOOP_BEAT_MS;
+    if (this.#beatTimer !== undefined || beatMs <= 0) return;
+    this.#beatAt = this.#now();
+    this.#beatTimer = setInterval(() => {
+      const now = this.#now();
+      const late = now - this.#beatAt - beatMs;
+      if (late > LATE_BEAT_MS) this.#lateMs += late - LATE_BEAT_MS;
+      this.#beatAt = now;
+    }, beatMs);
+    this.#beatTimer.unref();
   }
 
   /** One unref'd interval while connections are held, not a timer per statement. */

@@ -6,7 +6,7 @@ import { sharedLeasesHarness } from '../support/shared-leases-harness.js';
 
 function setup(settings: Parameters<typeof sharedLeasesHarness>[0] = {}, connector = new MemoryConnector()) {
   // The real clock: these tests wait on real timers (a stuck connect) and learn no shapes.
-  return sharedLeasesHarness(settings, connector, { clock: undefined });
+  return sharedLeasesHarness(settings, connector, { clock: undefined, loopBeatMs: undefined });
 }
 
 describe('SharedLeases', () => {

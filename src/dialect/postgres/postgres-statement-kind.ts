@@ -35,7 +35,9 @@ export function runsAlone(text: string): boolean {
 
 const COMMENTS = /--[^\n]*|\/\*[\s\S]*?\*\//g;
 const DOLLAR_QUOTED = /\$([A-Za-z_][A-Za-z0-9_]*)?\$[\s\S]*?\$\1\$/g;
-const STRING_LITERAL = /(?<![A-Za-z0-9_$])(?:[eEbBxXnN]|[uU]&)?'(?:[^']|'')*'/g;
+/** E'...' strings take backslash escapes (`\'` among them); the others only doubled quotes. */
+const ESCAPE_STRING_LITERAL = /(?<![A-Za-z0-9_$])[eE]'(?:[^'\\]|\\[\s\S]|'')*'/g;
+const STRING_LITERAL = /(?<![A-Za-z0-9_$])(?:[bBxXnN]|[uU]&)?'(?:[^']|'')*'/g;
 const NUMBER_LITERAL = /(?<![A-Za-z0-9_$.])\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![A-Za-z0-9_])/g;
 /** Longest statement text shown. */
 const SHOWN_CHARS = 200;
@@ -49,6 +51,7 @@ export function redactStatement(text: string): string {
   const redacted = text
     .replace(COMMENTS, ' ')
     .replace(DOLLAR_QUOTED, '?')
+    .replace(ESCAPE_STRING_LITERAL, '?')
     .replace(STRING_LITERAL, '?')
     .replace(NUMBER_LITERAL, '?')
     .replace(/\s+/g, ' ')
