@@ -38,6 +38,8 @@ export class WorkShape {
   costMs = 0;
   /** Runs measured. */
   samples = 0;
+  /** Smoothed size of one answer, in the dialect's unit (rows): what it adds to a connection's backlog. */
+  size = 0;
   /** Runs left to go alone after a shared run was suddenly slow (then the model decides again). */
   probation = 0;
   /** How the next run is placed (see {@link Lane}); unknown shapes go to the slow lane. */
@@ -111,6 +113,11 @@ export class ShapeCosts {
     if (shape.costMs >= slowMs) shape.lane = Lane.SLOW;
     else if (shape.alwaysExclusive || shape.probation > 0 || shape.samples < RUNS_TO_LEARN) shape.lane = Lane.ALONE;
     else shape.lane = Lane.SHARED;
+  }
+
+  /** Fold one answer's size (the dialect's unit) into its shape. */
+  static observeSize(shape: WorkShape, size: number): void {
+    shape.size = shape.samples <= 1 ? size : shape.size + (size - shape.size) * COST_WEIGHT;
   }
 
   /** Put a shape on probation at once (a run of it is stuck in flight): its next runs go alone. */

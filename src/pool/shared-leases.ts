@@ -50,6 +50,14 @@ export interface SharedLeasesSettings {
    * (or SLOW_RATIO times the typical unit, when more): work goes elsewhere rather than behind it.
    */
   stuckAfterMs: number;
+  /**
+   * Answers in flight on one connection, in the unit the tasks report sizes in (rows for SQL; 0 = no
+   * bound): past it, shared work waits for another connection or its turn, first come first served.
+   * A backlog of large answers on one socket is read in one go, tens of them per turn, while the other
+   * sockets wait: deep pipelines of large answers made a few callers wait seconds (100-row selects at
+   * 1000 callers). Small answers pipeline up to `maxInFlight`.
+   */
+  sizeBudget: number;
   /** Keys (statement texts) whose work never shares a pipeline, whatever it costs. */
   alwaysExclusive(key: string): boolean;
   /** Shapes remembered at most. */
@@ -78,8 +86,8 @@ export interface SharedLeasesStatus {
   exclusiveRuns: number;
 }
 
-/** One unit of work: call `done` exactly once. */
-export type SharedTask<C, T> = (connection: C, done: (error: unknown, value?: T) => void) => void;
+/** One unit of work: call `done` exactly once, with the answer's size (rows for SQL) when known. */
+export type SharedTask<C, T> = (connection: C, done: (error: unknown, value?: T, size?: number) => void) => void;
 
 interface Job {
   settled: boolean;
@@ -97,6 +105,8 @@ interface Slot<C> {
   readonly lease: Lease<C>;
   readonly connection: C;
   inFlight: number;
+  /** Expected size of the answers in flight (see SharedLeasesSettings.sizeBudget). */
+  sizeInFlight: number;
   /** An exclusive unit is in flight (the last one put here): the connection takes nothing more until it is answered. */
   exclusive: boolean;
   draining: boolean;
@@ -320,7 +330,9 @@ export class SharedLeases<C> {
     now: number,
   ): void {
     const alone = lane !== Lane.SHARED;
-    const slot = this.#pending.size === 0 ? this.#pick(now) : undefined;
+    // Behind older work waiting to start (in either queue), as first come, first served.
+    const queued = this.#pending.size > 0 || (this.#pendingSlow.size > 0 && this.#oldestReady(now) !== undefined);
+    const slot = queued ? undefined : this.#pick(now, shape === undefined ? 0 : shape.size);
     // Over the latency budget while the pool can lend another connection at once: wait for that one
     // (a moment) rather than queue behind busy pipelines. Alone, take it whenever the pool has one.
     const growNow = slot !== undefined && (alone || (!this.#withinBudget(slot) && !this.#probe())) && this.#canGrowNow();
@@ -328,7 +340,7 @@ export class SharedLeases<C> {
       this.#start(slot, task, shape, lane, resolve, reject, 0, now);
       return;
     }
-    if (this.#pending.size === 0 && (alone ? this.#canGrowNow() : this.#acquiring === 0 && (slot === undefined ? this.#slots.length === 0 : growNow))) {
+    if (!queued && (alone ? this.#canGrowNow() : this.#acquiring === 0 && (slot === undefined ? this.#slots.length === 0 : growNow))) {
       // Nothing held (a quiet moment), or the pool can lend another connection at once: borrow straight
       // from the pool, whose own queue and timeout apply, and start on the connection it lends.
       // Callers arriving meanwhile wait below.
@@ -368,7 +380,7 @@ export class SharedLeases<C> {
         );
         return;
       }
-      const slot = this.#pick(now);
+      const slot = this.#pick(now, shape === undefined ? 0 : shape.size);
       if (slot !== undefined) {
         this.#start(slot, task, shape, Lane.SLOW, resolve, reject, 0, now);
         return;
@@ -396,14 +408,17 @@ export class SharedLeases<C> {
     this.#grow();
   }
 
-  /** The open connection (not draining, no exclusive unit, not stuck) with the fewest in flight and room for one more. */
-  #pick(now: number): Slot<C> | undefined {
+  /**
+   * The open connection (not draining, no exclusive unit, not stuck) with the fewest in flight and room
+   * for one more answer of `size`.
+   */
+  #pick(now: number, size: number): Slot<C> | undefined {
     let best: Slot<C> | undefined;
     const slots = this.#slots;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i] as Slot<C>;
       if (slot.draining || slot.exclusive || (best !== undefined && slot.inFlight >= best.inFlight)) continue;
-      if (slot.inFlight > 0 && this.#stuck(slot, now)) continue;
+      if (slot.inFlight > 0 && (this.#full(slot, size) || this.#stuck(slot, now))) continue;
       if (!this.#use.usable(slot.connection)) {
         this.#fail(slot, undefined);
         i--;
@@ -440,6 +455,12 @@ export class SharedLeases<C> {
   #aloneSample(elapsedMs: number): number {
     if (elapsedMs < SLOW_FLOOR_MS) this.#roundTripMs += (elapsedMs - this.#roundTripMs) * EWMA_WEIGHT;
     return Math.max(0, elapsedMs - this.#roundTripMs);
+  }
+
+  /** One more answer of `size` would pass the connection's size budget. */
+  #full(slot: Slot<C>, size: number): boolean {
+    const budget = this.#settings.sizeBudget;
+    return budget > 0 && slot.sizeInFlight + size > budget;
   }
 
   /** Cost from which a shape goes to the slow lane (see SLOW_FLOOR_MS). */
@@ -489,7 +510,9 @@ export class SharedLeases<C> {
     // The first unit of a tick too: the callers a burst of answers wakes up follow it in the same tick,
     // and one write for all of them cost 1 to 3 % less CPU per statement than writing the first alone.
     this.#use.batch?.(slot.connection);
+    const size = shape === undefined ? 0 : shape.size;
     slot.inFlight++;
+    slot.sizeInFlight += size;
     this.#inFlight++;
     this.#load += (this.#inFlight - this.#load) * EWMA_WEIGHT;
     const pool = this.#pool;
@@ -507,6 +530,7 @@ export class SharedLeases<C> {
       job.settled = true;
       slot.jobs.delete(job);
       slot.inFlight--;
+      slot.sizeInFlight -= size;
       this.#inFlight--;
       if (exclusive) {
         slot.exclusive = false;
@@ -526,9 +550,10 @@ export class SharedLeases<C> {
       },
     };
     slot.jobs.add(job);
-    const done = (error: unknown, value?: T): void => {
+    const done = (error: unknown, value?: T, answerSize?: number): void => {
       const now = this.#now();
       if (!settle(now)) return;
+      if (shape !== undefined && answerSize !== undefined) ShapeCosts.observeSize(shape, answerSize);
       // Sent before the previous answer arrived: the gap between the two answers is the time the server
       // spent on this one, free of the round trip (which pipelining hides); sent alone, the round trip is in.
       const behind = startedAt < slot.progressAt;
@@ -575,7 +600,11 @@ export class SharedLeases<C> {
     }
     if (slot.draining) {
       if (slot.inFlight === 0) this.#release(slot);
-      else if (this.#pendingSlow.size > 0) this.#feedSlow(undefined, now);
+      else if (this.#pendingSlow.size > 0) {
+        // The slow lane has room again: its waiting work goes to another open connection.
+        const other = this.#pick(now, 0);
+        if (other !== undefined) this.#feed(other, now);
+      }
       return;
     }
     this.#feed(slot, now);
@@ -618,45 +647,42 @@ export class SharedLeases<C> {
   }
 
   /**
-   * Hand waiting work to `slot` while it has room: shared work within the latency budget (or up to the
-   * bound when the pool has no other connection to lend at once: then pipelining deeper is the only
-   * way forward) until an exclusive unit goes last, then slow-lane work last, within the lane.
+   * Hand waiting work to `slot` while it has room, oldest first across both queues: shared work within
+   * the latency budget (or up to the bound when the pool has no other connection to lend at once: then
+   * pipelining deeper is the only way forward), until an exclusive unit goes last; slow-lane work only
+   * while the lane has room.
    */
   #feed(slot: Slot<C>, now: number): void {
     if (slot.inFlight > 0 && this.#stuck(slot, now)) return;
-    while (this.#pending.size > 0 && slot.inFlight < this.#settings.maxInFlight && !slot.draining && !slot.dead && !slot.exclusive) {
-      if (!this.#withinBudget(slot) && this.#canGrowNow()) {
+    while (slot.inFlight < this.#settings.maxInFlight && !slot.draining && !slot.dead && !slot.exclusive) {
+      const queue = this.#oldestReady(now);
+      if (queue === undefined) return;
+      const waiter = queue.peek() as Waiter<Slot<C>>;
+      const shape = waiter.context as WorkShape | undefined;
+      if (slot.inFlight > 0 && this.#full(slot, shape === undefined ? 0 : shape.size)) return;
+      if ((shape === undefined || shape.lane === Lane.SHARED) && !this.#withinBudget(slot) && this.#canGrowNow()) {
         this.#grow();
-        break;
+        return;
       }
-      const waiter = this.#pending.shift() as Waiter<Slot<C>>;
+      queue.shift();
       waiter.live = false;
       waiter.resolve(slot);
     }
-    if (this.#pendingSlow.size > 0) this.#feedSlow(slot, now);
   }
 
   /**
-   * Start waiting slow-lane work while the lane has room: on `slot` when it is open, else on the open
-   * connection with the fewest in flight. A waiting unit whose shape was learned fast meanwhile goes
-   * as shared work.
+   * The queue whose first waiter came first and may start now: slow-lane work only while the lane has
+   * room. Work queued for the slow lane as unknown and learned fast meanwhile takes its turn by age,
+   * not behind every newer shared statement.
    */
-  #feedSlow(slot: Slot<C> | undefined, now: number): void {
-    while (this.#pendingSlow.size > 0) {
-      const target =
-        slot !== undefined && !slot.draining && !slot.dead && !slot.exclusive && slot.inFlight < this.#settings.maxInFlight
-          ? slot
-          : this.#pick(now);
-      if (target === undefined) return;
-      const waiter = this.#pendingSlow.shift() as Waiter<Slot<C>>;
-      const slow = (waiter.context as WorkShape | undefined)?.lane === Lane.SLOW;
-      if (slow && this.#slowInFlight + this.#slowBorrowing >= this.#slowLaneLimit(now)) {
-        this.#pendingSlow.unshift(waiter);
-        return;
-      }
-      waiter.live = false;
-      waiter.resolve(target);
-    }
+  #oldestReady(now: number): WaiterQueue<Slot<C>> | undefined {
+    const shared = this.#pending.peek();
+    const slow = this.#pendingSlow.peek();
+    const slowReady =
+      slow !== undefined &&
+      ((slow.context as WorkShape | undefined)?.lane !== Lane.SLOW || this.#slowInFlight + this.#slowBorrowing < this.#slowLaneLimit(now));
+    if (!slowReady) return shared === undefined ? undefined : this.#pending;
+    return shared !== undefined && shared.enqueuedAt <= (slow as Waiter<Slot<C>>).enqueuedAt ? this.#pending : this.#pendingSlow;
   }
 
   /**
@@ -755,6 +781,7 @@ export class SharedLeases<C> {
       lease,
       connection,
       inFlight: 0,
+      sizeInFlight: 0,
       exclusive: false,
       draining: false,
       dead: false,

@@ -5,7 +5,7 @@ import { type MemoryConnection, MemoryConnector, testSettings } from './memory-c
 /** One unit in flight on a fake connection: its key, and how to answer it. */
 interface InFlight {
   key: string | undefined;
-  done: (error: unknown, value?: number) => void;
+  done: (error: unknown, value?: number, size?: number) => void;
 }
 
 /**
@@ -41,6 +41,7 @@ export function sharedLeasesHarness(
     spreadAfterMs: 1,
     exclusiveShare: 0.8,
     stuckAfterMs: 10,
+    sizeBudget: 0,
     alwaysExclusive: () => false,
     shapeCapacity: 100,
     clock: () => clock,
@@ -57,8 +58,8 @@ export function sharedLeasesHarness(
       pipelines.set(connection.id, queue);
       queue.push({ key, done });
     }, key);
-  /** Answer the oldest unit in flight on connection `id`. */
-  const answer = (id: number, error?: unknown, value = id) => pipelines.get(id)?.shift()?.done(error, value);
+  /** Answer the oldest unit in flight on connection `id` (`size`: the answer's size, as rows). */
+  const answer = (id: number, error?: unknown, value = id, size?: number) => pipelines.get(id)?.shift()?.done(error, value, size);
   const tick = () => new Promise((resolve) => setTimeout(resolve, 2));
   return {
     pool,

@@ -10,14 +10,14 @@ import { sharedLeasesHarness } from '../support/shared-leases-harness.js';
  */
 type Harness = ReturnType<typeof sharedLeasesHarness>;
 
-/** Run `key` alone `times` times, each answered after `costMs` on the stepped clock. */
-async function learn(t: Harness, key: string, costMs: number, times = RUNS_TO_LEARN + 1): Promise<void> {
+/** Run `key` alone `times` times, each answered after `costMs` on the stepped clock (with `size` rows). */
+async function learn(t: Harness, key: string, costMs: number, times = RUNS_TO_LEARN + 1, size?: number): Promise<void> {
   for (let i = 0; i < times; i++) {
     const call = t.run(key);
     await t.tick();
     t.advance(costMs);
     const [id] = t.busy();
-    t.answer(id as number);
+    t.answer(id as number, undefined, id, size);
     await call;
   }
 }
@@ -181,6 +181,39 @@ describe('SharedLeases: cost per shape', () => {
       await learn(t, 'q', 300, PROBATION_RUNS);
       assert.equal(t.shape('q')?.mode, 'exclusive');
       assert.equal(t.shape('q')?.reason, 'slow');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('pipelines fast statements with large answers only up to the size budget per connection; the rest wait their turn', async () => {
+    const t = sharedLeasesHarness({ size: 2, maxOverflow: 0 }, new MemoryConnector(), { maxInFlight: 10, sizeBudget: 250 });
+    try {
+      await learn(t, 'big', 0.05, 3, 100);
+      await learn(t, 'small', 0.05, 3, 1);
+      const big = Array.from({ length: 6 }, () => t.run('big'));
+      await t.tick();
+      assert.deepEqual(
+        t.busy().map((id) => t.inFlightOn(id)),
+        [2, 2],
+        'two answers of 100 rows per connection (budget 250)',
+      );
+      assert.equal(t.shared.status.waiting, 2);
+      const small = Array.from({ length: 4 }, () => t.run('small'));
+      await t.tick();
+      assert.equal(t.shared.status.waiting, 6, 'small ones wait their turn behind the big ones, first come first served');
+      const [first] = t.busy();
+      t.answer(first as number, undefined, first, 100);
+      await t.tick();
+      assert.deepEqual(t.keysOn(first as number), ['big', 'big'], 'the oldest waiting takes the room');
+      for (let round = 0; round < 20 && t.busy().length > 0; round++) {
+        for (const id of t.busy()) {
+          assert.ok(t.keysOn(id).filter((key) => key === 'big').length <= 2, 'never more than 250 rows in flight on one connection');
+          t.answer(id, undefined, id, t.keysOn(id)[0] === 'big' ? 100 : 1);
+        }
+        await t.tick();
+      }
+      assert.equal((await Promise.all([...big, ...small])).length, 10);
     } finally {
       await t.close();
     }

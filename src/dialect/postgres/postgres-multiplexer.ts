@@ -36,6 +36,11 @@ const EXCLUSIVE_SHARE = 0.8;
 const STUCK_AFTER_MS = 10;
 /** Statement texts whose cost the multiplexer remembers (each text is a shape). */
 const SHAPE_CAPACITY = 1000;
+/**
+ * Rows in flight on one shared connection before fast statements with large answers wait their turn:
+ * about a 64 KB socket read of 40-byte rows, so every connection's answers are read turn by turn.
+ */
+const ROWS_IN_FLIGHT = 1024;
 
 /** Added to statementTimeoutMs before a silent pipeline counts as stuck: the server's own timeout should answer first. */
 const STALL_GRACE_MS = 1000;
@@ -85,6 +90,7 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
     maxHoldMs: Math.min(5000, leakHalf, config.recycleMs > 0 ? config.recycleMs : Number.POSITIVE_INFINITY),
     exclusiveShare: EXCLUSIVE_SHARE,
     stuckAfterMs: STUCK_AFTER_MS,
+    sizeBudget: ROWS_IN_FLIGHT,
     alwaysExclusive: runsAlone,
     shapeCapacity: SHAPE_CAPACITY,
   });
@@ -92,12 +98,16 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
   const transactionPooler = config.serverPooler === 'transaction';
   // A transaction-mode pooler moves the client between server connections: nothing may be prepared.
   const names = transactionPooler ? undefined : new StatementNames();
-  type Done = (error: unknown, value?: QueryResult<unknown>) => void;
+  type Done = (error: unknown, value?: QueryResult<unknown>, size?: number) => void;
   type PgCallback = (error: Error | null, result: PgQueryResult) => void;
   /** One function for every statement's answer (no closure per call). */
   const finish = (done: Done, error: Error | null | undefined, result: PgQueryResult) => {
     if (error) done(mapPostgresError(error, statementTimeoutMs, lockTimeoutMs));
-    else done(undefined, toResult(result));
+    else {
+      const answer = toResult(result);
+      // The answer's size for the scheduler: its rows, plus one for the answer itself.
+      done(undefined, answer, answer.rows.length + 1);
+    }
   };
   /**
    * An unnamed statement, in pg's callback form (which saves pg's own promise per statement), as text
