@@ -6,10 +6,12 @@
  * dedicated pg.Client loops, one statement at a time each). Rounds are interleaved (every contender once
  * per round, the order alternating) and the medians of the rounds are reported.
  *
- *   npm run build && node --import tsx bench/multiplex-mixed.ts [--seconds 5] [--rounds 3] [--warmup 1]
+ *   npm run build && node --import tsx bench/multiplex-mixed.ts [--seconds 3] [--rounds 3] [--warmup 1]
  *       [--filter TEXT] [--contenders a,b] [--before DIR] [--url postgres://...] [--json]
  *
- * `--filter TEXT` runs the mixes whose name contains TEXT (`--filter 300ms`, `--filter SELECT`).
+ * `--filter TEXT` runs the mixes whose name contains TEXT (`--filter 300ms`, `--filter SELECT`). The
+ * row-lock mix and the same mix without the lock run interleaved together, as one batch, since one is
+ * judged against the other.
  * `--before DIR` adds "spillway (before)": the default pool of another build of Spillway (a dist/
  * directory, for a before/after comparison in one run).
  *
@@ -32,7 +34,7 @@ import { interleaved, machineLine, median, percentile } from './support.js';
 
 const { values: args } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
     filter: { type: 'string' },
@@ -139,6 +141,12 @@ interface Scenario {
   ceiling?: boolean;
   /** The random mix: "fast" is every call, "slow" its sleeps. */
   allCalls?: boolean;
+  /**
+   * Scenarios with the same batch run interleaved together (every contender in each of them, every
+   * round): the row-lock mix is judged against the same mix without the lock, so the two must see the
+   * same machine.
+   */
+  batch?: string;
 }
 
 const randomId = () => 1 + Math.floor(Math.random() * ROWS);
@@ -170,8 +178,13 @@ const SCENARIOS: Scenario[] = [
       }),
     ],
   },
-  { name: '100 fast + 1 UPDATE, no lock', groups: [fastCallers(100), slowCallers(1, lockedUpdate)] },
-  { name: '100 fast + 1 UPDATE waiting 2s on a row lock', lock: true, groups: [fastCallers(100), slowCallers(1, lockedUpdate)] },
+  { name: '100 fast + 1 UPDATE, no lock', batch: 'lock', groups: [fastCallers(100), slowCallers(1, lockedUpdate)] },
+  {
+    name: '100 fast + 1 UPDATE waiting 2s on a row lock',
+    batch: 'lock',
+    lock: true,
+    groups: [fastCallers(100), slowCallers(1, lockedUpdate)],
+  },
   { name: 'SELECT 1 @10', ceiling: true, groups: [fastCallers(10)] },
   { name: 'SELECT 1 @100', ceiling: true, groups: [fastCallers(100)] },
   { name: 'SELECT 1 @1000', ceiling: true, groups: [fastCallers(1000)] },
@@ -297,22 +310,29 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const results = new Map<string, { fast: ClassStats; slow: ClassStats | undefined; errors: number }>();
   try {
+    const batches: Scenario[][] = [];
     for (const scenario of scenarios) {
-      const list = scenario.ceiling ? [...contenders, RAW_CEILING] : contenders;
-      const samples = await interleaved(
-        ROUNDS,
-        list.map((c) => c.name),
-        async (name, round) => {
-          const sample = await measure(list.find((c) => c.name === name) as Contender, scenario);
-          const slow = sample.slow === undefined ? '' : `; slow ${sample.slow.done} done, p99 ${sample.slow.p99.toFixed(1)} ms`;
-          process.stderr.write(
-            `round ${round + 1} ${scenario.name} ${name}: fast ${Math.round(sample.fast.qps)}/s p50 ${sample.fast.p50.toFixed(2)} p99 ${sample.fast.p99.toFixed(1)} p999 ${sample.fast.p999.toFixed(1)} ms${slow}${sample.errors > 0 ? `; ${sample.errors} errors` : ''}\n`,
-          );
-          return sample;
-        },
-      );
-      for (const [name, list2] of samples) {
-        results.set(`${scenario.name}|${name}`, {
+      const same = scenario.batch === undefined ? undefined : batches.find((b) => b[0]?.batch === scenario.batch);
+      if (same === undefined) batches.push([scenario]);
+      else same.push(scenario);
+    }
+    for (const batch of batches) {
+      // Every (scenario, contender) pair of the batch, interleaved round by round.
+      const runs = new Map<string, { scenario: Scenario; contender: Contender }>();
+      for (const scenario of batch)
+        for (const contender of scenario.ceiling ? [...contenders, RAW_CEILING] : contenders)
+          runs.set(`${scenario.name}|${contender.name}`, { scenario, contender });
+      const samples = await interleaved(ROUNDS, [...runs.keys()], async (key, round) => {
+        const { scenario, contender } = runs.get(key) as { scenario: Scenario; contender: Contender };
+        const sample = await measure(contender, scenario);
+        const slow = sample.slow === undefined ? '' : `; slow ${sample.slow.done} done, p99 ${sample.slow.p99.toFixed(1)} ms`;
+        process.stderr.write(
+          `round ${round + 1} ${scenario.name} ${contender.name}: fast ${Math.round(sample.fast.qps)}/s p50 ${sample.fast.p50.toFixed(2)} p99 ${sample.fast.p99.toFixed(1)} p999 ${sample.fast.p999.toFixed(1)} ms${slow}${sample.errors > 0 ? `; ${sample.errors} errors` : ''}\n`,
+        );
+        return sample;
+      });
+      for (const [key, list2] of samples) {
+        results.set(key, {
           fast: medianStats(list2.map((s) => s.fast)) as ClassStats,
           slow: medianStats(list2.map((s) => s.slow)),
           errors: list2.reduce((sum, s) => sum + s.errors, 0),
@@ -327,16 +347,18 @@ async function main(): Promise<void> {
   const get = (scenario: string, contender: string) => results.get(`${scenario}|${contender}`);
 
   if (args.json) {
-    const rows = [...results].map(([key, r]) => {
+    // One row per mix and measure for `spillway bench`: { contender: { mix: { measure: value } } }.
+    const table: Record<string, Record<string, Record<string, number>>> = {};
+    for (const [key, r] of results) {
       const [scenario, contender] = key.split('|') as [string, string];
-      return {
-        contender: `${contender} | ${scenario}`,
-        fastQps: r.fast.qps,
-        fastP99Ms: r.fast.p99,
-        ...(r.slow === undefined ? {} : { slowDone: r.slow.done }),
+      table[contender] ??= {};
+      table[contender][scenario] = {
+        'fast queries/s': r.fast.qps,
+        'fast p99 ms': r.fast.p99,
+        ...(r.slow === undefined ? {} : { 'slow statements done': r.slow.done }),
       };
-    });
-    console.log(JSON.stringify({ bench: 'multiplex-mixed', machine: machineLine(), rows }));
+    }
+    console.log(JSON.stringify({ bench: 'multiplex-mixed', machine: machineLine(), table }));
     return;
   }
 
@@ -422,7 +444,11 @@ function targets(get: (scenario: string, contender: string) => RunSample | undef
     const a = get(`SELECT 1 @${callers}`, s);
     const c = get(`SELECT 1 @${callers}`, 'raw ceiling');
     if (a !== undefined && c !== undefined)
-      row(`SELECT 1 @${callers}: ≥ 2x the raw 10-connection ceiling`, `${(a.fast.qps / c.fast.qps).toFixed(2)}x`, a.fast.qps >= 2 * c.fast.qps);
+      row(
+        `SELECT 1 @${callers}: ≥ 2x the raw 10-connection ceiling`,
+        `${(a.fast.qps / c.fast.qps).toFixed(2)}x`,
+        a.fast.qps >= 2 * c.fast.qps,
+      );
   }
   for (const callers of [100, 1000]) {
     const mix = `100-row select @${callers}`;

@@ -18,8 +18,8 @@ export type {
   IsolationLevel,
   QueryResult,
   StatementMultiplexer,
-  StatementShape,
   StatementOptions,
+  StatementShape,
   TransactionOptions,
 } from './dialect/dialect.js';
 export {

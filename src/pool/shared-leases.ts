@@ -174,7 +174,9 @@ const SHARED_RECENT_MS = 5000;
  *   they wait with shared work.
  * - Stuck: nothing new goes on a connection whose oldest unit has been answering longer than
  *   `stuckAfterMs`; work goes elsewhere, and a shape stuck for long is put on probation.
- * - Spread: shared work goes to the open connection with the fewest in flight, up to `maxInFlight`.
+ * - Spread: shared work goes to the open connection with the fewest in flight, up to `maxInFlight` and
+ *   to `sizeBudget` of answers (rows) in flight.
+ * - Order: work waiting in either queue starts oldest first (slow-lane work when the lane has room).
  * - Growth: another connection is borrowed when the least busy one's expected queueing (in flight x
  *   measured server time per unit) would pass `spreadAfterMs` and the pool can lend one at once; an
  *   idle shared connection goes home at once.

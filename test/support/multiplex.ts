@@ -7,11 +7,7 @@ import type { Database } from '../../src/index.js';
  * pipelined together call this first (`params` may vary per run). Fails after 200 runs: the model
  * never trusted a statement that should be fast.
  */
-export async function learnShared(
-  db: Database,
-  text: string,
-  params: unknown[] | ((run: number) => unknown[]) = [],
-): Promise<void> {
+export async function learnShared(db: Database, text: string, params: unknown[] | ((run: number) => unknown[]) = []): Promise<void> {
   const multiplexer = db.multiplexer;
   if (multiplexer === undefined) throw new Error('learnShared: the pool does not multiplex');
   const shown = redactStatement(text);
@@ -25,4 +21,3 @@ export async function learnShared(
   }
   throw new Error(`learnShared: "${text}" never became a shared shape`);
 }
-

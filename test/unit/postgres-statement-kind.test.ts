@@ -35,7 +35,10 @@ describe('PostgreSQL statement kinds for the multiplexer', () => {
   });
 
   it('shows statements without their literals or comments', () => {
-    assert.equal(redactStatement("SELECT * FROM users WHERE email = 'a@b.c' AND id = 42"), 'SELECT * FROM users WHERE email = ? AND id = ?');
+    assert.equal(
+      redactStatement("SELECT * FROM users WHERE email = 'a@b.c' AND id = 42"),
+      'SELECT * FROM users WHERE email = ? AND id = ?',
+    );
     assert.equal(redactStatement("SELECT E'sec\\'ret', $$token$$, $x$ more $x$, 1.5e3"), 'SELECT ?, ?, ?, ?');
     assert.equal(redactStatement('SELECT id FROM t2 WHERE id = $1 -- key 1234\n LIMIT 10'), 'SELECT id FROM t2 WHERE id = $1 LIMIT ?');
     assert.equal(redactStatement("SELECT 'it''s' /* note */"), 'SELECT ?');

@@ -62,7 +62,10 @@ describe('PostgreSQL multiplexing: a statement waiting on a row lock', () => {
       const updatedFirst = updated;
       clearTimeout(valve);
       assert.equal(updatedFirst, false, 'every read was answered while the update still waited on the lock');
-      assert.deepEqual(answered.slice(0, 40), Array.from({ length: 40 }, (_, i) => 2 + (i % 40)));
+      assert.deepEqual(
+        answered.slice(0, 40),
+        Array.from({ length: 40 }, (_, i) => 2 + (i % 40)),
+      );
       assert.deepEqual(answered.slice(40), [...Array(10).fill(1), 50]);
 
       await holder.query('COMMIT');

@@ -67,7 +67,7 @@ describe('PostgreSQL multiplexing: a statement fast 99 times, then slow once', (
       const before = shapeOf()!;
       let runs = 0;
       while (shapeOf()?.mode !== 'shared') {
-        await db.query(lookup, [runs % 100 + 1]);
+        await db.query(lookup, [(runs % 100) + 1]);
         runs++;
         assert.ok(runs <= 200, 'the shape was never learned fast again');
       }
