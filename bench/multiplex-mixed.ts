@@ -1,5 +1,5 @@
 /**
- * Mixed workloads on PostgreSQL (issue 17): fast statements beside slow ones, where a multiplexer that
+ * Mixed workloads on PostgreSQL (issue 12): fast statements beside slow ones, where a multiplexer that
  * pipelines fast work behind slow work loses to one statement per connection. Pool of 10 for every
  * contender, side by side in one run: pg.Pool (max 10), Spillway with `multiplex: false`, Spillway's
  * default (multiplexed) and postgres.js (max 10); the pure SELECT 1 rows add the raw ceiling (10

@@ -5,7 +5,7 @@ import { MemoryConnector } from '../support/memory-connector.js';
 import { sharedLeasesHarness } from '../support/shared-leases-harness.js';
 
 /**
- * Scheduling by statement shape (issue 17): the scheduler learns each key's cost from the answers and
+ * Scheduling by statement shape (issue 12): the scheduler learns each key's cost from the answers and
  * only pipelines keys measured fast. The clock is stepped by hand, so every measured cost is exact.
  */
 type Harness = ReturnType<typeof sharedLeasesHarness>;

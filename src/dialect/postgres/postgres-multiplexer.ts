@@ -30,7 +30,7 @@ interface PgWithQuery {
 
 /** Queueing one connection may add before the multiplexer spreads to another (see SharedLeasesSettings). */
 const SPREAD_AFTER_MS = 1;
-/** Share of the pool that statements running alone (slow, unknown, writes) may hold while fast ones are about. */
+/** Share of the pool that slow statements (measured slow, or not yet measured) may hold while fast ones are about. */
 const EXCLUSIVE_SHARE = 0.8;
 /** Nothing new is pipelined behind a statement that has been answering for longer than this. */
 const STUCK_AFTER_MS = 10;
