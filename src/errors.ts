@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   LEAK_RECLAIMED: 'The connection was held past leakThresholdMs and taken back by the pool.',
   BATCH_INVALID: 'A batch operation was given an invalid shape; nothing was sent.',
   RELEASED_TWICE: 'release() was called on a lease that had already been released.',
+  LEASE_RELEASED:
+    "A connection handle was used after its release (or a transaction's handle after its callback settled); nothing was sent.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -133,6 +135,20 @@ export class BatchInvalidError extends SpillwayError {
 export class ReleasedTwiceError extends SpillwayError {
   constructor(poolName: string) {
     super('RELEASED_TWICE', `Pool "${poolName}": release() called on a connection that was already released`);
+  }
+}
+
+/**
+ * A handle was used after it was released: an `acquire()` lease, a `withConnection` connection or a
+ * transaction's `tx` once its callback settled. Nothing reached the connection, which may already
+ * serve another borrower.
+ */
+export class LeaseReleasedError extends SpillwayError {
+  constructor(poolName: string) {
+    super(
+      'LEASE_RELEASED',
+      `Pool "${poolName}": this connection handle was already released (or its transaction has ended); acquire a new one`,
+    );
   }
 }
 

@@ -32,6 +32,7 @@ export {
   type ErrorCode,
   InitializationError,
   LeakReclaimedError,
+  LeaseReleasedError,
   LockTimeoutError,
   PoolClosedError,
   PoolTimeoutError,
