@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm start` runs this first (prestart). The build happens once, in `prepare` (npm install / npm ci),
-// so start is fast; this only rebuilds when the sources changed since (an edit, a git pull), and never
-// stands between the signal and the server: `start` itself execs node.
+// Build dist/ when it is missing or older than the sources. npm runs this as `prepare` (after npm install
+// and npm ci: the one build) and as `prestart` (a no-op unless the sources changed since, after an edit
+// or a git pull), so `npm start` itself never compiles and can exec node. Without TypeScript (an install
+// with --omit=dev over a copied dist/) an existing build is kept rather than failing the install.
 //   node scripts/ensure-built.mjs [root]           build when dist/ is missing or older than the sources
 //   node scripts/ensure-built.mjs --check [root]   print missing | stale | fresh, build nothing
 import { spawnSync } from 'node:child_process';
