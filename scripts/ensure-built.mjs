@@ -44,7 +44,7 @@ if (!existsSync(join(root, 'node_modules', 'typescript'))) {
   // An install without devDependencies: serve the build that is there rather than fail to start.
   if (state === 'stale') {
     process.stderr.write(
-      'spillway: the sources changed since the last build, but TypeScript is not installed; starting the existing build\n',
+      'spillway: the sources changed since the last build, but TypeScript is not installed; using the existing build\n',
     );
     process.exit(0);
   }
