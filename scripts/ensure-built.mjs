@@ -43,9 +43,7 @@ if (state === 'fresh') process.exit(0);
 if (!existsSync(join(root, 'node_modules', 'typescript'))) {
   // An install without devDependencies: serve the build that is there rather than fail to start.
   if (state === 'stale') {
-    process.stderr.write(
-      'spillway: the sources changed since the last build, but TypeScript is not installed; using the existing build\n',
-    );
+    process.stderr.write('spillway: the sources changed since the last build, but TypeScript is not installed; using the existing build\n');
     process.exit(0);
   }
   process.stderr.write('spillway: dist/ is missing and TypeScript is not installed; run `npm install` (with devDependencies) first\n');
