@@ -70,7 +70,7 @@ function emptySummary(db: Database): PerformanceSummary {
     checkoutWaitMs: empty,
     queryMs: empty,
     failureRates: { query: 0, checkout: 0 },
-    totals: { queries: 0, queryFailures: 0 },
+    totals: { queries: 0, queryFailures: 0, checkouts: 0 },
   };
 }
 
@@ -102,14 +102,20 @@ export class Endpoints {
   }
 
   async handle(path: string, query: URLSearchParams, authorization: string | undefined): Promise<EndpointResponse> {
-    if (!this.has(path)) return json(404, { error: 'not found' });
-    if (ENDPOINT_PATHS[path] && !this.#authorized(authorization)) return json(401, { error: 'a bearer token is required' });
+    if (!this.has(path)) return json(404, { error: 'not found', code: 'NOT_FOUND' });
+    if (ENDPOINT_PATHS[path] && !this.#authorized(authorization)) {
+      // Tell a missing token from a refused one (the dashboard shows which), never why a token was refused.
+      return authorization === undefined || authorization === ''
+        ? json(401, { error: 'a bearer token is required', code: 'TOKEN_REQUIRED' })
+        : json(401, { error: 'the bearer token was refused', code: 'TOKEN_REFUSED' });
+    }
     if (path === '/health')
       return json(200, { status: 'ok', service: this.#service, uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000) });
     if (path === '/metrics') return this.#metrics();
     const poolName = query.get('pool');
     const db = poolName === null ? this.#pools[0] : this.#pools.find((p) => p.name === poolName);
-    if (db === undefined) return json(404, { error: `no pool named ${JSON.stringify(poolName)}`, pools: this.#pools.map((p) => p.name) });
+    if (db === undefined)
+      return json(404, { error: `no pool named ${JSON.stringify(poolName)}`, code: 'NOT_FOUND', pools: this.#pools.map((p) => p.name) });
     switch (path) {
       case '/health/database': {
         const ping = await monitorOf(db).ping();

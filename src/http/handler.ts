@@ -20,6 +20,11 @@ export function normalizePrefix(prefix: string | undefined): string {
   return trimmed === '' ? '' : trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
 }
 
+/** The one JSON error shape of the endpoints, `{ error, code }`. */
+function errorResponse(status: number, error: string, code: string): EndpointResponse {
+  return { status, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error, code }) };
+}
+
 function write(res: ServerResponse, response: EndpointResponse, head: boolean): void {
   res.statusCode = response.status;
   res.setHeader('content-type', response.contentType);
@@ -46,19 +51,18 @@ export function createHandler(options: HandlerOptions): SpillwayHandler {
     const isDashboard = path === '/dashboard';
     if (!isDashboard && !endpoints.has(path)) {
       if (next !== undefined) next();
-      else write(res, { status: 404, contentType: 'application/json; charset=utf-8', body: '{"error":"not found"}' }, false);
+      else write(res, errorResponse(404, 'not found', 'NOT_FOUND'), false);
       return;
     }
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
-      write(res, { status: 405, contentType: 'application/json; charset=utf-8', body: '{"error":"method not allowed"}' }, false);
+      write(res, errorResponse(405, `method ${method} not allowed here`, 'METHOD_NOT_ALLOWED'), false);
       return;
     }
     const fail = (error: unknown): void => {
       if (next !== undefined) next(error);
-      else if (!res.headersSent)
-        write(res, { status: 500, contentType: 'application/json; charset=utf-8', body: '{"error":"internal error"}' }, false);
+      else if (!res.headersSent) write(res, errorResponse(500, 'internal error', 'INTERNAL_ERROR'), false);
       else res.destroy();
     };
     if (isDashboard) {

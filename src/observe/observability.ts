@@ -29,7 +29,11 @@ export interface PerformanceSummary {
   checkoutWaitMs: LatencySummary;
   queryMs: LatencySummary;
   failureRates: { query: number; checkout: number };
-  totals: { queries: number; queryFailures: number };
+  /**
+   * Counters since start, for rates (the dashboard's throughput chart): statements run and failed,
+   * and connections handed out to callers (a multiplexed statement is one; health checks are left out).
+   */
+  totals: { queries: number; queryFailures: number; checkouts: number };
 }
 
 /** A statement in flight when tracing is on: start time plus its span. */
@@ -61,6 +65,7 @@ export class Observability implements QueryObserver {
   readonly #cleanup: (() => void)[] = [];
   #queryCount = 0;
   #queryFailures = 0;
+  #checkoutCount = 0;
   #rotator: NodeJS.Timeout | undefined = undefined;
   #stopped = false;
 
@@ -102,13 +107,19 @@ export class Observability implements QueryObserver {
       );
       this.metrics = metrics;
       this.#cleanup.push(() => metrics.detach());
+      // The background health check's own checkouts are left out: on an idle pool they were the only
+      // ones, so their waits (a pre-ping after a long idle) read as callers waiting for connections.
       this.#listen('checkout', (event) => {
+        if (event.internal) return;
+        this.#checkoutCount++;
         metrics.wait.observe(event.waitMs / 1000);
         this.#checkouts.record(event.waitMs);
       });
       this.#listen('checkin', (event) => metrics.use.observe(event.heldMs / 1000));
       this.#listen('connect', (event) => metrics.create.observe(event.durationMs / 1000));
-      this.#listen('timeout', (event) => this.#checkouts.record(event.waitMs, true));
+      this.#listen('timeout', (event) => {
+        if (!event.internal) this.#checkouts.record(event.waitMs, true);
+      });
       this.#rotator = setInterval(() => {
         this.#checkouts.rotate();
         this.#queries.rotate();
@@ -168,7 +179,7 @@ export class Observability implements QueryObserver {
         query: queryMs.count === 0 ? 0 : this.#queries.failures / queryMs.count,
         checkout: checkoutWaitMs.count === 0 ? 0 : this.#checkouts.failures / checkoutWaitMs.count,
       },
-      totals: { queries: this.#queryCount, queryFailures: this.#queryFailures },
+      totals: { queries: this.#queryCount, queryFailures: this.#queryFailures, checkouts: this.#checkoutCount },
     };
   }
 
