@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -41,6 +41,8 @@ export class TempMariadb {
 
   static async start(options: TempMariadbOptions = {}): Promise<TempMariadb> {
     const dir = mkdtempSync(join(tmpdir(), 'spillway-mariadb-'));
+    // Its own tmpdir: servers bootstrapping side by side must not share temporary table files.
+    mkdirSync(join(dir, 'tmp'));
     const asRoot = process.getuid?.() === 0;
     let server: TempMariadb | undefined;
     try {
@@ -51,6 +53,7 @@ export class TempMariadb {
           `--datadir=${join(dir, 'data')}`,
           '--auth-root-authentication-method=normal',
           '--skip-test-db',
+          `--tmpdir=${join(dir, 'tmp')}`,
           '--innodb-log-file-size=8M',
           ...(asRoot ? ['--user=root'] : []),
         ],
@@ -66,6 +69,7 @@ export class TempMariadb {
         `--socket=${join(dir, 'mysqld.sock')}`,
         `--pid-file=${join(dir, 'mysqld.pid')}`,
         `--log-error=${join(dir, 'error.log')}`,
+        `--tmpdir=${join(dir, 'tmp')}`,
         '--skip-name-resolve',
         '--innodb-buffer-pool-size=16M',
         '--innodb-log-file-size=8M',

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { gatherFacts } from '../../../src/cli/doctor/facts.js';
+import { resolveConfig } from '../../../src/config/resolve-config.js';
 import type { Database } from '../../../src/database.js';
 import { MYSQL_URL, requireServer } from '../../support/databases.js';
 import { mariadbBinariesPresent, TempMariadb } from '../../support/mariadb-server.js';
@@ -21,7 +23,7 @@ before(async (t) => {
   if (!(await requireServer(t as never, MYSQL_URL, 'mysql'))) return;
   if (!mariadbBinariesPresent()) {
     if (process.env.CI) throw new Error('CI is set but mariadbd is not installed');
-    return t.skip('mariadbd is not installed: no throwaway MariaDB server');
+    return; // each test then skips, saying so
   }
   pki = await createTestPki('spillway_cert');
   [tlsServer, plainServer] = await Promise.all([
@@ -52,18 +54,18 @@ const tlsUrl = (user: string, query: string, host = '127.0.0.1', port = tlsServe
 
 describe('MySQL/MariaDB TLS against real servers (MySQL ssl-mode names)', () => {
   it('VERIFY_IDENTITY with the right CA connects over TLS', async (t) => {
-    if (pki === undefined) return t.skip('no throwaway MariaDB');
+    if (pki === undefined) return t.skip('no throwaway MariaDB: MariaDB unreachable or mariadbd not installed');
     const db = open(tlsUrl('tls_required', `ssl-mode=VERIFY_IDENTITY&ssl-ca=${pki.caCert}`));
     assert.match(await sessionTls(db), /^TLSv1\.[23]$/);
   });
 
   it('a REQUIRE SSL user is refused without TLS, so every success above was TLS', async (t) => {
-    if (pki === undefined) return t.skip('no throwaway MariaDB');
+    if (pki === undefined) return t.skip('no throwaway MariaDB: MariaDB unreachable or mariadbd not installed');
     await assert.rejects(open(tlsUrl('tls_required', 'ssl-mode=DISABLED')).query('SELECT 1'), /Access denied/);
   });
 
   it('VERIFY_IDENTITY with a host name the certificate does not carry fails CONFIG_INVALID, at once and without opening the breaker', async (t) => {
-    if (pki === undefined || otherName === undefined) return t.skip('no throwaway MariaDB');
+    if (pki === undefined || otherName === undefined) return t.skip('no throwaway MariaDB: MariaDB unreachable or mariadbd not installed');
     const db = open(tlsUrl('tls_required', `ssl-mode=VERIFY_IDENTITY&ssl-ca=${pki.caCert}`, '127.0.0.2', otherName.port), {
       initializationTimeoutMs: 60_000,
     });
@@ -77,7 +79,7 @@ describe('MySQL/MariaDB TLS against real servers (MySQL ssl-mode names)', () => 
   });
 
   it('VERIFY_CA checks the chain, not the host name; an unrelated CA fails CONFIG_INVALID', async (t) => {
-    if (pki === undefined || otherName === undefined) return t.skip('no throwaway MariaDB');
+    if (pki === undefined || otherName === undefined) return t.skip('no throwaway MariaDB: MariaDB unreachable or mariadbd not installed');
     const db = open(tlsUrl('tls_required', `ssl-mode=VERIFY_CA&ssl-ca=${pki.caCert}`, '127.0.0.2', otherName.port));
     assert.match(await sessionTls(db), /^TLSv1/);
     const error = await spillwayRejection(open(tlsUrl('tls_required', `ssl-mode=VERIFY_CA&ssl-ca=${pki.otherCaCert}`)).query('SELECT 1'));
@@ -86,14 +88,14 @@ describe('MySQL/MariaDB TLS against real servers (MySQL ssl-mode names)', () => 
   });
 
   it('ssl-ca alone means VERIFY_CA (MySQL client rule)', async (t) => {
-    if (pki === undefined) return t.skip('no throwaway MariaDB');
+    if (pki === undefined) return t.skip('no throwaway MariaDB: MariaDB unreachable or mariadbd not installed');
     assert.match(await sessionTls(open(tlsUrl('tls_required', `ssl-ca=${pki.caCert}`))), /^TLSv1/);
     const error = await spillwayRejection(open(tlsUrl('tls_required', `ssl-ca=${pki.otherCaCert}`)).query('SELECT 1'));
     assert.match(error.message, /implied by ssl-ca/);
   });
 
   it('REQUIRED against a server without TLS fails CONFIG_INVALID; PREFERRED falls back to plaintext there and uses TLS where offered', async (t) => {
-    if (pki === undefined) return t.skip('no throwaway MariaDB');
+    if (pki === undefined) return t.skip('no throwaway MariaDB: MariaDB unreachable or mariadbd not installed');
     const plain = `mysql://plain@127.0.0.1:${plainServer?.port}/mysql`;
     const error = await spillwayRejection(open(`${plain}?ssl-mode=REQUIRED`, { initializationTimeoutMs: 60_000 }).ready());
     assert.equal(error.code, 'CONFIG_INVALID');
@@ -105,11 +107,22 @@ describe('MySQL/MariaDB TLS against real servers (MySQL ssl-mode names)', () => 
   });
 
   it('a client certificate satisfies REQUIRE SUBJECT, from files or with an encrypted key and tls.password', async (t) => {
-    if (pki === undefined) return t.skip('no throwaway MariaDB');
+    if (pki === undefined) return t.skip('no throwaway MariaDB: MariaDB unreachable or mariadbd not installed');
     const base = tlsUrl('x509_user', `ssl-mode=VERIFY_IDENTITY&ssl-ca=${pki.caCert}`);
     assert.match(await sessionTls(open(`${base}&ssl-cert=${pki.clientCert}&ssl-key=${pki.clientKey}`)), /^TLSv1/);
     const encrypted = open(base, { tls: { cert: pki.clientCert, key: pki.clientKeyEncrypted, password: pki.clientKeyPassphrase } });
     assert.match(await sessionTls(encrypted), /^TLSv1/);
     await assert.rejects(open(base).query('SELECT 1'), /Access denied/);
+  });
+
+  it("spillway doctor reads TLS, its protocol and cipher from SHOW STATUS LIKE 'Ssl_%'", async (t) => {
+    if (pki === undefined) return t.skip('no throwaway MariaDB: MariaDB unreachable or mariadbd not installed');
+    const url = tlsUrl('tls_required', `ssl-mode=VERIFY_IDENTITY&ssl-ca=${pki.caCert}`);
+    const facts = await gatherFacts(resolveConfig({ url, env: {} }), {});
+    assert.deepEqual([facts.tls, facts.tlsMode, facts.tlsVerify], [true, 'ssl-mode=VERIFY_IDENTITY', 'chain-and-host']);
+    assert.match(facts.tlsVersion ?? '', /^TLSv1\.[23]$/);
+    assert.ok((facts.tlsCipher ?? '').length > 0);
+    const plain = await gatherFacts(resolveConfig({ url: `mysql://plain@127.0.0.1:${plainServer?.port}/mysql`, env: {} }), {});
+    assert.deepEqual([plain.tls, plain.tlsVersion], [false, undefined]);
   });
 });

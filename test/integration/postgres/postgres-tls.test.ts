@@ -6,6 +6,9 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import pino from 'pino';
+import { gatherFacts } from '../../../src/cli/doctor/facts.js';
+import { diagnose } from '../../../src/cli/doctor/findings.js';
+import { resolveConfig } from '../../../src/config/resolve-config.js';
 import type { Database } from '../../../src/database.js';
 import { createHandler } from '../../../src/http/handler.js';
 import { POSTGRES_URL, requireServer } from '../../support/databases.js';
@@ -196,5 +199,22 @@ describe('PostgreSQL TLS against real servers (libpq sslmode semantics)', () => 
     assert.ok(!everything.includes(pki.clientKeyPassphrase), 'no key passphrase');
     assert.ok(!everything.includes(urlPassword), 'no sslpassword from the URL');
     for (const line of keyLines) assert.ok(!everything.includes(line), 'no private key material');
+  });
+
+  it('spillway doctor reads TLS, its protocol and cipher from pg_stat_ssl, and what the mode verifies', async (t) => {
+    if (pki === undefined) return t.skip('no PostgreSQL on this machine');
+    const env = { HOME: '/nonexistent' };
+    const verified = await gatherFacts(resolveConfig({ url: tlsUrl(`sslmode=verify-full&sslrootcert=${pki.caCert}`), env }), env);
+    assert.equal(verified.tls, true);
+    assert.match(verified.tlsVersion ?? '', /^TLSv1\.[23]$/);
+    assert.ok((verified.tlsCipher ?? '').length > 0);
+    const finding = diagnose(verified).findings.find((f) => f.check === 'tls');
+    assert.equal(finding?.severity, 'ok');
+    assert.match(finding?.message ?? '', /TLSv1\.[23], .+; sslmode=verify-full; certificate and host name verified/);
+    // The environment the app runs with decides the mode when the URL does not.
+    const fromEnv = await gatherFacts(resolveConfig({ url: tlsUrl(''), env: { PGSSLMODE: 'require' } }), { PGSSLMODE: 'require' });
+    assert.deepEqual([fromEnv.tls, fromEnv.tlsMode, fromEnv.tlsVerify], [true, 'PGSSLMODE=require', 'none']);
+    const plain = await gatherFacts(resolveConfig({ url: plainUrl('sslmode=prefer'), env }), env);
+    assert.deepEqual([plain.tls, plain.tlsVersion], [false, undefined]);
   });
 });
