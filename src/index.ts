@@ -10,7 +10,7 @@ export { describeConfig, resolveConfig } from './config/resolve-config.js';
 export { type PoolSizeRecommendation, recommendPoolSize } from './config/sizing.js';
 export { redactUrl } from './config/url.js';
 export { createPool } from './create-pool.js';
-export { Database, type HealthReport, type SessionOptions } from './database.js';
+export { Database, type HealthReport, type SessionOptions, type StatsReset } from './database.js';
 export type { BatchDialect } from './dialect/batch-dialect.js';
 export type {
   Dialect,

@@ -29,7 +29,10 @@ export interface PerformanceSummary {
   checkoutWaitMs: LatencySummary;
   queryMs: LatencySummary;
   failureRates: { query: number; checkout: number };
+  /** Statements and statement failures since `since`. */
   totals: { queries: number; queryFailures: number };
+  /** When these figures began: the pool's start or its last `resetStats()` (ISO 8601). */
+  since: string;
 }
 
 /** A statement in flight when tracing is on: start time plus its span. */
@@ -60,7 +63,11 @@ export class Observability implements QueryObserver {
   readonly #leaks: LeakRecord[] = [];
   readonly #cleanup: (() => void)[] = [];
   #queryCount = 0;
+  /** Since start, never reset: spillway_operation_failures_total{kind="query"} reads it. */
   #queryFailures = 0;
+  /** The counts at the last resetStats(), which the summary's totals start from. */
+  #totalsBaseline = { queries: 0, queryFailures: 0 };
+  #since = Date.now();
   #rotator: NodeJS.Timeout | undefined = undefined;
   #stopped = false;
 
@@ -168,13 +175,29 @@ export class Observability implements QueryObserver {
         query: queryMs.count === 0 ? 0 : this.#queries.failures / queryMs.count,
         checkout: checkoutWaitMs.count === 0 ? 0 : this.#checkouts.failures / checkoutWaitMs.count,
       },
-      totals: { queries: this.#queryCount, queryFailures: this.#queryFailures },
+      totals: {
+        queries: this.#queryCount - this.#totalsBaseline.queries,
+        queryFailures: this.#queryFailures - this.#totalsBaseline.queryFailures,
+      },
+      since: new Date(this.#since).toISOString(),
     };
   }
 
-  /** Recent leaks (newest last) and the total since start. */
+  /**
+   * Empty the summary's windows (percentiles, failure rates) and start its totals over (db.resetStats()).
+   * Prometheus' counters and histograms are left alone: they must only grow, or rate() reads a reset as
+   * a crash of the exporter.
+   */
+  resetWindows(at = Date.now()): void {
+    this.#checkouts.reset();
+    this.#queries.reset();
+    this.#totalsBaseline = { queries: this.#queryCount, queryFailures: this.#queryFailures };
+    this.#since = at;
+  }
+
+  /** Recent leaks (newest last) and the total since start (or the last resetStats()). */
   leaks(): { total: number; recent: LeakRecord[] } {
-    return { total: this.#db.pool.stats().leaks, recent: this.#leaks.map((l) => ({ ...l })) };
+    return { total: this.#db.stats().leaks, recent: this.#leaks.map((l) => ({ ...l })) };
   }
 
   /** Stop the background work and the subscriptions (called by db.close()). Idempotent. */
