@@ -166,6 +166,9 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
       connection.once('error', (error: Error) => {
         connection.removeAllListeners('connect');
         signal?.removeEventListener('abort', abandoned);
+        // A failed attempt (PREFERRED may make another) keeps no socket, and a late error crashes nothing.
+        connection.on('error', () => undefined);
+        destroy(connection);
         reject(error);
       });
       // cutOnAbort destroyed the socket; this only stops waiting for it.
