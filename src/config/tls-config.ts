@@ -212,8 +212,17 @@ function clientPair(
     rootCert,
     cert: certFound === undefined ? undefined : material(certFound),
     key: keyFound === undefined ? undefined : material(keyFound),
-    password: password === undefined ? undefined : Object.freeze({ variable: password.variable, value: password.value as string }),
+    password: password === undefined ? undefined : hidden({ variable: password.variable }, 'value', password.value as string),
   });
+}
+
+/**
+ * `target` with `key` set but not enumerable, then frozen: a key or passphrase stays out of
+ * JSON.stringify, console.log and util.inspect of the config (as pg hides a client's password).
+ */
+function hidden<T extends object, K extends string, V>(target: T, key: K, value: V): Readonly<T & Record<K, V>> {
+  Object.defineProperty(target, key, { value, enumerable: false });
+  return Object.freeze(target) as Readonly<T & Record<K, V>>;
 }
 
 function parseMode(value: string, variable: string, vocabulary: 'libpq' | 'mysql' | 'either'): TlsMode {
@@ -256,7 +265,7 @@ function pick<T extends string | Buffer>(
 /** PEM text (or a Buffer) is used as it is; anything else is a file, which must be readable now. */
 function material(found: Found<string | Buffer>): TlsMaterial {
   const { value, variable } = found;
-  if (Buffer.isBuffer(value) || value.includes('-----BEGIN ')) return Object.freeze({ variable, file: undefined, pem: value });
+  if (Buffer.isBuffer(value) || value.includes('-----BEGIN ')) return hidden({ variable, file: undefined }, 'pem', value);
   try {
     accessSync(value, constants.R_OK);
   } catch (error) {

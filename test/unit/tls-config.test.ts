@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import type { PoolOptions } from '../../src/config/options.js';
 import { describeConfig, resolveConfig } from '../../src/config/resolve-config.js';
 import { createMysqlDialect } from '../../src/dialect/mysql/mysql-dialect.js';
@@ -148,6 +149,11 @@ describe('TLS secrets', () => {
     assert.ok(!shown.includes(pki.clientKeyPassphrase), 'no passphrase');
     const keyBody = keyPem.split('\n')[1] as string;
     assert.ok(keyBody.length > 20 && !shown.includes(keyBody), 'no key material');
+    // The resolved config itself, logged or serialised whole by an app, shows neither.
+    for (const whole of [JSON.stringify(config), inspect(config, { depth: 10 })]) {
+      assert.ok(!whole.includes(pki.clientKeyPassphrase) && !whole.includes(keyBody), 'hidden from JSON and inspect');
+    }
+    assert.equal(config.tls.password?.value, pki.clientKeyPassphrase, 'still there for the driver');
     const tls = describeConfig(config).tls as Record<string, unknown>;
     assert.deepEqual(
       { mode: tls.mode, verify: tls.verify, rootCert: tls.rootCert, key: tls.key, password: tls.password },
