@@ -108,7 +108,7 @@ function resolvePostgres(options: TlsOptions, params: Readonly<Record<string, st
   // libpq 16: sslrootcert=system makes verify-full the default and refuses anything weaker.
   if (mode === undefined && system) mode = { value: 'verify-full', variable: (rootCertGiven as Found<string>).variable };
   const chosen = mode ?? { value: 'disable' as TlsMode, variable: 'default' };
-  if (chosen.value === 'disable') return { ...TLS_DISABLED, modeVariable: chosen.variable };
+  if (chosen.value === 'disable') return Object.freeze({ ...TLS_DISABLED, modeVariable: chosen.variable });
   if (system && chosen.value !== 'verify-full') {
     throw new ConfigError(
       chosen.variable,
@@ -173,7 +173,8 @@ function resolveMysql(options: TlsOptions, params: Readonly<Record<string, strin
       `${chosen.variable}=allow is PostgreSQL's; MySQL accepts DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY`,
     );
   }
-  if (chosen === undefined || chosen.value === 'disable') return { ...TLS_DISABLED, modeVariable: chosen?.variable ?? 'default' };
+  if (chosen === undefined || chosen.value === 'disable')
+    return Object.freeze({ ...TLS_DISABLED, modeVariable: chosen?.variable ?? 'default' });
   const verify: TlsVerify = chosen.value === 'verify-full' ? 'chain-and-host' : chosen.value === 'verify-ca' ? 'chain' : 'none';
   let rootCert: TlsMaterial | 'system' | undefined;
   if (rootCertGiven?.value === 'system') rootCert = 'system';
