@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createDashboardHandler } from './dashboard.js';
-import { type EndpointOptions, type EndpointResponse, Endpoints } from './endpoints.js';
+import { type EndpointOptions, type EndpointResponse, Endpoints, errorResponse, RESET_PATH } from './endpoints.js';
 
 /** Serves /dashboard (built elsewhere); the handler passes the request through untouched. */
 export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -18,11 +18,6 @@ export function normalizePrefix(prefix: string | undefined): string {
   if (prefix === undefined) return '';
   const trimmed = prefix.replace(/\/+$/, '');
   return trimmed === '' ? '' : trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
-}
-
-/** The one JSON error shape of the endpoints, `{ error, code }`. */
-function errorResponse(status: number, error: string, code: string): EndpointResponse {
-  return { status, contentType: 'application/json; charset=utf-8', body: JSON.stringify({ error, code }) };
 }
 
 function write(res: ServerResponse, response: EndpointResponse, head: boolean): void {
@@ -49,12 +44,19 @@ export function createHandler(options: HandlerOptions): SpillwayHandler {
     if (prefix !== '') path = path === prefix || path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : '\0';
     if (path.length > 1) path = path.replace(/\/+$/, '');
     const isDashboard = path === '/dashboard';
+    const method = req.method ?? 'GET';
+    if (path === RESET_PATH) {
+      if (method !== 'POST') {
+        res.setHeader('allow', 'POST');
+        write(res, errorResponse(405, `method ${method} not allowed here`, 'METHOD_NOT_ALLOWED'), false);
+      } else write(res, endpoints.reset(url.searchParams, req.headers.authorization), false);
+      return;
+    }
     if (!isDashboard && !endpoints.has(path)) {
       if (next !== undefined) next();
       else write(res, errorResponse(404, 'not found', 'NOT_FOUND'), false);
       return;
     }
-    const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       write(res, errorResponse(405, `method ${method} not allowed here`, 'METHOD_NOT_ALLOWED'), false);
