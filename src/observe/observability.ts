@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Span } from '@opentelemetry/api';
 import type { AlertThresholds } from '../config/observe-options.js';
 import type { Database } from '../database.js';
+import type { StatementFailureKind } from '../dialect/dialect.js';
 import type { PoolEventMap } from '../pool/events.js';
 import type { PoolStatus } from '../pool/status.js';
 import type { QueryObserver } from '../query/observer.js';
@@ -29,8 +30,12 @@ export interface PerformanceSummary {
   checkoutWaitMs: LatencySummary;
   queryMs: LatencySummary;
   failureRates: { query: number; checkout: number };
-  totals: { queries: number; queryFailures: number };
+  /** Since start. `queryFailures` leaves out the application's errors, counted in `applicationErrors`. */
+  totals: { queries: number; queryFailures: number; applicationErrors: Readonly<Record<ApplicationErrorKind, number>> };
 }
+
+/** Statement errors that are the application's business (see StatementFailureKind). */
+export type ApplicationErrorKind = Exclude<StatementFailureKind, 'failure'>;
 
 /** A statement in flight when tracing is on: start time plus its span. */
 interface TracedStatement {
@@ -61,6 +66,7 @@ export class Observability implements QueryObserver {
   readonly #cleanup: (() => void)[] = [];
   #queryCount = 0;
   #queryFailures = 0;
+  readonly #applicationErrors: Record<ApplicationErrorKind, number> = { constraint_violation: 0, data_exception: 0 };
   #rotator: NodeJS.Timeout | undefined = undefined;
   #stopped = false;
 
@@ -96,6 +102,7 @@ export class Observability implements QueryObserver {
           circuitState: () => this.circuit.state(),
           healthChecks: () => this.health.counts(),
           queryFailures: () => this.#queryFailures,
+          applicationErrors: () => this.#applicationErrors,
           alerts: () => this.alerts.counts(),
         },
         config.metrics.registry,
@@ -140,12 +147,15 @@ export class Observability implements QueryObserver {
     return { start, span: tracer.startStatement(text) } satisfies TracedStatement;
   }
 
-  queryEnd(token: unknown, error: unknown): void {
+  queryEnd(token: unknown, error: unknown, failure?: StatementFailureKind): void {
     const traced = typeof token === 'number' ? undefined : (token as TracedStatement);
     const elapsed = performance.now() - (traced === undefined ? (token as number) : traced.start);
-    const failed = error !== undefined;
+    // A constraint violation or data exception is the application's error, not the database's
+    // health: counted apart, never toward the failure rate (its alert and health's "degraded").
+    const failed = error !== undefined && (failure === undefined || failure === 'failure');
     this.#queryCount++;
     if (failed) this.#queryFailures++;
+    else if (error !== undefined) this.#applicationErrors[failure as ApplicationErrorKind]++;
     if (this.metrics !== undefined) {
       this.metrics.operation.observe(elapsed / 1000);
       this.#queries.record(elapsed, failed);
@@ -168,7 +178,7 @@ export class Observability implements QueryObserver {
         query: queryMs.count === 0 ? 0 : this.#queries.failures / queryMs.count,
         checkout: checkoutWaitMs.count === 0 ? 0 : this.#checkouts.failures / checkoutWaitMs.count,
       },
-      totals: { queries: this.#queryCount, queryFailures: this.#queryFailures },
+      totals: { queries: this.#queryCount, queryFailures: this.#queryFailures, applicationErrors: { ...this.#applicationErrors } },
     };
   }
 

@@ -113,7 +113,7 @@ export class Session {
       this.#report?.(undefined, startedAt);
       return result;
     } catch (error) {
-      observer?.queryEnd(token, error);
+      observer?.queryEnd(token, error, this.#dialect.classifyFailure(error));
       if (mustDiscard(this.#dialect, error)) {
         this.#failure = error;
         this.#report?.(error, startedAt);

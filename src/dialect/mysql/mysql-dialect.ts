@@ -12,7 +12,7 @@ import {
   type TransactionOptions,
 } from '../dialect.js';
 import { mysqlBatch } from './mysql-batch.js';
-import { isMysqlDisconnect, mapMysqlError } from './mysql-errors.js';
+import { classifyMysqlFailure, isMysqlDisconnect, mapMysqlError } from './mysql-errors.js';
 
 /**
  * The part of a mysql2 (callback API) connection this dialect uses. Declared here so the rest of
@@ -408,6 +408,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     name: 'mysql',
     connector,
     query,
+    classifyFailure: classifyMysqlFailure,
     placeholder: () => '?',
     quoteIdentifier: (name) => `\`${name.replace(/`/g, '``')}\``,
     async begin(connection, options?: TransactionOptions) {

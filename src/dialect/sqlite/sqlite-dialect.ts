@@ -5,7 +5,7 @@ import { ConnectionLostError } from '../../errors.js';
 import type { Connector } from '../../pool/connector.js';
 import type { Dialect, QueryResult, StatementOptions, TransactionOptions } from '../dialect.js';
 import { sqliteBatch } from './sqlite-batch.js';
-import { isSqliteDisconnect, mapSqliteError } from './sqlite-errors.js';
+import { classifySqliteFailure, isSqliteDisconnect, mapSqliteError } from './sqlite-errors.js';
 import { ensureFolder, openFailure } from './sqlite-files.js';
 import { type PragmaValue, resolvePragmas } from './sqlite-pragmas.js';
 import { isSqliteWrite } from './sqlite-routing.js';
@@ -193,6 +193,7 @@ export function createSqliteDialect(config: ResolvedConfig): Dialect<SqliteDatab
     connector: makeConnector(memory ? 'writer' : 'reader'),
     query,
     querySync,
+    classifyFailure: classifySqliteFailure,
     placeholder: () => '?',
     quoteIdentifier: (name) => `"${name.replace(/"/g, '""')}"`,
     // SQLite transactions are always serializable, so every isolation level is honoured by being stricter.

@@ -49,7 +49,10 @@ for (const fixture of dialectFixtures()) {
         const before = connectionsTouched(db);
 
         const tagged = await refused(db.query(sql`SELECT 1 AS one WHERE 1 IN (${sql.join(list(limit + 1))})`));
-        assert.match(tagged.message, new RegExp(`${limit + 1} parameters exceeds the ${limit} .* binds in one statement; nothing was sent`));
+        assert.match(
+          tagged.message,
+          new RegExp(`${limit + 1} parameters exceeds the ${limit} .* binds in one statement; nothing was sent`),
+        );
         const placeholders = list(limit + 1)
           .map((i) => fixture.placeholder(i))
           .join(', ');
