@@ -42,12 +42,15 @@ const DIALECT_LABELS: Readonly<Record<string, string>> = { postgres: 'PostgreSQL
  */
 function checkParameters(dialect: Dialect, params: readonly unknown[]): void {
   if (params.length > dialect.batch.maxBindParameters) throw tooManyParameters(dialect, params.length);
+  // On every statement with parameters: kept to a bare loop, the message built out of line.
   for (let i = 0; i < params.length; i++) {
     const kind = typeof params[i];
-    if (kind === 'function' || kind === 'symbol') {
-      throw new QueryInvalidError(`query parameter #${i + 1} is a ${kind}, which no database can bind; nothing was sent`);
-    }
+    if (kind === 'function' || kind === 'symbol') throw unbindable(i, kind);
   }
+}
+
+function unbindable(index: number, kind: string): QueryInvalidError {
+  return new QueryInvalidError(`query parameter #${index + 1} is a ${kind}, which no database can bind; nothing was sent`);
 }
 
 function tooManyParameters(dialect: Dialect, count: number): QueryInvalidError {
