@@ -383,7 +383,7 @@ export class Database {
     startedAt: number,
     error: unknown,
   ): unknown {
-    observer?.queryEnd(token, error);
+    observer?.queryEnd(token, error, error === undefined ? undefined : this.dialect.classifyFailure(error));
     const report = pool.gate?.statementResult;
     if (error === undefined) {
       lease?.release();

@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   ACQUIRE_ABORTED: "The caller's AbortSignal fired while it waited for a connection.",
   LEAK_RECLAIMED: 'The connection was held past leakThresholdMs and taken back by the pool.',
   BATCH_INVALID: 'A batch operation was given an invalid shape; nothing was sent.',
+  QUERY_INVALID:
+    "A statement's input was refused before anything was sent (a value the sql tag cannot bind, more parameters than the database accepts); the connection is untouched.",
   RELEASED_TWICE: 'release() was called on a lease that had already been released.',
   LEASE_RELEASED:
     "A connection handle was used after its release (or a transaction's handle after its callback settled); nothing was sent.",
@@ -144,6 +146,19 @@ export class LeakReclaimedError extends SpillwayError {
 export class BatchInvalidError extends SpillwayError {
   constructor(message: string) {
     super('BATCH_INVALID', message);
+  }
+}
+
+/**
+ * A statement was refused before anything was sent: a value that cannot be bound the same way on
+ * every dialect, or more parameters than the database accepts in one statement. The call never
+ * took a connection, so nothing ran and no connection was lost.
+ */
+export class QueryInvalidError extends SpillwayError {
+  /** Nothing reached the database: safe to fix and send again. */
+  readonly outcome = 'not-sent' as const;
+  constructor(message: string) {
+    super('QUERY_INVALID', message);
   }
 }
 

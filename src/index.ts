@@ -37,6 +37,7 @@ export {
   LockTimeoutError,
   PoolClosedError,
   PoolTimeoutError,
+  QueryInvalidError,
   ReleasedTwiceError,
   SpillwayError,
   StatementTimeoutError,
@@ -59,5 +60,5 @@ export type { BatchSelectOptions, BatchSelectResult } from './query/batch/batch-
 export type { BatchUpdateOptions, BatchUpdateResult } from './query/batch/batch-update.js';
 export type { LoaderOptions } from './query/loader.js';
 export { type QueryInput, Session } from './query/session.js';
-export { SqlFragment, SqlIdentifier, type SqlTag, sql } from './query/sql.js';
+export { SqlFragment, SqlIdentifier, SqlJson, type SqlTag, sql } from './query/sql.js';
 export type { CircuitSnapshot } from './resilience/circuit-breaker.js';

@@ -91,7 +91,7 @@ function emptySummary(db: Database): PerformanceSummary {
     checkoutWaitMs: empty,
     queryMs: empty,
     failureRates: { query: 0, checkout: 0 },
-    totals: { queries: 0, queryFailures: 0, checkouts: 0 },
+    totals: { queries: 0, queryFailures: 0, checkouts: 0, applicationErrors: { constraint_violation: 0, data_exception: 0 } },
     since: db.statsSince,
   };
 }

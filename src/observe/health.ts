@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_ALERT_THRESHOLDS } from '../config/observe-options.js';
 import type { ResolvedConfig } from '../config/options.js';
-import { redactUrl } from '../config/url.js';
+import { redactUrlsIn } from '../config/url.js';
 import type { Dialect } from '../dialect/dialect.js';
 import type { CircuitState } from '../pool/events.js';
 import type { ConnectionPool } from '../pool/pool.js';
@@ -160,7 +160,7 @@ export class HealthMonitor {
       return { result: 'success', latencyMs: Math.round((performance.now() - started) * 1000) / 1000 };
     } catch (error) {
       const code = (error as { code?: unknown } | null)?.code;
-      const message = redactUrl(error instanceof Error ? error.message : String(error));
+      const message = redactUrlsIn(error instanceof Error ? error.message : String(error));
       return { result: code === 'POOL_TIMEOUT' ? 'busy' : 'failure', latencyMs: undefined, error: message };
     }
   }

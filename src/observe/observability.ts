@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Span } from '@opentelemetry/api';
 import type { AlertThresholds } from '../config/observe-options.js';
 import type { Database } from '../database.js';
+import type { StatementFailureKind } from '../dialect/dialect.js';
 import type { PoolEventMap } from '../pool/events.js';
 import type { PoolStatus } from '../pool/status.js';
 import type { QueryObserver } from '../query/observer.js';
@@ -32,11 +33,20 @@ export interface PerformanceSummary {
   /**
    * Counters since `since`, for rates (the dashboard's throughput chart): statements run and failed,
    * and connections handed out to callers (a multiplexed statement is one; health checks are left out).
+   * `queryFailures` leaves out the application's errors, counted in `applicationErrors`.
    */
-  totals: { queries: number; queryFailures: number; checkouts: number };
+  totals: {
+    queries: number;
+    queryFailures: number;
+    checkouts: number;
+    applicationErrors: Readonly<Record<ApplicationErrorKind, number>>;
+  };
   /** When these figures began: the pool's start or its last `resetStats()` (ISO 8601). */
   since: string;
 }
+
+/** Statement errors that are the application's business (see StatementFailureKind). */
+export type ApplicationErrorKind = Exclude<StatementFailureKind, 'failure'>;
 
 /** A statement in flight when tracing is on: start time plus its span. */
 interface TracedStatement {
@@ -69,8 +79,10 @@ export class Observability implements QueryObserver {
   /** Since start, never reset: spillway_operation_failures_total{kind="query"} reads it. */
   #queryFailures = 0;
   #checkoutCount = 0;
+  /** Since start, never reset: spillway_operation_failures_total{kind} reads it. */
+  readonly #applicationErrors: Record<ApplicationErrorKind, number> = { constraint_violation: 0, data_exception: 0 };
   /** The counts at the last resetStats(), which the summary's totals start from. */
-  #totalsBaseline = { queries: 0, queryFailures: 0, checkouts: 0 };
+  #totalsBaseline = { queries: 0, queryFailures: 0, checkouts: 0, constraintViolations: 0, dataExceptions: 0 };
   #since = Date.now();
   #rotator: NodeJS.Timeout | undefined = undefined;
   #stopped = false;
@@ -107,6 +119,7 @@ export class Observability implements QueryObserver {
           circuitState: () => this.circuit.state(),
           healthChecks: () => this.health.counts(),
           queryFailures: () => this.#queryFailures,
+          applicationErrors: () => this.#applicationErrors,
           alerts: () => this.alerts.counts(),
         },
         config.metrics.registry,
@@ -157,12 +170,15 @@ export class Observability implements QueryObserver {
     return { start, span: tracer.startStatement(text) } satisfies TracedStatement;
   }
 
-  queryEnd(token: unknown, error: unknown): void {
+  queryEnd(token: unknown, error: unknown, failure?: StatementFailureKind): void {
     const traced = typeof token === 'number' ? undefined : (token as TracedStatement);
     const elapsed = performance.now() - (traced === undefined ? (token as number) : traced.start);
-    const failed = error !== undefined;
+    // A constraint violation or data exception is the application's error, not the database's
+    // health: counted apart, never toward the failure rate (its alert and health's "degraded").
+    const failed = error !== undefined && (failure === undefined || failure === 'failure');
     this.#queryCount++;
     if (failed) this.#queryFailures++;
+    else if (error !== undefined) this.#applicationErrors[failure as ApplicationErrorKind]++;
     if (this.metrics !== undefined) {
       this.metrics.operation.observe(elapsed / 1000);
       this.#queries.record(elapsed, failed);
@@ -189,6 +205,10 @@ export class Observability implements QueryObserver {
         queries: this.#queryCount - this.#totalsBaseline.queries,
         queryFailures: this.#queryFailures - this.#totalsBaseline.queryFailures,
         checkouts: this.#checkoutCount - this.#totalsBaseline.checkouts,
+        applicationErrors: {
+          constraint_violation: this.#applicationErrors.constraint_violation - this.#totalsBaseline.constraintViolations,
+          data_exception: this.#applicationErrors.data_exception - this.#totalsBaseline.dataExceptions,
+        },
       },
       since: new Date(this.#since).toISOString(),
     };
@@ -202,7 +222,13 @@ export class Observability implements QueryObserver {
   resetWindows(at = Date.now()): void {
     this.#checkouts.reset();
     this.#queries.reset();
-    this.#totalsBaseline = { queries: this.#queryCount, queryFailures: this.#queryFailures, checkouts: this.#checkoutCount };
+    this.#totalsBaseline = {
+      queries: this.#queryCount,
+      queryFailures: this.#queryFailures,
+      checkouts: this.#checkoutCount,
+      constraintViolations: this.#applicationErrors.constraint_violation,
+      dataExceptions: this.#applicationErrors.data_exception,
+    };
     this.#since = at;
   }
 

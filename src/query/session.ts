@@ -1,5 +1,5 @@
 import type { Dialect, QueryResult, StatementOptions, TransactionOptions } from '../dialect/dialect.js';
-import { LeaseReleasedError, ReleasedTwiceError } from '../errors.js';
+import { LeaseReleasedError, QueryInvalidError, ReleasedTwiceError } from '../errors.js';
 import { coarseNow } from '../pool/clock.js';
 import type { Lease } from '../pool/lease.js';
 import type { PoolGate } from '../pool/pool.js';
@@ -9,7 +9,12 @@ import { SqlFragment } from './sql.js';
 /** The arguments `query` accepts: dialect text with parameters, or an `sql` fragment. */
 export type QueryInput = string | SqlFragment;
 
-/** Turn `query`'s flexible arguments into text, values and options. */
+/**
+ * Turn `query`'s flexible arguments into text, values and options. Input no database could take is
+ * refused here with QUERY_INVALID, before a connection is borrowed: more parameters than the
+ * dialect binds in one statement (PostgreSQL's protocol would wrap the count and fail the whole
+ * connection), a function or a symbol as a value (drivers would send its source text or throw).
+ */
 export function normalizeQuery(
   dialect: Dialect,
   input: QueryInput,
@@ -18,13 +23,42 @@ export function normalizeQuery(
 ): { text: string; values: readonly unknown[] | undefined; options: StatementOptions | undefined } {
   if (input instanceof SqlFragment) {
     const { text, values } = input.compile(dialect);
+    if (values.length > dialect.batch.maxBindParameters) throw tooManyParameters(dialect, values.length);
     return { text, values, options: Array.isArray(paramsOrOptions) ? maybeOptions : (paramsOrOptions as StatementOptions | undefined) };
   }
   if (typeof input !== 'string') throw new TypeError('query() takes SQL text or an sql`...` fragment');
   if (paramsOrOptions === undefined || Array.isArray(paramsOrOptions)) {
+    if (paramsOrOptions !== undefined) checkParameters(dialect, paramsOrOptions as readonly unknown[]);
     return { text: input, values: paramsOrOptions as readonly unknown[] | undefined, options: maybeOptions };
   }
   return { text: input, values: undefined, options: paramsOrOptions as StatementOptions };
+}
+
+const DIALECT_LABELS: Readonly<Record<string, string>> = { postgres: 'PostgreSQL', mysql: 'MySQL/MariaDB', sqlite: 'SQLite' };
+
+/**
+ * Parameters given with dialect text keep their driver's meaning (a pg array, a mysql2 object), but
+ * never a function or a symbol, and never more than one statement can bind.
+ */
+function checkParameters(dialect: Dialect, params: readonly unknown[]): void {
+  if (params.length > dialect.batch.maxBindParameters) throw tooManyParameters(dialect, params.length);
+  // On every statement with parameters: kept to a bare loop, the message built out of line.
+  for (let i = 0; i < params.length; i++) {
+    const kind = typeof params[i];
+    if (kind === 'function' || kind === 'symbol') throw unbindable(i, kind);
+  }
+}
+
+function unbindable(index: number, kind: string): QueryInvalidError {
+  return new QueryInvalidError(`query parameter #${index + 1} is a ${kind}, which no database can bind; nothing was sent`);
+}
+
+function tooManyParameters(dialect: Dialect, count: number): QueryInvalidError {
+  const limit = dialect.batch.maxBindParameters;
+  return new QueryInvalidError(
+    `a statement with ${count} parameters exceeds the ${limit} ${DIALECT_LABELS[dialect.name] ?? dialect.name} binds in one statement; ` +
+      'nothing was sent (split it, or send a long list as one array or JSON parameter)',
+  );
 }
 
 /** Whether an error leaves the connection unusable, so it must be discarded rather than returned. */
@@ -132,7 +166,7 @@ export class Session {
       borrowed.report?.(undefined, startedAt);
       return result;
     } catch (error) {
-      observer?.queryEnd(token, error);
+      observer?.queryEnd(token, error, borrowed.dialect.classifyFailure(error));
       if (mustDiscard(borrowed.dialect, error)) {
         borrowed.failure = error;
         borrowed.report?.(error, startedAt);

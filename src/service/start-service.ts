@@ -1,4 +1,4 @@
-import { redactUrl } from '../config/url.js';
+import { redactUrl, redactUrlsIn } from '../config/url.js';
 import { createPool } from '../create-pool.js';
 import type { Database } from '../database.js';
 import { SpillwayError } from '../errors.js';
@@ -71,7 +71,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
     await db.close({ graceMs: 0 }).catch(() => undefined);
     const code = error instanceof SpillwayError ? ` (${error.code})` : '';
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new ServiceStartError(`cannot prepare the database ${where}: ${redactUrl(message ?? '')}${code}`, { cause: error });
+    throw new ServiceStartError(`cannot prepare the database ${where}: ${redactUrlsIn(message ?? '')}${code}`, { cause: error });
   }
 
   const logger = options.logger ?? (env.LOG_LEVEL ? { level: env.LOG_LEVEL } : false);

@@ -36,6 +36,8 @@ interface Snapshot {
   health: Record<string, unknown>;
   /** With --reset: what the service answered (each pool's figures just before). */
   reset?: Record<string, unknown>;
+  /** --url only: why the one health check failed (the database refused or did not answer). */
+  unreachable?: string;
 }
 
 /** `spillway status`: the pool's status and health, from a database URL or a running service. */
@@ -58,16 +60,29 @@ export const statusCommand: Command = {
     const snapshot = url !== undefined ? await fromDatabase(url) : await fromService(service, token);
     if (reset !== undefined) snapshot.reset = reset;
     process.stdout.write(`${values.json ? JSON.stringify(snapshot, null, 2) : renderSnapshot(snapshot)}\n`);
+    if (snapshot.unreachable !== undefined) {
+      process.stderr.write(`spillway status: the health check failed: ${snapshot.unreachable}\n`);
+      return 1;
+    }
     return snapshot.health.status === 'unhealthy' ? 1 : 0;
   },
 };
 
+/**
+ * One health check on a pool of our own. A service calls a single failed ping "degraded" (the next
+ * may pass); here it is the only check there is, so a database that refused or did not answer
+ * (unreachable, wrong password) is `unreachable` and the exit status 1.
+ */
 async function fromDatabase(url: string): Promise<Snapshot> {
   const db = createPool({ url });
   try {
     const health = (await db.health()) as unknown as Record<string, unknown>;
     const pool = db.status();
-    return { pool: { ...pool, utilization: pool.max === 0 ? 0 : pool.checkedOut / pool.max }, health: withoutPool(health) };
+    return {
+      pool: { ...pool, utilization: pool.max === 0 ? 0 : pool.checkedOut / pool.max },
+      health: withoutPool(health),
+      ...(health.latencyMs === undefined ? { unreachable: String(health.error ?? 'no answer') } : {}),
+    };
   } finally {
     await db.close();
   }

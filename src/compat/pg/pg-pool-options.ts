@@ -111,7 +111,7 @@ function connectionTarget(config: ClientConfig): FacadeTarget {
   let fromString: Partial<FacadeTarget> = {};
   if (config.connectionString !== undefined) {
     try {
-      fromString = targetFromUrl(config.connectionString);
+      fromString = targetFromUrl(config.connectionString, 'connectionString');
     } catch {
       // pg understands forms URL does not (socket:/path?db=x); it parses those itself.
     }

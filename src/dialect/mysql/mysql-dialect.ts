@@ -14,7 +14,7 @@ import {
 } from '../dialect.js';
 import { TlsMaterialLoader } from '../tls-material.js';
 import { mysqlBatch } from './mysql-batch.js';
-import { isMysqlDisconnect, mapMysqlError } from './mysql-errors.js';
+import { classifyMysqlFailure, isMysqlDisconnect, mapMysqlError } from './mysql-errors.js';
 import { checkIpIdentity, checkNoSslConflict, mysqlSslOption, mysqlTlsAttempts, mysqlTlsError, worthPlainAttempt } from './mysql-tls.js';
 
 /**
@@ -440,6 +440,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     name: 'mysql',
     connector,
     query,
+    classifyFailure: classifyMysqlFailure,
     placeholder: () => '?',
     quoteIdentifier: (name) => `\`${name.replace(/`/g, '``')}\``,
     async begin(connection, options?: TransactionOptions) {

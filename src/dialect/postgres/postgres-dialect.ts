@@ -18,7 +18,7 @@ import { TlsMaterialLoader } from '../tls-material.js';
 import { postgresBatch } from './postgres-batch.js';
 import { copyFrom } from './postgres-copy.js';
 import { abandonStatement, backstopError, closeClient, destroyClient, pingWithin, statementBackstop } from './postgres-deadline.js';
-import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
+import { classifyPostgresFailure, isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
 import { createPostgresMultiplexer } from './postgres-multiplexer.js';
 import { localTimeouts, wrappingBegin } from './postgres-pooler.js';
 import { toResult } from './postgres-result.js';
@@ -272,6 +272,7 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
     name: 'postgres',
     connector,
     query,
+    classifyFailure: classifyPostgresFailure,
     placeholder: (index) => `$${index}`,
     quoteIdentifier: (name) => `"${name.replace(/"/g, '""')}"`,
     async begin(client, options?: TransactionOptions) {

@@ -44,7 +44,12 @@ test('db.resetStats() starts stats() and the performance summary over; Prometheu
     assert.equal(summary?.queryMs.count, 0);
     assert.equal(summary?.checkoutWaitMs.count, 0);
     assert.deepEqual(summary?.failureRates, { query: 0, checkout: 0 });
-    assert.deepEqual(summary?.totals, { queries: 0, queryFailures: 0, checkouts: 0 });
+    assert.deepEqual(summary?.totals, {
+      queries: 0,
+      queryFailures: 0,
+      checkouts: 0,
+      applicationErrors: { constraint_violation: 0, data_exception: 0 },
+    });
     assert.equal(summary?.since, reset.resetAt);
     assert.equal(db.statsSince, reset.resetAt);
 
