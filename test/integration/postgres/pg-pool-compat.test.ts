@@ -51,6 +51,11 @@ async function fakeServer(onSocket: (socket: net.Socket) => void): Promise<{ por
   };
 }
 
+/** pg-pool calls end's callback with an error when there is one (@types/pg declares it without). */
+function endWithCallback(pool: pg.Pool, callback: (err?: Error) => void): void {
+  (pool.end as (callback: (err?: Error) => void) => void).call(pool, callback);
+}
+
 /** A Client class whose connect always fails with `error` (pg-pool's own events test does the same). */
 function failingClient(error: Error): new () => EventEmitter {
   return class FailingClient extends EventEmitter {
@@ -218,7 +223,7 @@ for (const [label, PoolClass] of CONTENDERS) {
         await assert.rejects(pool.query('SELECT 1'), refused);
         const viaCallbacks = await new Promise<(Error | undefined)[]>((resolve) =>
           pool.query('SELECT 1', (queryErr: Error | undefined) =>
-            pool.connect((connectErr) => pool.end((endErr) => resolve([queryErr, connectErr, endErr]))),
+            pool.connect((connectErr) => endWithCallback(pool, (endErr) => resolve([queryErr, connectErr, endErr]))),
           ),
         );
         assert.deepEqual(
@@ -235,7 +240,7 @@ for (const [label, PoolClass] of CONTENDERS) {
 
       it('end(callback) on a pool never used', async () => {
         const pool = makePool();
-        await new Promise<void>((resolve, reject) => pool.end((err) => (err ? reject(err) : resolve())));
+        await new Promise<void>((resolve, reject) => endWithCallback(pool, (err) => (err ? reject(err) : resolve())));
         assert.equal(pool.ended, true);
       });
     });
@@ -245,7 +250,9 @@ for (const [label, PoolClass] of CONTENDERS) {
         if (!(await live(t))) return;
         const pool = makePool({ max: 1 });
         const seen: [string, unknown][] = [];
-        for (const event of ['connect', 'acquire', 'release', 'remove']) pool.on(event, (...args) => seen.push([event, args.at(-1)]));
+        for (const event of ['connect', 'acquire', 'release', 'remove'] as const) {
+          pool.on(event as 'release', (...args: unknown[]) => seen.push([event, args.at(-1)]));
+        }
         const [client, release] = await new Promise<[pg.PoolClient, () => void]>((resolve, reject) =>
           pool.connect((err, c, done) => {
             if (err || c === undefined) return reject(err);
@@ -410,7 +417,7 @@ for (const [label, PoolClass] of CONTENDERS) {
         await pool.query('SELECT NOW()');
         const seen: string[] = [];
         let atRemove: [number, number] | undefined;
-        for (const event of ['acquire', 'release']) pool.on(event, () => seen.push(event));
+        for (const event of ['acquire', 'release'] as const) pool.on(event as 'release', () => seen.push(event));
         pool.on('remove', () => {
           seen.push('remove');
           atRemove = [pool.expiredCount, pool.totalCount];
