@@ -1,6 +1,5 @@
 import type { Client, ClientConfig } from 'pg';
 import { pingWithin } from '../../dialect/postgres/postgres-deadline.js';
-import { isPostgresDisconnect } from '../../dialect/postgres/postgres-errors.js';
 import { useFastRowParser } from '../../dialect/postgres/postgres-row-parser.js';
 import { ConnectionLostError } from '../../errors.js';
 import type { ConnectContext, Connector } from '../../pool/connector.js';
@@ -18,11 +17,18 @@ export interface PgClientSettings {
   /** pg.Pool's bound on one connect (0: none); a client still connecting then is cut off. */
   connectionTimeoutMillis: number;
   onConnect: ((client: Client) => unknown) | undefined;
-  log: (...messages: unknown[]) => void;
+  /** pg.Pool's `log`: pg-pool's messages, and the error where pg-pool passes one. */
+  log: (message: string, detail?: unknown) => void;
   /** Bound on a pre-ping (Spillway's `prePing`, off unless given). */
   pingTimeoutMs: number;
   /** Label for messages; never holds a password. */
   target: string;
+  /**
+   * Whether an error means the server connection is gone. The core then suspects every other client
+   * (validated before its next checkout) and the breaker counts it; pg.Pool does neither, so the facade
+   * classifies only when `prePing` or `circuit` is given.
+   */
+  isDisconnect: (error: unknown) => boolean;
 }
 
 /** What the pool learns from its clients' lives. */
@@ -45,7 +51,6 @@ export interface PgClientEvents {
  * because a listener is attached from the start.
  */
 export function createPgClientConnector(settings: PgClientSettings, events: PgClientEvents): Connector<Client> {
-  const { log } = settings;
   return {
     target: settings.target,
     connect: (context) => connectClient(settings, events, context),
@@ -68,7 +73,6 @@ export function createPgClientConnector(settings: PgClientSettings, events: PgCl
           resolve();
         };
         const backstop = setTimeout(() => {
-          log('client did not end in time; connection cut');
           cutClient(client);
           finish();
         }, CLOSE_TIMEOUT_MS);
@@ -81,7 +85,7 @@ export function createPgClientConnector(settings: PgClientSettings, events: PgCl
         }
       });
     },
-    isDisconnect: isPostgresDisconnect,
+    isDisconnect: settings.isDisconnect,
   };
 }
 

@@ -16,6 +16,7 @@ import { resolveConfig } from '../../config/resolve-config.js';
 import { openDatabase } from '../../create-pool.js';
 import type { Database } from '../../database.js';
 import { createPostgresDialect } from '../../dialect/postgres/postgres-dialect.js';
+import { isPostgresDisconnect } from '../../dialect/postgres/postgres-errors.js';
 import type { Lease } from '../../pool/lease.js';
 import type { AcquireOptions, ConnectionPool } from '../../pool/pool.js';
 import { createPgClientConnector } from './pg-client-connector.js';
@@ -95,9 +96,10 @@ export class Pool extends EventEmitter {
         clientConfig: plan.clientConfig,
         connectionTimeoutMillis: plan.pg.connectionTimeoutMillis,
         onConnect: config?.onConnect as ((client: Client) => unknown) | undefined,
-        log: (...messages) => this.#log(...messages),
+        log: (message, detail) => this.#log(message, detail),
         pingTimeoutMs: plan.pg.pingTimeoutMs,
         target: dialect.connector.target,
+        isDisconnect: resolved.prePing || plan.circuitBreaker ? isPostgresDisconnect : () => false,
       },
       {
         opened: (client, state) => this.#opened(client, state),
@@ -481,9 +483,14 @@ export class Pool extends EventEmitter {
     });
   }
 
-  /** pg.Pool's `log` option: called with pg-pool's messages; nothing is built when it is absent. */
-  #log(...messages: unknown[]): void {
-    if (this.#logger !== undefined) this.#logger(...messages);
+  /**
+   * pg.Pool's `log` option: called with pg-pool's messages (and its second argument where pg-pool gives
+   * one). Two fixed parameters, not a rest array: the query path logs twice per query.
+   */
+  #log(message: string, detail?: unknown): void {
+    if (this.#logger === undefined) return;
+    if (detail === undefined) this.#logger(message);
+    else this.#logger(message, detail);
   }
 
   /** pg-pool logs each pass over its queue after a release or a removal; there is no such pass here. */
