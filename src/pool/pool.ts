@@ -381,14 +381,15 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   }
 
   /**
-   * Close this connection as soon as nobody holds it: at once when idle, at its return when lent (as
-   * recycled). For a pool that times each connection itself (the pg.Pool facade's per-client idle and
-   * lifetime timers, its maxUses). False when the pool does not hold it (closing or gone).
+   * Close this connection: at once when idle; when lent, a 'recycled' one at its return, while an
+   * 'idle' one stays (it is no longer idle). For a pool that times each connection itself (the pg.Pool
+   * facade's per-client idle and lifetime timers, its maxUses). False when nothing was done.
    */
   retire(connection: C, reason: 'idle' | 'recycled'): boolean {
     for (const entry of this.#all) {
       if (entry.connection !== connection) continue;
       if (entry.state === EntryState.InUse) {
+        if (reason === 'idle') return false;
         entry.expiresAt = Number.NEGATIVE_INFINITY; // #wornOut at its return
         return true;
       }

@@ -26,6 +26,7 @@ test('retire() of a lent connection recycles it at its return, not before', asyn
   const { pool, connector } = memoryPool({ size: 1, maxOverflow: 0 });
   const lease = await pool.acquire();
   const connection = lease.connection;
+  assert.equal(pool.retire(connection, 'idle'), false, 'not idle: idle removal does not apply');
   assert.equal(pool.retire(connection, 'recycled'), true);
   assert.equal(pool.status().checkedOut, 1, 'still lent');
   assert.equal(connector.openCount, 1);
