@@ -20,6 +20,7 @@ import { isPostgresDisconnect } from '../../dialect/postgres/postgres-errors.js'
 import type { Lease } from '../../pool/lease.js';
 import type { AcquireOptions, ConnectionPool } from '../../pool/pool.js';
 import { createPgClientConnector } from './pg-client-connector.js';
+import { PgClientLifecycle } from './pg-client-lifecycle.js';
 import { asPgPoolError, endedTwiceError, PG_POOL_MESSAGES, poolEndedError, releasedTwiceError } from './pg-pool-errors.js';
 import { FOREVER_MS, type PgPoolConfig, type PgPoolPlan, planPgPool, type SpillwayExtras } from './pg-pool-options.js';
 import { canWork, countUse, type PooledClientFields, type PooledClientState, stateOf } from './pg-pooled-client.js';
@@ -74,8 +75,7 @@ export class Pool extends EventEmitter {
   #started = false;
   /** Callers waiting for a checkout to settle: end() closes the core once none is left. */
   #pending = 0;
-  /** Lent clients past maxLifetimeSeconds (pg.Pool's expiredCount). */
-  #expired = 0;
+  readonly #lives: PgClientLifecycle;
   #closing = false;
   #onEnded: (() => void) | undefined = undefined;
 
@@ -90,6 +90,17 @@ export class Pool extends EventEmitter {
     this.#Promise = CustomPromise !== undefined && (CustomPromise as unknown) !== Promise ? CustomPromise : undefined;
     const resolved = resolveConfig(plan.options);
     const dialect = createPostgresDialect(resolved);
+    this.#lives = new PgClientLifecycle(
+      {
+        totalCount: () => this.totalCount,
+        retire: (client, reason) => this.#core.retire(client, reason),
+        emit: (event, ...args) => this.emit(event, ...args),
+        hasErrorListener: () => this.listenerCount('error') > 0,
+        log: (message, detail) => this.#log(message, detail),
+        logPulse: () => this.#logPulse(),
+      },
+      plan.pg,
+    );
     const connector = createPgClientConnector(
       {
         Client: plan.Client ?? (pg.Client as unknown as new (config: ClientConfig) => Client),
@@ -101,12 +112,7 @@ export class Pool extends EventEmitter {
         target: dialect.connector.target,
         isDisconnect: resolved.prePing || plan.circuitBreaker ? isPostgresDisconnect : () => false,
       },
-      {
-        opened: (client, state) => this.#opened(client, state),
-        errored: (client, state, error, drop) => this.#errored(client, state, error, drop),
-        closing: (_client, state) => this.#closingClient(state),
-        closed: (client, state) => this.#closed(client, state),
-      },
+      this.#lives,
     );
     this.spillway = openDatabase(
       resolved,
@@ -135,7 +141,7 @@ export class Pool extends EventEmitter {
 
   /** Lent clients past maxLifetimeSeconds: removed when released. */
   get expiredCount(): number {
-    return this.#expired;
+    return this.#lives.expiredCount;
   }
 
   /**
@@ -337,7 +343,7 @@ export class Pool extends EventEmitter {
       this.#retire(lease, client);
       return;
     }
-    this.#armIdle(client, state);
+    this.#lives.armIdle(client, state);
     if (this.#pg.allowExitOnIdle) (client as PooledClientFields).unref?.();
     lease.release();
     this.#logPulse();
@@ -347,28 +353,6 @@ export class Pool extends EventEmitter {
   #retire(lease: Lease<Client>, client: Client): void {
     this.#core.retire(client, 'recycled');
     lease.release();
-  }
-
-  /** pg-pool arms a client's idle timer at release while the pool is above `min`. */
-  #armIdle(client: Client, state: PooledClientState): void {
-    const idleMs = this.#pg.idleTimeoutMillis;
-    if (idleMs === 0 || (this.#pg.min > 0 && this.totalCount <= this.#pg.min)) return;
-    state.idleArmed = true;
-    if (state.idleTimer !== undefined) {
-      state.idleTimer.refresh();
-      return;
-    }
-    state.idleTimer = setTimeout(() => this.#idleTimedOut(client, state), idleMs);
-    // pg-pool's idle timer keeps the process alive unless allowExitOnIdle.
-    if (this.#pg.allowExitOnIdle) state.idleTimer.unref();
-  }
-
-  #idleTimedOut(client: Client, state: PooledClientState): void {
-    if (!state.idleArmed || state.lease !== undefined || state.removed) return;
-    if (this.totalCount <= this.#pg.min) return;
-    state.idleArmed = false;
-    this.#log('remove idle client');
-    this.#core.retire(client, 'idle');
   }
 
   /** pool.query's path: pg's callback form, as pg-pool uses it; any error removes the client, as in pg-pool. */
@@ -401,74 +385,6 @@ export class Pool extends EventEmitter {
         reject(error);
       }
     });
-  }
-
-  // ---- client lives (from the connector) -------------------------------------------------------
-
-  /** Connected and through onConnect: its lifetime timer starts, 'connect' is emitted. */
-  #opened(client: Client, state: PooledClientState): void {
-    const lifetimeMs = this.#pg.maxLifetimeSeconds * 1000;
-    if (lifetimeMs > 0) {
-      state.lifetimeTimer = setTimeout(() => this.#lifetimeEnded(client, state), lifetimeMs);
-      state.lifetimeTimer.unref();
-    }
-    this.emit('connect', client);
-  }
-
-  /**
-   * pg-pool's lifetime timer: a lent client is marked expired (removed at its release); an idle one
-   * is checked out and released at once, so it leaves through the same steps ('acquire', 'release',
-   * removal) as any other.
-   */
-  #lifetimeEnded(client: Client, state: PooledClientState): void {
-    this.#log('ending client due to expired lifetime');
-    if (state.removed) return;
-    if (state.lease !== undefined) {
-      if (!state.expired) {
-        state.expired = true;
-        this.#expired++;
-      }
-      return;
-    }
-    this.emit('acquire', client);
-    const uses = countUse(client);
-    this.emit('release', undefined, client);
-    this.#log(uses >= this.#pg.maxUses ? 'remove expended client' : 'remove expired client');
-    this.#core.retire(client, 'recycled');
-  }
-
-  /**
-   * pg's 'error' on a client. An idle client is removed at once and reported with the pool's 'error'
-   * event (the client as its `client` field and second argument); a lent one is its holder's to handle
-   * and is removed at release if it cannot work. Unlike pg.Pool, no listener means no crash.
-   */
-  #errored(client: Client, state: PooledClientState, error: unknown, drop: (error: unknown) => void): void {
-    if (state.brokenBy !== undefined) {
-      this.#log('additional client error after disconnection due to error', state.brokenBy);
-      return;
-    }
-    // Connecting (pg reports that to the connect callback), lent, or already on its way out.
-    if (!state.connected || state.lease !== undefined || state.removed) return;
-    state.brokenBy = error;
-    if (error !== null && typeof error === 'object') (error as { client?: Client }).client = client;
-    drop(error);
-    if (this.listenerCount('error') > 0) this.emit('error', error, client);
-  }
-
-  /** Removal begins (synchronously, inside the core's close): its timers stop and it no longer counts as expired. */
-  #closingClient(state: PooledClientState): void {
-    state.removed = true;
-    clearTimeout(state.idleTimer);
-    clearTimeout(state.lifetimeTimer);
-    if (state.expired) {
-      state.expired = false;
-      this.#expired--;
-    }
-  }
-
-  #closed(client: Client, state: PooledClientState): void {
-    if (state.connected) this.emit('remove', client);
-    this.#logPulse();
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
