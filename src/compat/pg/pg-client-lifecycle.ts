@@ -13,6 +13,8 @@ export interface LifecycleHost {
   log(message: string, detail?: unknown): void;
   /** pg-pool's queue-pass log lines after a removal. */
   logPulse(): void;
+  /** A client has just left the count (totalCount is already lower). */
+  left(): void;
 }
 
 /** pg.Pool's settings that time a client. */
@@ -132,6 +134,7 @@ export class PgClientLifecycle implements PgClientEvents {
       state.expired = false;
       this.#expired--;
     }
+    this.#host.left();
   }
 
   /** The client has ended: 'remove', for clients that had been announced with 'connect'. */

@@ -65,7 +65,7 @@ export class Pool extends EventEmitter {
   readonly spillway: Database;
   /** True once end() was called. */
   ending = false;
-  /** True once end() has closed every client. */
+  /** True once end() has removed every client (their sockets may still be closing, as in pg.Pool). */
   ended = false;
   readonly #core: ConnectionPool<Client>;
   readonly #pg: PgPoolPlan['pg'];
@@ -98,6 +98,7 @@ export class Pool extends EventEmitter {
         hasErrorListener: () => this.listenerCount('error') > 0,
         log: (message, detail) => this.#log(message, detail),
         logPulse: () => this.#logPulse(),
+        left: () => this.#checkEnded(),
       },
       plan.pg,
     );
@@ -389,14 +390,21 @@ export class Pool extends EventEmitter {
 
   // ---- helpers ---------------------------------------------------------------------------------
 
+  /** Close the core once nothing asked before end() waits; its idle clients leave the count at once. */
   #closeCore(): void {
     if (this.#closing) return;
     this.#closing = true;
     this.#log('pulse queue on ending');
-    this.#core.close({ graceMs: FOREVER_MS }).then(() => {
-      this.ended = true;
-      this.#onEnded?.();
-    });
+    // Settles once every socket is closed; the pool has ended before that, as pg.Pool's has.
+    void this.#core.close({ graceMs: FOREVER_MS });
+    this.#checkEnded();
+  }
+
+  /** pg.Pool ends when its last client leaves the count (before its socket has closed): ended, end() resolves. */
+  #checkEnded(): void {
+    if (!this.#closing || this.ended || this.totalCount !== 0) return;
+    this.ended = true;
+    this.#onEnded?.();
   }
 
   /**

@@ -238,6 +238,23 @@ for (const [label, PoolClass] of CONTENDERS) {
         assert.equal(pool.totalCount, 0);
       });
 
+      it("end() removes idle clients at once and has ended as the last one leaves, before its 'remove'", async (t) => {
+        if (!(await live(t))) return;
+        const pool = makePool({ max: 2 });
+        const [a, b] = [await pool.connect(), await pool.connect()];
+        a.release();
+        b.release();
+        let removed = 0;
+        pool.on('remove', () => removed++);
+        const ending = pool.end();
+        assert.equal(pool.totalCount, 0);
+        assert.equal(pool.idleCount, 0);
+        assert.equal(pool.ended, true);
+        assert.equal(removed, 0, "'remove' comes as each client's connection has ended");
+        await ending;
+        await eventually(() => removed === 2, "two 'remove' events");
+      });
+
       it('end(callback) on a pool never used', async () => {
         const pool = makePool();
         await new Promise<void>((resolve, reject) => endWithCallback(pool, (err) => (err ? reject(err) : resolve())));
