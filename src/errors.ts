@@ -5,7 +5,8 @@
 
 /** Stable error codes and what each one means (documented in README and checked by a test). */
 export const ERROR_CODES = {
-  CONFIG_INVALID: 'A configuration value is missing or invalid; raised before anything connects.',
+  CONFIG_INVALID:
+    "A configuration value is missing or invalid; raised before anything connects, or on connecting when the server's TLS cannot satisfy the TLS settings (not retried).",
   POOL_TIMEOUT: 'No connection became free within checkoutTimeoutMs; the message carries the pool status.',
   POOL_CLOSED: 'The pool is closing or closed and takes no new checkouts.',
   CIRCUIT_OPEN: 'The circuit breaker is open after repeated connectivity failures; the call failed at once.',
@@ -39,6 +40,20 @@ export class ConfigError extends SpillwayError {
   constructor(variable: string, message: string) {
     super('CONFIG_INVALID', message);
     this.variable = variable;
+  }
+}
+
+/**
+ * TLS could not be set up as configured: the server offers no TLS while the mode requires it, its
+ * certificate failed verification (untrusted CA, another host name), or the handshake was refused.
+ * Code CONFIG_INVALID: another attempt would fail the same way, so start-up does not retry it and
+ * the circuit breaker does not count it. `variable` names the setting that asked for TLS (`sslmode`,
+ * `PGSSLMODE`, `ssl-mode`, `tls.mode`); `cause` is the driver's or Node's error.
+ */
+export class TlsError extends ConfigError {
+  constructor(variable: string, message: string, cause?: unknown) {
+    super(variable, message);
+    if (cause !== undefined) Object.defineProperty(this, 'cause', { value: cause, enumerable: false, writable: true, configurable: true });
   }
 }
 

@@ -8,9 +8,10 @@ export type { AlertThresholds, Logger, ObserveOptions } from './config/observe-o
 export type { ConnectionTarget, DialectName, PoolOptions, ResolvedConfig } from './config/options.js';
 export { describeConfig, resolveConfig } from './config/resolve-config.js';
 export { type PoolSizeRecommendation, recommendPoolSize } from './config/sizing.js';
+export type { ResolvedTls, TlsMode, TlsOptions } from './config/tls-config.js';
 export { redactUrl } from './config/url.js';
 export { createPool } from './create-pool.js';
-export { Database, type HealthReport, type SessionOptions } from './database.js';
+export { Database, type HealthReport, type SessionOptions, type StatsReset } from './database.js';
 export type { BatchDialect } from './dialect/batch-dialect.js';
 export type {
   Dialect,
@@ -39,6 +40,7 @@ export {
   ReleasedTwiceError,
   SpillwayError,
   StatementTimeoutError,
+  TlsError,
 } from './errors.js';
 export type { Alert, AlertType } from './observe/alerts.js';
 export type { HealthCheckResult, HealthStatus } from './observe/health.js';

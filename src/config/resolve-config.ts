@@ -4,6 +4,7 @@ import { OBSERVE_OPTION_NAMES, resolveObserveOptions } from './observe-options.j
 import type { PoolOptions, ResolvedConfig } from './options.js';
 import { profileDefaults } from './profiles.js';
 import { recommendPoolSize } from './sizing.js';
+import { describeTls, resolveTls } from './tls-config.js';
 import { parseConnectionUrl, passwordFromUrl, redactUrl } from './url.js';
 
 type Env = Record<string, string | undefined>;
@@ -52,6 +53,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'password',
   'env',
   'dialectOptions',
+  'tls',
   'multiplex',
   ...OBSERVE_OPTION_NAMES,
   ...Object.values(NUMERIC_SETTINGS)
@@ -220,6 +222,7 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
     throw new ConfigError('dialectOptions', 'dialectOptions must be an object');
   }
 
+  const tls = resolveTls(options.tls, target, env);
   const observe = resolveObserveOptions(options);
 
   return Object.freeze({
@@ -255,6 +258,7 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
     serverPooler,
     password,
     dialectOptions: Object.freeze({ ...dialectOptions }),
+    tls,
     multiplex: resolveMultiplex(options.multiplex, env),
   });
 }
@@ -270,7 +274,7 @@ function checkNumber(name: string, value: unknown, setting: NumericSetting, acce
 
 /** The effective configuration as safe to show: password and URL secrets as ***; live objects summarised. */
 export function describeConfig(config: ResolvedConfig): Record<string, unknown> {
-  const { password, url, target, logger, metrics, tracing, dialectOptions, ...rest } = config;
+  const { password, url, target, logger, metrics, tracing, dialectOptions, tls, ...rest } = config;
   return {
     ...rest,
     url: redactUrl(url),
@@ -281,6 +285,7 @@ export function describeConfig(config: ResolvedConfig): Record<string, unknown> 
     user: target.user,
     password: password === undefined && passwordFromUrl(url) === undefined ? undefined : '***',
     dialectOptions: redactSecrets(dialectOptions),
+    tls: describeTls(tls),
     logger: logger !== undefined,
     metrics: { enabled: metrics.enabled, registry: metrics.registry === undefined ? 'default' : 'custom' },
     tracing: { enabled: tracing.enabled, tracerProvider: tracing.tracerProvider === undefined ? 'global' : 'custom' },

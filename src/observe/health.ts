@@ -145,7 +145,11 @@ export class HealthMonitor {
     const { pool, dialect, config } = this.#target;
     const started = performance.now();
     try {
-      const lease = await pool.acquire({ timeoutMs: Math.min(config.checkoutTimeoutMs, PING_TIMEOUT_MS) || PING_TIMEOUT_MS });
+      // internal: this checkout is the pool's own, not a caller's wait (left out of the wait statistics).
+      const lease = await pool.acquire({
+        timeoutMs: Math.min(config.checkoutTimeoutMs, PING_TIMEOUT_MS) || PING_TIMEOUT_MS,
+        internal: true,
+      });
       try {
         await dialect.connector.ping(lease.connection);
         lease.release();

@@ -29,7 +29,13 @@ export interface PerformanceSummary {
   checkoutWaitMs: LatencySummary;
   queryMs: LatencySummary;
   failureRates: { query: number; checkout: number };
-  totals: { queries: number; queryFailures: number };
+  /**
+   * Counters since `since`, for rates (the dashboard's throughput chart): statements run and failed,
+   * and connections handed out to callers (a multiplexed statement is one; health checks are left out).
+   */
+  totals: { queries: number; queryFailures: number; checkouts: number };
+  /** When these figures began: the pool's start or its last `resetStats()` (ISO 8601). */
+  since: string;
 }
 
 /** A statement in flight when tracing is on: start time plus its span. */
@@ -60,7 +66,12 @@ export class Observability implements QueryObserver {
   readonly #leaks: LeakRecord[] = [];
   readonly #cleanup: (() => void)[] = [];
   #queryCount = 0;
+  /** Since start, never reset: spillway_operation_failures_total{kind="query"} reads it. */
   #queryFailures = 0;
+  #checkoutCount = 0;
+  /** The counts at the last resetStats(), which the summary's totals start from. */
+  #totalsBaseline = { queries: 0, queryFailures: 0, checkouts: 0 };
+  #since = Date.now();
   #rotator: NodeJS.Timeout | undefined = undefined;
   #stopped = false;
 
@@ -102,13 +113,19 @@ export class Observability implements QueryObserver {
       );
       this.metrics = metrics;
       this.#cleanup.push(() => metrics.detach());
+      // The background health check's own checkouts are left out: on an idle pool they were the only
+      // ones, so their waits (a pre-ping after a long idle) read as callers waiting for connections.
       this.#listen('checkout', (event) => {
+        if (event.internal) return;
+        this.#checkoutCount++;
         metrics.wait.observe(event.waitMs / 1000);
         this.#checkouts.record(event.waitMs);
       });
       this.#listen('checkin', (event) => metrics.use.observe(event.heldMs / 1000));
       this.#listen('connect', (event) => metrics.create.observe(event.durationMs / 1000));
-      this.#listen('timeout', (event) => this.#checkouts.record(event.waitMs, true));
+      this.#listen('timeout', (event) => {
+        if (!event.internal) this.#checkouts.record(event.waitMs, true);
+      });
       this.#rotator = setInterval(() => {
         this.#checkouts.rotate();
         this.#queries.rotate();
@@ -168,13 +185,30 @@ export class Observability implements QueryObserver {
         query: queryMs.count === 0 ? 0 : this.#queries.failures / queryMs.count,
         checkout: checkoutWaitMs.count === 0 ? 0 : this.#checkouts.failures / checkoutWaitMs.count,
       },
-      totals: { queries: this.#queryCount, queryFailures: this.#queryFailures },
+      totals: {
+        queries: this.#queryCount - this.#totalsBaseline.queries,
+        queryFailures: this.#queryFailures - this.#totalsBaseline.queryFailures,
+        checkouts: this.#checkoutCount - this.#totalsBaseline.checkouts,
+      },
+      since: new Date(this.#since).toISOString(),
     };
   }
 
-  /** Recent leaks (newest last) and the total since start. */
+  /**
+   * Empty the summary's windows (percentiles, failure rates) and start its totals over (db.resetStats()).
+   * Prometheus' counters and histograms are left alone: they must only grow, or rate() reads a reset as
+   * a crash of the exporter.
+   */
+  resetWindows(at = Date.now()): void {
+    this.#checkouts.reset();
+    this.#queries.reset();
+    this.#totalsBaseline = { queries: this.#queryCount, queryFailures: this.#queryFailures, checkouts: this.#checkoutCount };
+    this.#since = at;
+  }
+
+  /** Recent leaks (newest last) and the total since start (or the last resetStats()). */
   leaks(): { total: number; recent: LeakRecord[] } {
-    return { total: this.#db.pool.stats().leaks, recent: this.#leaks.map((l) => ({ ...l })) };
+    return { total: this.#db.stats().leaks, recent: this.#leaks.map((l) => ({ ...l })) };
   }
 
   /** Stop the background work and the subscriptions (called by db.close()). Idempotent. */

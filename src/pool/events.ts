@@ -3,13 +3,16 @@ import type { CloseReason } from './status.js';
 /** Events the pool emits. Instrumentation subscribes; the pool pays nothing for events nobody listens to. */
 export interface PoolEventMap {
   connect: [event: { connectionId: number; durationMs: number }];
-  /** `shared`: one statement on a multiplexed connection (waitMs: its wait for room; heldMs: its duration). */
-  checkout: [event: { connectionId: number; waitMs: number; shared?: boolean }];
+  /**
+   * `shared`: one statement on a multiplexed connection (waitMs: its wait for room; heldMs: its duration).
+   * `internal`: a checkout Spillway made for itself (the background health check), not a caller's.
+   */
+  checkout: [event: { connectionId: number; waitMs: number; shared?: boolean; internal?: boolean }];
   checkin: [event: { connectionId: number; heldMs: number; shared?: boolean }];
   invalidate: [event: { connectionId: number | undefined; reason: string; error?: unknown }];
   recycle: [event: { connectionId: number; ageMs: number }];
   close: [event: { connectionId: number; reason: CloseReason }];
-  timeout: [event: { waitMs: number; waiting: number }];
+  timeout: [event: { waitMs: number; waiting: number; internal?: boolean }];
   error: [error: unknown];
   leak: [event: { connectionId: number; heldMs: number; stack: string | undefined; poolName: string }];
   circuit: [event: { from: CircuitState; to: CircuitState }];

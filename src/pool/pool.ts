@@ -42,6 +42,11 @@ export interface AcquireOptions {
   signal?: AbortSignal;
   /** Overrides checkoutTimeoutMs for this call. */
   timeoutMs?: number;
+  /**
+   * A checkout Spillway makes for itself (the background health check): its checkout and timeout
+   * events say `internal: true`, so wait statistics describe callers' waits alone.
+   */
+  internal?: boolean;
 }
 
 /**
@@ -77,6 +82,11 @@ const LENT_AT_ONCE = -1;
 
 /** Checkout context of {@link ConnectionPool.acquireAdmitted}: a carrier lease for shared statements. */
 const CARRIER: unique symbol = Symbol('carrier');
+
+/** Checkout context of an `internal` acquire: what the gate admitted it with, marked as the library's own. */
+class InternalCheckout {
+  constructor(readonly admitted: unknown) {}
+}
 
 /**
  * A connect attempt pending longer than HEDGE_FACTOR times the typical connect (and at least
@@ -270,7 +280,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
         return Promise.reject(error);
       }
     }
-    return this.#acquire(options, context);
+    return this.#acquire(options, options?.internal ? new InternalCheckout(context) : context);
   }
 
   /**
@@ -544,10 +554,13 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   #lendObserved(entry: PoolEntry<C>, since: number, context: unknown): void {
     const now = performance.now();
     entry.checkedOutAt = now;
-    this.#gate?.lent?.(entry as PoolEntry<unknown>, entry.carrier ? undefined : context);
+    const internal = context instanceof InternalCheckout;
+    this.#gate?.lent?.(entry as PoolEntry<unknown>, entry.carrier ? undefined : internal ? context.admitted : context);
     // A caller served at once waited for nothing; its `now` is the coarse clock, up to a tick old.
-    if (this.#observeCheckout && !entry.carrier)
-      this.emit('checkout', { connectionId: entry.id, waitMs: since === LENT_AT_ONCE ? 0 : now - since });
+    if (this.#observeCheckout && !entry.carrier) {
+      const waitMs = since === LENT_AT_ONCE ? 0 : now - since;
+      this.emit('checkout', internal ? { connectionId: entry.id, waitMs, internal } : { connectionId: entry.id, waitMs });
+    }
   }
 
   #enqueue(options: AcquireOptions | undefined, now: number, context: unknown): Promise<Lease<C>> {
@@ -937,8 +950,14 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     waiter.cleanup?.();
     this.#stats.timeouts++;
     const status = this.status();
-    this.emit('timeout', { waitMs: now - waiter.enqueuedAt, waiting: status.waiting });
-    waiter.reject(new PoolTimeoutError(this.name, status, Math.round(now - waiter.enqueuedAt), this.#lastConnectError));
+    const waitMs = now - waiter.enqueuedAt;
+    this.emit(
+      'timeout',
+      waiter.context instanceof InternalCheckout
+        ? { waitMs, waiting: status.waiting, internal: true }
+        : { waitMs, waiting: status.waiting },
+    );
+    waiter.reject(new PoolTimeoutError(this.name, status, Math.round(waitMs), this.#lastConnectError));
   }
 
   async #shutdown(graceMs: number): Promise<void> {

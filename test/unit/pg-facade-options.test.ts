@@ -119,6 +119,14 @@ describe('spillway/pg Pool options', () => {
     assert.ok(!Object.keys(ssl).includes('key'));
   });
 
+  it("leaves TLS to pg: the PGSSL* environment is pg's to read, even with env: process.env", () => {
+    // libpq would refuse verify-full without a CA file; pg checks against Node's roots, and the facade keeps pg's rules.
+    const env = { PGSSLMODE: 'verify-full', HOME: '/nonexistent' };
+    const pool = new Pool({ host: 'h', env });
+    assert.equal(pool.spillway.config.tls.mode, 'disable');
+    assert.equal(planPgPool({ host: 'h', env }).clientConfig.ssl, undefined, 'pg reads PGSSLMODE itself');
+  });
+
   it('rejects invalid Spillway options with CONFIG_INVALID', () => {
     assert.throws(() => new Pool({ host: 'h', maxOverflow: -1 }), { code: 'CONFIG_INVALID' });
   });

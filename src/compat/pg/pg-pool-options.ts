@@ -109,6 +109,9 @@ export function planPgPool(config: PgPoolConfig = {}, ClientArg?: new (config: C
     maxUses: Number.isFinite(maxUses) ? maxUses : 0,
     lockTimeoutMs: 0,
     housekeepingIntervalMs: 30_000,
+    // TLS is pg's own here (its `ssl`, the connection string's sslmode, PGSSLMODE), passed through to
+    // each client; Spillway's libpq resolution must not read (or reject) the PGSSL* environment for it.
+    tls: { mode: 'disable' },
     ...(config.password === undefined && target.password === undefined
       ? {}
       : { password: (config.password ?? target.password) as NonNullable<PoolOptions['password']> }),
