@@ -208,7 +208,8 @@ describe('spillway/pg Pool: the Spillway pool underneath', () => {
     assert.notEqual(b, a);
     b.release(true);
     await eventually(() => removed.length === 2, 'two removes');
-    assert.deepEqual(removed, [a, b]);
+    // Each 'remove' comes as that client's connection ends: in either order.
+    assert.ok(removed.includes(a) && removed.includes(b));
     assert.equal(pool.spillway.stats().invalidated, 2);
   });
 
