@@ -65,7 +65,9 @@ describe('spillway/pg Pool: the differences from pg.Pool, kept on purpose', () =
     const client = await pool.connect();
     const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     assert.equal(client.listenerCount('error'), 1, "only the pool's own listener");
+    const ended = new Promise((resolve) => client.once('end', resolve));
     await adminQuery('SELECT pg_terminate_backend($1)', [pid]);
+    await ended; // the connection is gone (until then pg still counts the client as queryable)
     await assert.rejects(client.query('SELECT 1'));
     client.release();
     assert.equal(pool.totalCount, 0);
