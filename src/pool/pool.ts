@@ -23,6 +23,18 @@ export interface CorePoolSettings {
   connectTimeoutMs: number;
   maxUses: number;
   housekeepingIntervalMs: number;
+  /**
+   * Replace connect attempts that hang while callers wait (see #hedge). On unless `false`: a drop-in
+   * pool whose original opens exactly one connection per attempt (pg.Pool) turns it off.
+   */
+  hedgeConnects?: boolean;
+  /**
+   * A connection being closed keeps its slot until its socket is gone, so the server never sees more
+   * than max connections from this pool. On unless `false`: pg.Pool frees the slot as the close begins
+   * (its counters and the next connect do not wait for the goodbye), and its drop-in does the same;
+   * status().total may then exceed max by the connections still closing.
+   */
+  closingHoldsSlot?: boolean;
 }
 
 export interface AcquireOptions {
@@ -157,6 +169,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   /** Settings read on every checkout, folded into one number each (Infinity = never). */
   readonly #maxUses: number;
   readonly #pingAfterIdleMs: number;
+  readonly #hedging: boolean;
+  readonly #closingHoldsSlot: boolean;
 
   constructor(connector: Connector<C>, settings: CorePoolSettings) {
     super();
@@ -167,6 +181,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     this.#size = settings.size;
     this.#maxUses = settings.maxUses > 0 ? settings.maxUses : Number.POSITIVE_INFINITY;
     this.#pingAfterIdleMs = settings.prePing ? settings.prePingBypassMs : Number.POSITIVE_INFINITY;
+    this.#hedging = settings.hedgeConnects !== false;
+    this.#closingHoldsSlot = settings.closingHoldsSlot !== false;
     this.#queue = new WaiterQueue<Lease<C>>((waiter, now) => this.#timeOut(waiter, now), performance.now.bind(performance));
     EventEmitter.prototype.on.call(this, 'newListener', (event: string) => this.#observe(event as PoolEventName, 1));
     EventEmitter.prototype.on.call(this, 'removeListener', (event: string) => this.#observe(event as PoolEventName, 0));
@@ -185,7 +201,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   async warm(): Promise<void> {
     const missing = this.settings.minIdle - this.#counts[EntryState.Idle] - this.#counts[EntryState.InUse];
     const opening: Promise<void>[] = [];
-    for (let i = 0; i < missing && this.#all.size < this.#max; i++) opening.push(this.#open(true));
+    for (let i = 0; i < missing && this.#slotsTaken() < this.#max; i++) opening.push(this.#open(true));
     await Promise.all(opening);
   }
 
@@ -195,7 +211,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    */
   async probe(): Promise<void> {
     if (this.#closing !== undefined) throw new PoolClosedError(this.name);
-    if (this.#all.size < this.#max) await this.#open(true);
+    if (this.#slotsTaken() < this.#max) await this.#open(true);
   }
 
   /**
@@ -372,6 +388,30 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     entry.lease.revoke(heldMs);
     entry.lease = undefined;
     this.#discard(entry, 'invalidated', undefined);
+  }
+
+  /**
+   * Close this connection: at once when idle; when lent, a 'recycled' one at its return, while an
+   * 'idle' one stays (it is no longer idle). For a pool that times each connection itself (the pg.Pool
+   * facade's per-client idle and lifetime timers, its maxUses). False when nothing was done.
+   */
+  retire(connection: C, reason: 'idle' | 'recycled'): boolean {
+    for (const entry of this.#all) {
+      if (entry.connection !== connection) continue;
+      if (entry.state === EntryState.InUse) {
+        if (reason === 'idle') return false;
+        entry.expiresAt = Number.NEGATIVE_INFINITY; // #wornOut at its return
+        return true;
+      }
+      if (entry.state !== EntryState.Idle) return false;
+      if (reason === 'recycled') {
+        this.#stats.recycled++;
+        this.emit('recycle', { connectionId: entry.id, ageMs: performance.now() - entry.createdAt });
+      }
+      this.#destroy(entry, reason);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -564,13 +604,18 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       const waiter = this.#queue.shift() as Waiter<Lease<C>>;
       this.#settle(waiter, entry, now);
     }
-    while (this.#queue.size > this.#counts[EntryState.Opening] && this.#all.size < this.#max && this.#closing === undefined) {
+    while (this.#queue.size > this.#counts[EntryState.Opening] && this.#slotsTaken() < this.#max && this.#closing === undefined) {
       void this.#open(false);
     }
     // Callers wait on attempts that may all be stuck: a cheap test here, the real one in #hedge.
     if (this.#queue.size > 0 && this.#counts[EntryState.Opening] > 0 && coarseNow() - this.#lastOpenAt >= HEDGE_FLOOR_MS) {
       this.#hedge();
     }
+  }
+
+  /** Connections that count against max: all of them, or all but those closing (see closingHoldsSlot). */
+  #slotsTaken(): number {
+    return this.#closingHoldsSlot ? this.#all.size : this.#all.size - this.#counts[EntryState.Closing];
   }
 
   /** How long a connect attempt may be pending before it is stale (see HEDGE_FACTOR). */
@@ -596,7 +641,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    * the circuit breaker is not told. While the fault lasts this starts one attempt per hedge interval.
    */
   #hedge(): void {
-    if (this.#closing !== undefined || this.#queue.size === 0) return;
+    if (!this.#hedging || this.#closing !== undefined || this.#queue.size === 0) return;
     const now = performance.now();
     const hedgeAfterMs = this.#hedgeAfterMs();
     const staleBefore = now - hedgeAfterMs;
@@ -628,7 +673,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       return;
     }
     if (youngestStale === undefined) return;
-    if (this.#all.size >= this.#max) {
+    if (this.#slotsTaken() >= this.#max) {
       if (stale < 2) return;
       youngestStale.abandon?.();
     }
@@ -637,7 +682,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
 
   /** Run #hedge in `delayMs` (unless a check is already due): one pool-wide, unref'd timer. */
   #scheduleHedge(delayMs: number): void {
-    if (this.#hedgeTimer !== undefined || this.#closing !== undefined) return;
+    if (!this.#hedging || this.#hedgeTimer !== undefined || this.#closing !== undefined) return;
     this.#hedgeTimer = setTimeout(() => {
       this.#hedgeTimer = undefined;
       this.#hedge();
@@ -779,7 +824,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   #topUp(): void {
     if (this.#closing !== undefined) return;
     const have = this.#counts[EntryState.Idle] + this.#counts[EntryState.InUse] + this.#counts[EntryState.Opening];
-    for (let i = have; i < this.settings.minIdle && this.#all.size < this.#max; i++) {
+    for (let i = have; i < this.settings.minIdle && this.#slotsTaken() < this.#max; i++) {
       // Failures are recorded in lastConnectError and retried by the next housekeeping pass.
       this.#open(true).catch(() => undefined);
     }
