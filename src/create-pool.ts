@@ -25,17 +25,24 @@ export function createPool(options: PoolOptions | string = {}): Database {
   return db;
 }
 
+/** What {@link openDatabase} attaches beyond the pools. */
+export interface DatabaseWiring {
+  /** False: no circuit breaker (a drop-in pool whose original has none, until the user opts in). */
+  circuitBreaker?: boolean;
+}
+
 /**
  * Wire the pools and the query layer for a resolved config and a dialect, without starting them.
  * Shared by createPool and the drop-in facades (spillway/pg, spillway/mysql): they bring a dialect
  * whose connector runs their driver's hooks, and start the pool on first use as pg.Pool does.
  * Wiring every pool needs (resilience, instrumentation) belongs here, so the facades get it too.
  */
-export function openDatabase(config: ResolvedConfig, dialect: Dialect): Database {
+export function openDatabase(config: ResolvedConfig, dialect: Dialect, wiring: DatabaseWiring = {}): Database {
   const settings = { ...config, ...dialect.routing?.pool };
   const pool = new ConnectionPool<unknown>(dialect.connector, settings);
   const isConnectivityFailure = (error: unknown) => mustDiscard(dialect, error);
-  attachResilience(pool, config, isConnectivityFailure);
+  const resilience = { breaker: wiring.circuitBreaker !== false };
+  attachResilience(pool, config, isConnectivityFailure, resilience);
   // SQLite's one writer: a pool of exactly one connection, so writers queue here, not in a lock loop.
   const writer = dialect.routing?.writer;
   const writerPool =
@@ -48,7 +55,7 @@ export function openDatabase(config: ResolvedConfig, dialect: Dialect): Database
           maxOverflow: 0,
           minIdle: Math.min(1, config.minIdle),
         });
-  if (writerPool !== undefined) attachResilience(writerPool, config, isConnectivityFailure);
+  if (writerPool !== undefined) attachResilience(writerPool, config, isConnectivityFailure, resilience);
   // Opt-in (multiplex option, off by default); only dialects that can pipeline offer it (PostgreSQL).
   const multiplexer = config.multiplex.enabled ? dialect.createMultiplexer?.(pool) : undefined;
   const db = new Database(config, dialect, pool, writerPool, multiplexer);

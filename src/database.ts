@@ -2,12 +2,12 @@ import type { ResolvedConfig } from './config/options.js';
 import { describeConfig } from './config/resolve-config.js';
 import type { Dialect, QueryResult, StatementMultiplexer, StatementOptions, TransactionOptions } from './dialect/dialect.js';
 import { HealthMonitor, type HealthReport } from './observe/health.js';
-import type { Observability } from './observe/observability.js';
+import type { Observability, PerformanceSummary } from './observe/observability.js';
 import { coarseNow } from './pool/clock.js';
 import type { PoolEventMap, PoolEventName } from './pool/events.js';
 import type { Lease } from './pool/lease.js';
 import type { AcquireOptions, ConnectionPool } from './pool/pool.js';
-import type { PoolStats, PoolStatus } from './pool/status.js';
+import { type PoolStats, type PoolStatus, statsSince } from './pool/status.js';
 import { type BatchInsertOptions, type BatchInsertResult, batchInsert } from './query/batch/batch-insert.js';
 import { type BatchSelectOptions, type BatchSelectResult, batchSelectByIds } from './query/batch/batch-select.js';
 import { type BatchUpdateOptions, type BatchUpdateResult, batchUpdate } from './query/batch/batch-update.js';
@@ -20,6 +20,18 @@ import { circuitSnapshot } from './resilience/resilience.js';
 import { retryAtStart } from './resilience/startup.js';
 
 export type { HealthReport } from './observe/health.js';
+
+/** What `db.resetStats()` cleared: the figures as they stood just before, and when. */
+export interface StatsReset {
+  pool: string;
+  /** ISO 8601. */
+  resetAt: string;
+  before: {
+    stats: PoolStats;
+    /** The performance summary (undefined when metrics are off). */
+    performance: PerformanceSummary | undefined;
+  };
+}
 
 /** Checkout options of `acquire` and `withConnection`. */
 export interface SessionOptions extends AcquireOptions {
@@ -187,9 +199,35 @@ export class Database {
     return this.pool.status();
   }
 
-  /** Counters since start. */
+  /** The pool's own counters when stats() was last reset; the pool core's counters only ever grow. */
+  #statsBaseline: PoolStats | undefined = undefined;
+  #statsSince = Date.now();
+
+  /** Counters since start, or since the last {@link resetStats}. */
   stats(): PoolStats {
-    return this.pool.stats();
+    const totals = this.pool.stats();
+    return this.#statsBaseline === undefined ? totals : statsSince(totals, this.#statsBaseline);
+  }
+
+  /** When `stats()` began counting: the pool's creation or its last reset (ISO 8601). */
+  get statsSince(): string {
+    return new Date(this.#statsSince).toISOString();
+  }
+
+  /**
+   * Start the statistics over: `stats()` counts from now, and the performance summary's windows
+   * (checkout-wait and statement percentiles, failure rates) and totals are emptied. Prometheus
+   * metrics are not touched: their counters keep growing, as `rate()` needs. Returns the figures as
+   * they were just before, so nothing is lost between reading and resetting.
+   * @example const { before } = db.resetStats(); log.info(before.stats, 'pool statistics before the reset')
+   */
+  resetStats(): StatsReset {
+    const now = Date.now();
+    const before = { stats: this.stats(), performance: this.observability?.performance() };
+    this.#statsBaseline = this.pool.stats();
+    this.#statsSince = now;
+    this.observability?.resetWindows(now);
+    return { pool: this.name, resetAt: new Date(now).toISOString(), before };
   }
 
   /** The effective configuration, safe to show (passwords as ***). */
@@ -345,7 +383,7 @@ export class Database {
     startedAt: number,
     error: unknown,
   ): unknown {
-    observer?.queryEnd(token, error);
+    observer?.queryEnd(token, error, error === undefined ? undefined : this.dialect.classifyFailure(error));
     const report = pool.gate?.statementResult;
     if (error === undefined) {
       lease?.release();

@@ -5,7 +5,8 @@
 
 /** Stable error codes and what each one means (documented in README and checked by a test). */
 export const ERROR_CODES = {
-  CONFIG_INVALID: 'A configuration value is missing or invalid; raised before anything connects.',
+  CONFIG_INVALID:
+    "A configuration value is missing or invalid; raised before anything connects, or on connecting when the server's TLS cannot satisfy the TLS settings (not retried).",
   POOL_TIMEOUT: 'No connection became free within checkoutTimeoutMs; the message carries the pool status.',
   POOL_CLOSED: 'The pool is closing or closed and takes no new checkouts.',
   CIRCUIT_OPEN: 'The circuit breaker is open after repeated connectivity failures; the call failed at once.',
@@ -16,7 +17,11 @@ export const ERROR_CODES = {
   ACQUIRE_ABORTED: "The caller's AbortSignal fired while it waited for a connection.",
   LEAK_RECLAIMED: 'The connection was held past leakThresholdMs and taken back by the pool.',
   BATCH_INVALID: 'A batch operation was given an invalid shape; nothing was sent.',
+  QUERY_INVALID:
+    "A statement's input was refused before anything was sent (a value the sql tag cannot bind, more parameters than the database accepts); the connection is untouched.",
   RELEASED_TWICE: 'release() was called on a lease that had already been released.',
+  LEASE_RELEASED:
+    "A connection handle was used after its release (or a transaction's handle after its callback settled); nothing was sent.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -37,6 +42,20 @@ export class ConfigError extends SpillwayError {
   constructor(variable: string, message: string) {
     super('CONFIG_INVALID', message);
     this.variable = variable;
+  }
+}
+
+/**
+ * TLS could not be set up as configured: the server offers no TLS while the mode requires it, its
+ * certificate failed verification (untrusted CA, another host name), or the handshake was refused.
+ * Code CONFIG_INVALID: another attempt would fail the same way, so start-up does not retry it and
+ * the circuit breaker does not count it. `variable` names the setting that asked for TLS (`sslmode`,
+ * `PGSSLMODE`, `ssl-mode`, `tls.mode`); `cause` is the driver's or Node's error.
+ */
+export class TlsError extends ConfigError {
+  constructor(variable: string, message: string, cause?: unknown) {
+    super(variable, message);
+    if (cause !== undefined) Object.defineProperty(this, 'cause', { value: cause, enumerable: false, writable: true, configurable: true });
   }
 }
 
@@ -130,9 +149,36 @@ export class BatchInvalidError extends SpillwayError {
   }
 }
 
+/**
+ * A statement was refused before anything was sent: a value that cannot be bound the same way on
+ * every dialect, or more parameters than the database accepts in one statement. The call never
+ * took a connection, so nothing ran and no connection was lost.
+ */
+export class QueryInvalidError extends SpillwayError {
+  /** Nothing reached the database: safe to fix and send again. */
+  readonly outcome = 'not-sent' as const;
+  constructor(message: string) {
+    super('QUERY_INVALID', message);
+  }
+}
+
 export class ReleasedTwiceError extends SpillwayError {
   constructor(poolName: string) {
     super('RELEASED_TWICE', `Pool "${poolName}": release() called on a connection that was already released`);
+  }
+}
+
+/**
+ * A handle was used after it was released: an `acquire()` lease, a `withConnection` connection or a
+ * transaction's `tx` once its callback settled. Nothing reached the connection, which may already
+ * serve another borrower.
+ */
+export class LeaseReleasedError extends SpillwayError {
+  constructor(poolName: string) {
+    super(
+      'LEASE_RELEASED',
+      `Pool "${poolName}": this connection handle was already released (or its transaction has ended); acquire a new one`,
+    );
   }
 }
 

@@ -8,9 +8,10 @@ export type { AlertThresholds, Logger, ObserveOptions } from './config/observe-o
 export type { ConnectionTarget, DialectName, PoolOptions, ResolvedConfig } from './config/options.js';
 export { describeConfig, resolveConfig } from './config/resolve-config.js';
 export { type PoolSizeRecommendation, recommendPoolSize } from './config/sizing.js';
+export type { ResolvedTls, TlsMode, TlsOptions } from './config/tls-config.js';
 export { redactUrl } from './config/url.js';
 export { createPool } from './create-pool.js';
-export { Database, type HealthReport, type SessionOptions } from './database.js';
+export { Database, type HealthReport, type SessionOptions, type StatsReset } from './database.js';
 export type { BatchDialect } from './dialect/batch-dialect.js';
 export type {
   Dialect,
@@ -33,12 +34,15 @@ export {
   type ErrorCode,
   InitializationError,
   LeakReclaimedError,
+  LeaseReleasedError,
   LockTimeoutError,
   PoolClosedError,
   PoolTimeoutError,
+  QueryInvalidError,
   ReleasedTwiceError,
   SpillwayError,
   StatementTimeoutError,
+  TlsError,
 } from './errors.js';
 export type { Alert, AlertType } from './observe/alerts.js';
 export type { HealthCheckResult, HealthStatus } from './observe/health.js';
@@ -57,5 +61,5 @@ export type { BatchSelectOptions, BatchSelectResult } from './query/batch/batch-
 export type { BatchUpdateOptions, BatchUpdateResult } from './query/batch/batch-update.js';
 export type { LoaderOptions } from './query/loader.js';
 export { type QueryInput, Session } from './query/session.js';
-export { SqlFragment, SqlIdentifier, type SqlTag, sql } from './query/sql.js';
+export { SqlFragment, SqlIdentifier, SqlJson, type SqlTag, sql } from './query/sql.js';
 export type { CircuitSnapshot } from './resilience/circuit-breaker.js';

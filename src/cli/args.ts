@@ -39,15 +39,39 @@ export function parseCommand<O extends Options>(spec: CommandSpec<O>, argv: stri
 function parseStrict<O extends Options>(spec: CommandSpec<O>, argv: string[]): ParsedCommand<O> {
   try {
     return parseArgs({
-      args: argv,
+      args: joinNegativeValues(spec.options, argv),
       options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
       strict: true,
       allowPositionals: spec.positionals ?? false,
     }) as ParsedCommand<O>;
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]!.replace(/\. To specify a positional.*$/, '') : String(error);
+    // parseArgs calls a value that starts with a dash "ambiguous": it may be a forgotten value.
+    const ambiguous = /^Option '(--[^' ]+)' argument is ambiguous/.exec(message);
+    if (ambiguous !== null) {
+      const flag = ambiguous[1];
+      throw new UsageError(`spillway ${spec.name}: ${flag} needs a value; write ${flag}=VALUE for one that starts with a dash`);
+    }
     throw new UsageError(`spillway ${spec.name}: ${message}; see spillway ${spec.name} --help`);
   }
+}
+
+/**
+ * `--concurrency -1` as `--concurrency=-1`: parseArgs refuses a separate value that starts with a
+ * dash, but a negative number is plainly a value, and the flag's own check then says what it accepts.
+ */
+function joinNegativeValues(options: Options, argv: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const next = argv[i + 1];
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\.?\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
 }
 
 /** A whole number in [min, max] given as flag `--name`, or `fallback` when absent. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { redactUrl } from '../config/url.js';
+import { redactUrlsIn } from '../config/url.js';
 /**
  * The `spillway` command line: serve, status, doctor, load, bench. Thin over the library: each
  * command parses its flags with node:util parseArgs and calls the public API or the service.
@@ -70,7 +70,7 @@ export function describeFailure(command: string, error: unknown): string {
   if (process.env.SPILLWAY_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   const message = error instanceof Error ? error.message : String(error);
   const code = error instanceof SpillwayError ? ` (${error.code})` : '';
-  return `spillway ${command}: ${redactUrl(message.split('\n')[0] ?? '')}${code}`;
+  return `spillway ${command}: ${redactUrlsIn(message.split('\n')[0] ?? '')}${code}`;
 }
 
 main(process.argv.slice(2)).then(

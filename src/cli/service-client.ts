@@ -6,10 +6,20 @@ export interface ServiceResponse<T> {
 }
 
 /** GET `path` from the service as JSON. 503 bodies are returned too (they carry the health report). */
-export async function getJson<T = Record<string, unknown>>(base: string, path: string, token?: string): Promise<ServiceResponse<T>> {
+export function getJson<T = Record<string, unknown>>(base: string, path: string, token?: string): Promise<ServiceResponse<T>> {
+  return requestJson<T>('GET', base, path, token);
+}
+
+/** POST to `path` (no body) and read the JSON answer, whatever its status. */
+export function postJson<T = Record<string, unknown>>(base: string, path: string, token?: string): Promise<ServiceResponse<T>> {
+  return requestJson<T>('POST', base, path, token);
+}
+
+async function requestJson<T>(method: 'GET' | 'POST', base: string, path: string, token: string | undefined): Promise<ServiceResponse<T>> {
   let response: Response;
   try {
     response = await fetch(`${base}${path}`, {
+      method,
       headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
       signal: AbortSignal.timeout(10_000),
     });

@@ -1,4 +1,6 @@
 import type { PoolOptions } from '../config/options.js';
+import { redactUrl } from '../config/url.js';
+import { ConfigError } from '../errors.js';
 
 /**
  * Spillway options that ride along in a drop-in pool's config (spillway/pg, spillway/mysql). Each is
@@ -97,9 +99,21 @@ export interface FacadeTarget {
   password: string | undefined;
 }
 
-/** The parts of a connection URL (pg's connectionString, mysql2's uri); `?host=` names a socket directory. */
-export function targetFromUrl(url: string): Partial<FacadeTarget> {
-  const parsed = new URL(url);
+/**
+ * The parts of a connection URL (pg's connectionString, mysql2's uri); `?host=` names a socket
+ * directory. A URL that does not parse is CONFIG_INVALID naming `option`, with the password hidden:
+ * URL's own TypeError would carry the whole URL as its `input`.
+ */
+export function targetFromUrl(url: string, option: string): Partial<FacadeTarget> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(
+      option,
+      `${option}="${redactUrl(url)}" is not a valid URL; percent-encode (encodeURIComponent) any / ? # @ : or space in the user or password`,
+    );
+  }
   const host =
     parsed.searchParams.get('host') ?? (parsed.hostname ? decodeURIComponent(parsed.hostname.replace(/^\[(.*)\]$/, '$1')) : undefined);
   return {

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { showValue } from './show-value.js';
 
 /** How plain statements share connections (PostgreSQL pipelining); see docs/multiplexing.md. */
 export interface MultiplexSettings {
@@ -49,7 +50,7 @@ function checkBound(name: string, value: unknown, shown: unknown, min: number): 
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_IN_FLIGHT_LIMIT) {
     throw new ConfigError(
       name,
-      `${name}=${JSON.stringify(shown) ?? String(shown)} is invalid; accepted: a whole number from ${min} to ${MAX_IN_FLIGHT_LIMIT}${min === 0 ? ', true, or 0/false = off' : ''}`,
+      `${name}=${showValue(shown)} is invalid; accepted: a whole number from ${min} to ${MAX_IN_FLIGHT_LIMIT}${min === 0 ? ', true, or 0/false = off' : ''}`,
     );
   }
   return value;

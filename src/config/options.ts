@@ -1,5 +1,6 @@
 import type { MultiplexOption, MultiplexSettings } from './multiplex-config.js';
 import type { ObserveOptions, ResolvedObserveOptions } from './observe-options.js';
+import type { ResolvedTls, TlsOptions } from './tls-config.js';
 
 /** Options accepted by `createPool`. Durations are milliseconds and say so in their names. */
 export interface PoolOptions extends ObserveOptions {
@@ -50,6 +51,11 @@ export interface PoolOptions extends ObserveOptions {
   env?: Record<string, string | undefined>;
   /** Driver-specific settings passed to the dialect (for example SQLite pragmas). */
   dialectOptions?: Record<string, unknown>;
+  /**
+   * TLS to the database (PostgreSQL, MySQL/MariaDB): libpq's sslmode semantics. Each field wins over
+   * the URL's `sslmode`/`ssl-mode` family, which wins over `PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`.
+   */
+  tls?: TlsOptions;
   /** PostgreSQL: plain statements share connections, up to `maxInFlight` (100) at once on each. On by default; `false` gives one statement per connection. */
   multiplex?: MultiplexOption;
 }
@@ -103,5 +109,7 @@ export interface ResolvedConfig extends ResolvedObserveOptions {
   readonly serverPooler: 'none' | 'transaction';
   readonly password: string | (() => string | Promise<string>) | undefined;
   readonly dialectOptions: Readonly<Record<string, unknown>>;
+  /** TLS as resolved from the tls option, the URL and the PGSSL* environment; never shown whole (describeConfig). */
+  readonly tls: ResolvedTls;
   readonly multiplex: MultiplexSettings;
 }

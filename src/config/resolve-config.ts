@@ -3,7 +3,9 @@ import { resolveMultiplex } from './multiplex-config.js';
 import { OBSERVE_OPTION_NAMES, resolveObserveOptions } from './observe-options.js';
 import type { PoolOptions, ResolvedConfig } from './options.js';
 import { profileDefaults } from './profiles.js';
+import { showValue } from './show-value.js';
 import { recommendPoolSize } from './sizing.js';
+import { describeTls, resolveTls } from './tls-config.js';
 import { parseConnectionUrl, passwordFromUrl, redactUrl } from './url.js';
 
 type Env = Record<string, string | undefined>;
@@ -15,11 +17,21 @@ interface NumericSetting {
   /** 'seconds': env is seconds and the option milliseconds; 'count': both whole numbers. */
   unit: 'seconds' | 'count';
   min: number;
+  /** Largest accepted value (milliseconds for durations); see MAX_DURATION_MS and MAX_CONNECTIONS. */
+  max?: number;
 }
 
+/** setTimeout's largest delay (2^31 - 1 ms, about 24.8 days): a longer timer fires at once. */
+const MAX_DURATION_MS = 2_147_483_647;
+/**
+ * Most connections one pool may hold (size, and overflow on top). Far above any server's sensible
+ * limit (PostgreSQL's default max_connections is 100, MySQL's 151): a larger value is a typo.
+ */
+export const MAX_CONNECTIONS = 10_000;
+
 const NUMERIC_SETTINGS = {
-  size: { option: 'size', env: 'DB_POOL_SIZE', unit: 'count', min: 1 },
-  maxOverflow: { option: 'maxOverflow', env: 'DB_MAX_OVERFLOW', unit: 'count', min: 0 },
+  size: { option: 'size', env: 'DB_POOL_SIZE', unit: 'count', min: 1, max: MAX_CONNECTIONS },
+  maxOverflow: { option: 'maxOverflow', env: 'DB_MAX_OVERFLOW', unit: 'count', min: 0, max: MAX_CONNECTIONS },
   minIdle: { option: 'minIdle', env: 'DB_POOL_MIN_IDLE', unit: 'count', min: 0 },
   checkoutTimeoutMs: { option: 'checkoutTimeoutMs', env: 'DB_POOL_TIMEOUT', unit: 'seconds', min: 0 },
   recycleMs: { option: 'recycleMs', env: 'DB_POOL_RECYCLE', unit: 'seconds', min: 0 },
@@ -52,6 +64,7 @@ const KNOWN_OPTIONS = new Set<string>([
   'password',
   'env',
   'dialectOptions',
+  'tls',
   'multiplex',
   ...OBSERVE_OPTION_NAMES,
   ...Object.values(NUMERIC_SETTINGS)
@@ -78,6 +91,12 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
   }
   const env: Env = options.env ?? process.env;
   const profile = profileDefaults(env.NODE_ENV);
+  if (
+    options.circuit !== undefined &&
+    (options.circuit === null || typeof options.circuit !== 'object' || Array.isArray(options.circuit))
+  ) {
+    throw new ConfigError('circuit', `circuit=${showValue(options.circuit)} is invalid; accepted: { failureThreshold, recoveryTimeoutMs }`);
+  }
   const circuitOptions = (options.circuit ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(circuitOptions)) {
     if (key !== 'failureThreshold' && key !== 'recoveryTimeoutMs') {
@@ -103,7 +122,8 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
       explicitly.add(key);
       const parsed = Number(envValue.trim());
       const name = setting.env as string;
-      if (!/^[0-9]+(\.[0-9]+)?$/.test(envValue.trim()) || !Number.isFinite(parsed)) {
+      // A sign is read (so -1 is reported as out of range, not as "not a number"); exponents are not.
+      if (!/^[-+]?[0-9]+(\.[0-9]+)?$/.test(envValue.trim()) || !Number.isFinite(parsed)) {
         throw new ConfigError(
           name,
           `${name}="${envValue}" is not a number; accepted: ${setting.unit === 'seconds' ? 'seconds (for example 30 or 0.5)' : 'a whole number'} >= ${setting.min === 0 ? 0 : setting.unit === 'seconds' ? setting.min / 1000 : setting.min}`,
@@ -118,6 +138,12 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
   };
 
   const d = profile.defaults;
+  if (options.url !== undefined && typeof options.url !== 'string') {
+    throw new ConfigError(
+      'url',
+      `url=${showValue(options.url)} is invalid; accepted: a connection URL string such as postgres://user@host/db`,
+    );
+  }
   const url = options.url ?? env.DATABASE_URL;
   if (url === undefined || url.trim() === '') {
     throw new ConfigError(
@@ -125,7 +151,6 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
       'DATABASE_URL (or option url) is required; for example postgres://user@localhost:5432/app or sqlite:./data/app.db',
     );
   }
-  if (typeof url !== 'string') throw new ConfigError('url', 'option url must be a string');
   const target = parseConnectionUrl(url, options.url !== undefined ? 'url' : 'DATABASE_URL');
 
   const name = options.name ?? env.DB_POOL_NAME ?? 'default';
@@ -220,6 +245,7 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
     throw new ConfigError('dialectOptions', 'dialectOptions must be an object');
   }
 
+  const tls = resolveTls(options.tls, target, env);
   const observe = resolveObserveOptions(options);
 
   return Object.freeze({
@@ -255,22 +281,27 @@ export function resolveConfig(options: PoolOptions = {}): ResolvedConfig {
     serverPooler,
     password,
     dialectOptions: Object.freeze({ ...dialectOptions }),
+    tls,
     multiplex: resolveMultiplex(options.multiplex, env),
   });
 }
 
 function checkNumber(name: string, value: unknown, setting: NumericSetting, accepted: string, shown: unknown = value): number {
   const isWhole = setting.unit === 'count';
-  if (typeof value !== 'number' || !Number.isFinite(value) || (isWhole && !Number.isInteger(value)) || value < setting.min) {
-    const minShown = accepted === 'seconds' ? setting.min / 1000 : setting.min;
-    throw new ConfigError(name, `${name}=${JSON.stringify(shown) ?? String(shown)} is invalid; accepted: ${accepted} >= ${minShown}`);
+  const max = setting.max ?? (setting.unit === 'seconds' ? MAX_DURATION_MS : Number.MAX_SAFE_INTEGER);
+  if (typeof value !== 'number' || !Number.isFinite(value) || (isWhole && !Number.isInteger(value)) || value < setting.min || value > max) {
+    const inSeconds = accepted === 'seconds';
+    const minShown = inSeconds ? setting.min / 1000 : setting.min;
+    const maxShown = inSeconds ? Math.floor(max / 1000) : max;
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${minShown}` : `from ${minShown} to ${maxShown}`;
+    throw new ConfigError(name, `${name}=${showValue(shown)} is invalid; accepted: ${accepted} ${range}`);
   }
   return value;
 }
 
 /** The effective configuration as safe to show: password and URL secrets as ***; live objects summarised. */
 export function describeConfig(config: ResolvedConfig): Record<string, unknown> {
-  const { password, url, target, logger, metrics, tracing, dialectOptions, ...rest } = config;
+  const { password, url, target, logger, metrics, tracing, dialectOptions, tls, ...rest } = config;
   return {
     ...rest,
     url: redactUrl(url),
@@ -281,6 +312,7 @@ export function describeConfig(config: ResolvedConfig): Record<string, unknown> 
     user: target.user,
     password: password === undefined && passwordFromUrl(url) === undefined ? undefined : '***',
     dialectOptions: redactSecrets(dialectOptions),
+    tls: describeTls(tls),
     logger: logger !== undefined,
     metrics: { enabled: metrics.enabled, registry: metrics.registry === undefined ? 'default' : 'custom' },
     tracing: { enabled: tracing.enabled, tracerProvider: tracing.tracerProvider === undefined ? 'global' : 'custom' },

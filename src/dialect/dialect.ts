@@ -40,6 +40,15 @@ export interface DialectStatementOptions extends StatementOptions {
   copyRows?: { values: readonly unknown[]; width: number };
 }
 
+/**
+ * How a failed statement counts. `constraint_violation` (SQLSTATE class 23: unique, foreign key,
+ * not null, check) and `data_exception` (class 22: a value out of range, too long, malformed) are the
+ * application's errors: its input broke a rule of the schema while the database works as it should,
+ * so they stay out of the failure-rate alert and health. `failure` is everything else (syntax,
+ * permissions, timeouts, lost connections).
+ */
+export type StatementFailureKind = 'constraint_violation' | 'data_exception' | 'failure';
+
 export type IsolationLevel = 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';
 
 export interface TransactionOptions {
@@ -72,6 +81,8 @@ export interface Dialect<C = unknown> {
     params: readonly unknown[] | undefined,
     options: DialectStatementOptions | undefined,
   ): QueryResult<R>;
+  /** The dialect's judgement of a failed statement's error (it knows its error codes). Pure. */
+  classifyFailure(error: unknown): StatementFailureKind;
   /** The placeholder for the 1-based parameter `index` ($1 or ?). */
   placeholder(index: number): string;
   /** Quote a plain identifier for this dialect. */

@@ -33,11 +33,16 @@ export function createDashboardHandler(): DashboardHandler {
     res.statusCode = 200;
     res.setHeader('content-type', 'text/html; charset=utf-8');
     res.setHeader('cache-control', 'no-cache');
-    // The page runs only its own inline code and talks only to this origin.
+    // The page runs only its own inline code, talks only to this origin, and is never framed (so a
+    // hostile page cannot overlay it; X-Frame-Options for browsers that predate frame-ancestors).
     res.setHeader(
       'content-security-policy',
-      "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:",
+      "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; " +
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
     );
+    res.setHeader('x-frame-options', 'DENY');
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('referrer-policy', 'no-referrer');
     res.end(req.method === 'HEAD' ? undefined : page);
   };
 }

@@ -18,7 +18,16 @@ export interface EndpointOptions {
   service?: string;
   /** Registry for /metrics (default: the registries the pools export into). */
   registry?: Registry;
+  /**
+   * Let `POST <prefix>/metrics/reset` work without a token. Off by default: with no `token` the reset
+   * is refused (403), since anyone who reaches the endpoint could otherwise wipe the figures an
+   * incident is judged by.
+   */
+  allowResetWithoutToken?: boolean;
 }
+
+/** `POST <prefix>/metrics/reset`: db.resetStats() for the pool named by ?pool=, or for every pool served. */
+export const RESET_PATH = '/metrics/reset';
 
 /** A framework-free response: the node handler and the Fastify plugin both write it. */
 export interface EndpointResponse {
@@ -54,6 +63,18 @@ function monitorOf(db: Database): HealthMonitor {
   return monitor;
 }
 
+/** The one JSON error shape of the endpoints, `{ error, code }`. */
+export function errorResponse(status: number, error: string, code: string): EndpointResponse {
+  return { status, contentType: JSON_TYPE, body: JSON.stringify({ error, code }) };
+}
+
+/** 401: tells a missing token from a refused one (the dashboard shows which), never why a token was refused. */
+function unauthorized(authorization: string | undefined): EndpointResponse {
+  return authorization === undefined || authorization === ''
+    ? json(401, { error: 'a bearer token is required', code: 'TOKEN_REQUIRED' })
+    : json(401, { error: 'the bearer token was refused', code: 'TOKEN_REFUSED' });
+}
+
 function json(status: number, value: unknown): EndpointResponse {
   return { status, contentType: JSON_TYPE, body: JSON.stringify(value) };
 }
@@ -70,7 +91,8 @@ function emptySummary(db: Database): PerformanceSummary {
     checkoutWaitMs: empty,
     queryMs: empty,
     failureRates: { query: 0, checkout: 0 },
-    totals: { queries: 0, queryFailures: 0 },
+    totals: { queries: 0, queryFailures: 0, checkouts: 0, applicationErrors: { constraint_violation: 0, data_exception: 0 } },
+    since: db.statsSince,
     ...withMultiplexer(db),
   };
 }
@@ -85,6 +107,7 @@ export class Endpoints {
   readonly #tokenDigest: Buffer | undefined;
   readonly #service: string;
   readonly #registry: Registry | undefined;
+  readonly #allowResetWithoutToken: boolean;
   readonly #startedAt = Date.now();
 
   constructor(options: EndpointOptions) {
@@ -95,6 +118,7 @@ export class Endpoints {
     this.#tokenDigest = options.token === undefined || options.token === '' ? undefined : digest(options.token);
     this.#service = options.service ?? 'spillway';
     this.#registry = options.registry;
+    this.#allowResetWithoutToken = options.allowResetWithoutToken === true;
   }
 
   /** Whether `path` (relative to the prefix, no trailing slash) is one of ours. */
@@ -103,14 +127,15 @@ export class Endpoints {
   }
 
   async handle(path: string, query: URLSearchParams, authorization: string | undefined): Promise<EndpointResponse> {
-    if (!this.has(path)) return json(404, { error: 'not found' });
-    if (ENDPOINT_PATHS[path] && !this.#authorized(authorization)) return json(401, { error: 'a bearer token is required' });
+    if (!this.has(path)) return json(404, { error: 'not found', code: 'NOT_FOUND' });
+    if (ENDPOINT_PATHS[path] && !this.#authorized(authorization)) return unauthorized(authorization);
     if (path === '/health')
       return json(200, { status: 'ok', service: this.#service, uptimeSeconds: Math.round((Date.now() - this.#startedAt) / 1000) });
     if (path === '/metrics') return this.#metrics();
     const poolName = query.get('pool');
     const db = poolName === null ? this.#pools[0] : this.#pools.find((p) => p.name === poolName);
-    if (db === undefined) return json(404, { error: `no pool named ${JSON.stringify(poolName)}`, pools: this.#pools.map((p) => p.name) });
+    if (db === undefined)
+      return json(404, { error: `no pool named ${JSON.stringify(poolName)}`, code: 'NOT_FOUND', pools: this.#pools.map((p) => p.name) });
     switch (path) {
       case '/health/database': {
         const ping = await monitorOf(db).ping();
@@ -150,6 +175,25 @@ export class Endpoints {
       default: // '/metrics/performance/summary'
         return json(200, db.observability?.performance() ?? emptySummary(db));
     }
+  }
+
+  /**
+   * `POST /metrics/reset`: needs the bearer token (401 without it); refused (403) when no token is
+   * configured unless `allowResetWithoutToken`. Answers with the figures each pool had just before.
+   */
+  reset(query: URLSearchParams, authorization: string | undefined): EndpointResponse {
+    if (this.#tokenDigest === undefined && !this.#allowResetWithoutToken) {
+      return json(403, {
+        error: 'resetting statistics needs a token: configure one (token), or set allowResetWithoutToken',
+        code: 'RESET_DISABLED',
+      });
+    }
+    if (!this.#authorized(authorization)) return unauthorized(authorization);
+    const poolName = query.get('pool');
+    const pools = poolName === null ? this.#pools : this.#pools.filter((p) => p.name === poolName);
+    if (pools.length === 0)
+      return json(404, { error: `no pool named ${JSON.stringify(poolName)}`, code: 'NOT_FOUND', pools: this.#pools.map((p) => p.name) });
+    return json(200, { pools: pools.map((db) => db.resetStats()) });
   }
 
   #authorized(header: string | undefined): boolean {

@@ -4,9 +4,9 @@
  *
  * @example await app.register(spillwayPlugin, { pool: db, prefix: '/db', token: process.env.METRICS_TOKEN })
  */
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { createDashboardHandler } from './dashboard.js';
-import { ENDPOINT_PATHS, type EndpointOptions, Endpoints } from './endpoints.js';
+import { ENDPOINT_PATHS, type EndpointOptions, type EndpointResponse, Endpoints, errorResponse, RESET_PATH } from './endpoints.js';
 import type { DashboardHandler } from './handler.js';
 
 export interface SpillwayFastifyOptions extends EndpointOptions {
@@ -17,15 +17,19 @@ export interface SpillwayFastifyOptions extends EndpointOptions {
 /** The plugin. It is encapsulated (not fastify-plugin wrapped), so register's `prefix` applies to its routes. */
 export const spillwayPlugin: FastifyPluginAsync<SpillwayFastifyOptions> = async (app: FastifyInstance, options) => {
   const endpoints = new Endpoints(options);
+  const send = (reply: FastifyReply, response: EndpointResponse) => {
+    reply.code(response.status).header('content-type', response.contentType).header('cache-control', 'no-store');
+    if (response.status === 401) reply.header('www-authenticate', 'Bearer');
+    return reply.send(response.body);
+  };
+  const queryOf = (request: FastifyRequest) => new URLSearchParams(request.raw.url?.split('?')[1] ?? '');
   for (const path of Object.keys(ENDPOINT_PATHS)) {
-    app.get(path, async (request, reply) => {
-      const query = new URLSearchParams(request.raw.url?.split('?')[1] ?? '');
-      const response = await endpoints.handle(path, query, request.headers.authorization);
-      reply.code(response.status).header('content-type', response.contentType).header('cache-control', 'no-store');
-      if (response.status === 401) reply.header('www-authenticate', 'Bearer');
-      return reply.send(response.body);
-    });
+    app.get(path, async (request, reply) => send(reply, await endpoints.handle(path, queryOf(request), request.headers.authorization)));
   }
+  app.post(RESET_PATH, async (request, reply) => send(reply, endpoints.reset(queryOf(request), request.headers.authorization)));
+  app.get(RESET_PATH, async (_request, reply) =>
+    send(reply.header('allow', 'POST'), errorResponse(405, 'method GET not allowed here', 'METHOD_NOT_ALLOWED')),
+  );
   // The contract serves /dashboard always; an app may pass its own page instead.
   const dashboard = options.dashboard ?? createDashboardHandler();
   app.get('/dashboard', async (request, reply) => {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createDashboardHandler } from './dashboard.js';
-import { type EndpointOptions, type EndpointResponse, Endpoints } from './endpoints.js';
+import { type EndpointOptions, type EndpointResponse, Endpoints, errorResponse, RESET_PATH } from './endpoints.js';
 
 /** Serves /dashboard (built elsewhere); the handler passes the request through untouched. */
 export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -44,21 +44,27 @@ export function createHandler(options: HandlerOptions): SpillwayHandler {
     if (prefix !== '') path = path === prefix || path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : '\0';
     if (path.length > 1) path = path.replace(/\/+$/, '');
     const isDashboard = path === '/dashboard';
-    if (!isDashboard && !endpoints.has(path)) {
-      if (next !== undefined) next();
-      else write(res, { status: 404, contentType: 'application/json; charset=utf-8', body: '{"error":"not found"}' }, false);
+    const method = req.method ?? 'GET';
+    if (path === RESET_PATH) {
+      if (method !== 'POST') {
+        res.setHeader('allow', 'POST');
+        write(res, errorResponse(405, `method ${method} not allowed here`, 'METHOD_NOT_ALLOWED'), false);
+      } else write(res, endpoints.reset(url.searchParams, req.headers.authorization), false);
       return;
     }
-    const method = req.method ?? 'GET';
+    if (!isDashboard && !endpoints.has(path)) {
+      if (next !== undefined) next();
+      else write(res, errorResponse(404, 'not found', 'NOT_FOUND'), false);
+      return;
+    }
     if (method !== 'GET' && method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
-      write(res, { status: 405, contentType: 'application/json; charset=utf-8', body: '{"error":"method not allowed"}' }, false);
+      write(res, errorResponse(405, `method ${method} not allowed here`, 'METHOD_NOT_ALLOWED'), false);
       return;
     }
     const fail = (error: unknown): void => {
       if (next !== undefined) next(error);
-      else if (!res.headersSent)
-        write(res, { status: 500, contentType: 'application/json; charset=utf-8', body: '{"error":"internal error"}' }, false);
+      else if (!res.headersSent) write(res, errorResponse(500, 'internal error', 'INTERNAL_ERROR'), false);
       else res.destroy();
     };
     if (isDashboard) {

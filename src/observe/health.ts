@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_ALERT_THRESHOLDS } from '../config/observe-options.js';
 import type { ResolvedConfig } from '../config/options.js';
-import { redactUrl } from '../config/url.js';
+import { redactUrlsIn } from '../config/url.js';
 import type { Dialect } from '../dialect/dialect.js';
 import type { CircuitState } from '../pool/events.js';
 import type { ConnectionPool } from '../pool/pool.js';
@@ -145,7 +145,11 @@ export class HealthMonitor {
     const { pool, dialect, config } = this.#target;
     const started = performance.now();
     try {
-      const lease = await pool.acquire({ timeoutMs: Math.min(config.checkoutTimeoutMs, PING_TIMEOUT_MS) || PING_TIMEOUT_MS });
+      // internal: this checkout is the pool's own, not a caller's wait (left out of the wait statistics).
+      const lease = await pool.acquire({
+        timeoutMs: Math.min(config.checkoutTimeoutMs, PING_TIMEOUT_MS) || PING_TIMEOUT_MS,
+        internal: true,
+      });
       try {
         await dialect.connector.ping(lease.connection);
         lease.release();
@@ -156,7 +160,7 @@ export class HealthMonitor {
       return { result: 'success', latencyMs: Math.round((performance.now() - started) * 1000) / 1000 };
     } catch (error) {
       const code = (error as { code?: unknown } | null)?.code;
-      const message = redactUrl(error instanceof Error ? error.message : String(error));
+      const message = redactUrlsIn(error instanceof Error ? error.message : String(error));
       return { result: code === 'POOL_TIMEOUT' ? 'busy' : 'failure', latencyMs: undefined, error: message };
     }
   }

@@ -1,12 +1,12 @@
 import type { Logger } from '../config/observe-options.js';
-import { redactUrl } from '../config/url.js';
+import { redactUrlsIn } from '../config/url.js';
 import type { ConnectionPool } from '../pool/pool.js';
 
 function describeError(error: unknown): Record<string, unknown> | undefined {
   if (error === undefined || error === null) return undefined;
   const code = (error as { code?: unknown }).code;
   return {
-    message: redactUrl(error instanceof Error ? error.message : String(error)),
+    message: redactUrlsIn(error instanceof Error ? error.message : String(error)),
     ...(typeof code === 'string' ? { code } : {}),
   };
 }

@@ -12,8 +12,10 @@ export interface MetricSource {
   circuitState(): CircuitState;
   /** Health-check results by outcome since start. */
   healthChecks(): Readonly<Record<string, number>>;
-  /** Statement failures since start (other kinds come from stats()). */
+  /** Statement failures since start, the application's errors left out (other kinds come from stats()). */
   queryFailures(): number;
+  /** The application's statement errors since start, by kind (constraint_violation, data_exception). */
+  applicationErrors(): Readonly<Record<string, number>>;
   /** Alerts fired by type since start. */
   alerts(): Readonly<Record<string, number>>;
   /** Plain statements the multiplexer ran pipelined (shared) or alone (exclusive) since start; undefined when it is off. */
@@ -117,10 +119,11 @@ class MetricSet {
     );
     counter(
       'spillway_operation_failures_total',
-      'Failures by kind (query, connect, checkout_timeout, ping)',
+      'Failures by kind (query, connect, checkout_timeout, ping; constraint_violation and data_exception are statements the application got wrong, outside kind="query")',
       (s, add) => {
         const stats = s.stats();
         add(s.queryFailures(), { kind: 'query' });
+        for (const [kind, n] of Object.entries(s.applicationErrors())) add(n, { kind });
         add(stats.connectFailures, { kind: 'connect' });
         add(stats.timeouts, { kind: 'checkout_timeout' });
         add(stats.pingFailures, { kind: 'ping' });

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Span } from '@opentelemetry/api';
 import type { AlertThresholds } from '../config/observe-options.js';
 import type { Database } from '../database.js';
-import type { StatementShape } from '../dialect/dialect.js';
+import type { StatementFailureKind, StatementShape } from '../dialect/dialect.js';
 import type { PoolEventMap } from '../pool/events.js';
 import type { PoolStatus } from '../pool/status.js';
 import type { QueryObserver } from '../query/observer.js';
@@ -30,9 +30,22 @@ export interface PerformanceSummary {
   checkoutWaitMs: LatencySummary;
   queryMs: LatencySummary;
   failureRates: { query: number; checkout: number };
-  totals: { queries: number; queryFailures: number };
   /**
-   * With multiplexing on: plain statements run pipelined (shared) or alone (exclusive) since start,
+   * Counters since `since`, for rates (the dashboard's throughput chart): statements run and failed,
+   * and connections handed out to callers (a multiplexed statement is one; health checks are left out).
+   * `queryFailures` leaves out the application's errors, counted in `applicationErrors`.
+   */
+  totals: {
+    queries: number;
+    queryFailures: number;
+    checkouts: number;
+    applicationErrors: Readonly<Record<ApplicationErrorKind, number>>;
+  };
+  /** When these figures began: the pool's start or its last `resetStats()` (ISO 8601). */
+  since: string;
+  /**
+   * With multiplexing on: plain statements run pipelined (shared) or alone (exclusive) since the pool
+   * started (resetStats() leaves them, like the Prometheus counters),
    * and the statement shapes that kept connections busy longest (see docs/multiplexing.md).
    */
   multiplexer?: MultiplexerSummary;
@@ -52,6 +65,9 @@ function statementsByMode(db: Database): MultiplexerSummary['statements'] | unde
   const status = db.multiplexer?.status;
   return status === undefined ? undefined : { shared: status.sharedRuns, exclusive: status.exclusiveRuns };
 }
+
+/** Statement errors that are the application's business (see StatementFailureKind). */
+export type ApplicationErrorKind = Exclude<StatementFailureKind, 'failure'>;
 
 /** A statement in flight when tracing is on: start time plus its span. */
 interface TracedStatement {
@@ -81,7 +97,14 @@ export class Observability implements QueryObserver {
   readonly #leaks: LeakRecord[] = [];
   readonly #cleanup: (() => void)[] = [];
   #queryCount = 0;
+  /** Since start, never reset: spillway_operation_failures_total{kind="query"} reads it. */
   #queryFailures = 0;
+  #checkoutCount = 0;
+  /** Since start, never reset: spillway_operation_failures_total{kind} reads it. */
+  readonly #applicationErrors: Record<ApplicationErrorKind, number> = { constraint_violation: 0, data_exception: 0 };
+  /** The counts at the last resetStats(), which the summary's totals start from. */
+  #totalsBaseline = { queries: 0, queryFailures: 0, checkouts: 0, constraintViolations: 0, dataExceptions: 0 };
+  #since = Date.now();
   #rotator: NodeJS.Timeout | undefined = undefined;
   #stopped = false;
 
@@ -117,6 +140,7 @@ export class Observability implements QueryObserver {
           circuitState: () => this.circuit.state(),
           healthChecks: () => this.health.counts(),
           queryFailures: () => this.#queryFailures,
+          applicationErrors: () => this.#applicationErrors,
           alerts: () => this.alerts.counts(),
           statements: () => statementsByMode(db),
         },
@@ -124,13 +148,19 @@ export class Observability implements QueryObserver {
       );
       this.metrics = metrics;
       this.#cleanup.push(() => metrics.detach());
+      // The background health check's own checkouts are left out: on an idle pool they were the only
+      // ones, so their waits (a pre-ping after a long idle) read as callers waiting for connections.
       this.#listen('checkout', (event) => {
+        if (event.internal) return;
+        this.#checkoutCount++;
         metrics.wait.observe(event.waitMs / 1000);
         this.#checkouts.record(event.waitMs);
       });
       this.#listen('checkin', (event) => metrics.use.observe(event.heldMs / 1000));
       this.#listen('connect', (event) => metrics.create.observe(event.durationMs / 1000));
-      this.#listen('timeout', (event) => this.#checkouts.record(event.waitMs, true));
+      this.#listen('timeout', (event) => {
+        if (!event.internal) this.#checkouts.record(event.waitMs, true);
+      });
       this.#rotator = setInterval(() => {
         this.#checkouts.rotate();
         this.#queries.rotate();
@@ -162,12 +192,15 @@ export class Observability implements QueryObserver {
     return { start, span: tracer.startStatement(text) } satisfies TracedStatement;
   }
 
-  queryEnd(token: unknown, error: unknown): void {
+  queryEnd(token: unknown, error: unknown, failure?: StatementFailureKind): void {
     const traced = typeof token === 'number' ? undefined : (token as TracedStatement);
     const elapsed = performance.now() - (traced === undefined ? (token as number) : traced.start);
-    const failed = error !== undefined;
+    // A constraint violation or data exception is the application's error, not the database's
+    // health: counted apart, never toward the failure rate (its alert and health's "degraded").
+    const failed = error !== undefined && (failure === undefined || failure === 'failure');
     this.#queryCount++;
     if (failed) this.#queryFailures++;
+    else if (error !== undefined) this.#applicationErrors[failure as ApplicationErrorKind]++;
     if (this.metrics !== undefined) {
       this.metrics.operation.observe(elapsed / 1000);
       this.#queries.record(elapsed, failed);
@@ -190,14 +223,41 @@ export class Observability implements QueryObserver {
         query: queryMs.count === 0 ? 0 : this.#queries.failures / queryMs.count,
         checkout: checkoutWaitMs.count === 0 ? 0 : this.#checkouts.failures / checkoutWaitMs.count,
       },
-      totals: { queries: this.#queryCount, queryFailures: this.#queryFailures },
+      totals: {
+        queries: this.#queryCount - this.#totalsBaseline.queries,
+        queryFailures: this.#queryFailures - this.#totalsBaseline.queryFailures,
+        checkouts: this.#checkoutCount - this.#totalsBaseline.checkouts,
+        applicationErrors: {
+          constraint_violation: this.#applicationErrors.constraint_violation - this.#totalsBaseline.constraintViolations,
+          data_exception: this.#applicationErrors.data_exception - this.#totalsBaseline.dataExceptions,
+        },
+      },
+      since: new Date(this.#since).toISOString(),
       ...withMultiplexer(this.#db),
     };
   }
 
-  /** Recent leaks (newest last) and the total since start. */
+  /**
+   * Empty the summary's windows (percentiles, failure rates) and start its totals over (db.resetStats()).
+   * Prometheus' counters and histograms are left alone: they must only grow, or rate() reads a reset as
+   * a crash of the exporter.
+   */
+  resetWindows(at = Date.now()): void {
+    this.#checkouts.reset();
+    this.#queries.reset();
+    this.#totalsBaseline = {
+      queries: this.#queryCount,
+      queryFailures: this.#queryFailures,
+      checkouts: this.#checkoutCount,
+      constraintViolations: this.#applicationErrors.constraint_violation,
+      dataExceptions: this.#applicationErrors.data_exception,
+    };
+    this.#since = at;
+  }
+
+  /** Recent leaks (newest last) and the total since start (or the last resetStats()). */
   leaks(): { total: number; recent: LeakRecord[] } {
-    return { total: this.#db.pool.stats().leaks, recent: this.#leaks.map((l) => ({ ...l })) };
+    return { total: this.#db.stats().leaks, recent: this.#leaks.map((l) => ({ ...l })) };
   }
 
   /** Stop the background work and the subscriptions (called by db.close()). Idempotent. */

@@ -47,6 +47,12 @@ export class LatencyWindow {
     this.#failures[this.#current] = 0;
   }
 
+  /** Empty the whole window (db.resetStats()): every slice and its failures. */
+  reset(): void {
+    for (const slice of this.#slices) slice.reset();
+    this.#failures.fill(0);
+  }
+
   /** Failures in the window. */
   get failures(): number {
     let sum = 0;

@@ -6,13 +6,14 @@ export interface PoolEventMap {
   /**
    * `shared`: one statement on a multiplexed connection (waitMs: its wait for room; heldMs: its
    * duration); `exclusive`: it ran alone on that connection (slow, unknown or a write), not pipelined.
+   * `internal`: a checkout Spillway made for itself (the background health check), not a caller's.
    */
-  checkout: [event: { connectionId: number; waitMs: number; shared?: boolean; exclusive?: boolean }];
+  checkout: [event: { connectionId: number; waitMs: number; shared?: boolean; exclusive?: boolean; internal?: boolean }];
   checkin: [event: { connectionId: number; heldMs: number; shared?: boolean; exclusive?: boolean }];
   invalidate: [event: { connectionId: number | undefined; reason: string; error?: unknown }];
   recycle: [event: { connectionId: number; ageMs: number }];
   close: [event: { connectionId: number; reason: CloseReason }];
-  timeout: [event: { waitMs: number; waiting: number }];
+  timeout: [event: { waitMs: number; waiting: number; internal?: boolean }];
   error: [error: unknown];
   leak: [event: { connectionId: number; heldMs: number; stack: string | undefined; poolName: string }];
   circuit: [event: { from: CircuitState; to: CircuitState }];

@@ -1,4 +1,4 @@
-import { LeakReclaimedError, PoolClosedError, ReleasedTwiceError } from '../errors.js';
+import { LeakReclaimedError, LeaseReleasedError, PoolClosedError, ReleasedTwiceError } from '../errors.js';
 import type { PoolEntry } from './entry.js';
 
 /** What a lease needs from its pool: a way back. */
@@ -7,16 +7,17 @@ export interface LeaseOwner<C> {
   checkin(entry: PoolEntry<C>, lease: Lease<C>, error: unknown): void;
 }
 
-/**
- * One checkout: released exactly once. `release(err)` discards the connection instead of returning it.
- * Supports `using`/`await using` so a block returns its connection on every path.
- */
 /** Lease states, one small integer so a lease is four fields (it is allocated on every checkout). */
 const LENT = 0;
 const RELEASED = 1;
 const RECLAIMED = 2;
 const CLOSED = 3;
 
+/**
+ * One checkout: released exactly once. `release(err)` discards the connection instead of returning it.
+ * Once released, the connection is out of reach (LEASE_RELEASED): it may already serve another borrower.
+ * Supports `using`/`await using` so a block returns its connection on every path.
+ */
 export class Lease<C> {
   readonly #owner: LeaseOwner<C>;
   readonly #entry: PoolEntry<C>;
@@ -28,13 +29,18 @@ export class Lease<C> {
     this.#entry = entry;
   }
 
-  /** The driver's connection. Throws LEAK_RECLAIMED (or POOL_CLOSED) once the pool has taken it back. */
+  /**
+   * The driver's connection. Throws LEASE_RELEASED once released, and LEAK_RECLAIMED (or POOL_CLOSED)
+   * once the pool has taken it back.
+   */
   get connection(): C {
-    if (this.#state >= RECLAIMED) {
-      if (this.#state === CLOSED) throw new PoolClosedError(this.#owner.name);
-      throw new LeakReclaimedError(this.#owner.name, this.#heldMs);
-    }
+    if (this.#state !== LENT) throw this.#unusable();
     return this.#entry.connection as C;
+  }
+
+  /** Name of the pool this lease came from (for messages). */
+  get poolName(): string {
+    return this.#owner.name;
   }
 
   /** Stable id of the underlying connection (for logs and events). */
@@ -63,6 +69,12 @@ export class Lease<C> {
   revoke(heldMs: number, poolClosed = false): void {
     this.#heldMs = heldMs;
     this.#state = poolClosed ? CLOSED : RECLAIMED;
+  }
+
+  #unusable(): Error {
+    if (this.#state === RELEASED) return new LeaseReleasedError(this.#owner.name);
+    if (this.#state === CLOSED) return new PoolClosedError(this.#owner.name);
+    return new LeakReclaimedError(this.#owner.name, this.#heldMs);
   }
 
   [Symbol.dispose](): void {

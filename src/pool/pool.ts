@@ -23,6 +23,18 @@ export interface CorePoolSettings {
   connectTimeoutMs: number;
   maxUses: number;
   housekeepingIntervalMs: number;
+  /**
+   * Replace connect attempts that hang while callers wait (see #hedge). On unless `false`: a drop-in
+   * pool whose original opens exactly one connection per attempt (pg.Pool) turns it off.
+   */
+  hedgeConnects?: boolean;
+  /**
+   * A connection being closed keeps its slot until its socket is gone, so the server never sees more
+   * than max connections from this pool. On unless `false`: pg.Pool frees the slot as the close begins
+   * (its counters and the next connect do not wait for the goodbye), and its drop-in does the same;
+   * status().total may then exceed max by the connections still closing.
+   */
+  closingHoldsSlot?: boolean;
 }
 
 export interface AcquireOptions {
@@ -30,6 +42,11 @@ export interface AcquireOptions {
   signal?: AbortSignal;
   /** Overrides checkoutTimeoutMs for this call. */
   timeoutMs?: number;
+  /**
+   * A checkout Spillway makes for itself (the background health check): its checkout and timeout
+   * events say `internal: true`, so wait statistics describe callers' waits alone.
+   */
+  internal?: boolean;
 }
 
 /**
@@ -65,6 +82,11 @@ const LENT_AT_ONCE = -1;
 
 /** Checkout context of {@link ConnectionPool.acquireAdmitted}: a carrier lease for shared statements. */
 const CARRIER: unique symbol = Symbol('carrier');
+
+/** Checkout context of an `internal` acquire: what the gate admitted it with, marked as the library's own. */
+class InternalCheckout {
+  constructor(readonly admitted: unknown) {}
+}
 
 /**
  * A connect attempt pending longer than HEDGE_FACTOR times the typical connect (and at least
@@ -147,6 +169,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   /** Settings read on every checkout, folded into one number each (Infinity = never). */
   readonly #maxUses: number;
   readonly #pingAfterIdleMs: number;
+  readonly #hedging: boolean;
+  readonly #closingHoldsSlot: boolean;
 
   constructor(connector: Connector<C>, settings: CorePoolSettings) {
     super();
@@ -157,6 +181,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     this.#size = settings.size;
     this.#maxUses = settings.maxUses > 0 ? settings.maxUses : Number.POSITIVE_INFINITY;
     this.#pingAfterIdleMs = settings.prePing ? settings.prePingBypassMs : Number.POSITIVE_INFINITY;
+    this.#hedging = settings.hedgeConnects !== false;
+    this.#closingHoldsSlot = settings.closingHoldsSlot !== false;
     this.#queue = new WaiterQueue<Lease<C>>((waiter, now) => this.#timeOut(waiter, now), performance.now.bind(performance));
     EventEmitter.prototype.on.call(this, 'newListener', (event: string) => this.#observe(event as PoolEventName, 1));
     EventEmitter.prototype.on.call(this, 'removeListener', (event: string) => this.#observe(event as PoolEventName, 0));
@@ -175,7 +201,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   async warm(): Promise<void> {
     const missing = this.settings.minIdle - this.#counts[EntryState.Idle] - this.#counts[EntryState.InUse];
     const opening: Promise<void>[] = [];
-    for (let i = 0; i < missing && this.#all.size < this.#max; i++) opening.push(this.#open(true));
+    for (let i = 0; i < missing && this.#slotsTaken() < this.#max; i++) opening.push(this.#open(true));
     await Promise.all(opening);
   }
 
@@ -185,7 +211,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    */
   async probe(): Promise<void> {
     if (this.#closing !== undefined) throw new PoolClosedError(this.name);
-    if (this.#all.size < this.#max) await this.#open(true);
+    if (this.#slotsTaken() < this.#max) await this.#open(true);
   }
 
   /**
@@ -254,7 +280,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
         return Promise.reject(error);
       }
     }
-    return this.#acquire(options, context);
+    return this.#acquire(options, options?.internal ? new InternalCheckout(context) : context);
   }
 
   /**
@@ -362,6 +388,30 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     entry.lease.revoke(heldMs);
     entry.lease = undefined;
     this.#discard(entry, 'invalidated', undefined);
+  }
+
+  /**
+   * Close this connection: at once when idle; when lent, a 'recycled' one at its return, while an
+   * 'idle' one stays (it is no longer idle). For a pool that times each connection itself (the pg.Pool
+   * facade's per-client idle and lifetime timers, its maxUses). False when nothing was done.
+   */
+  retire(connection: C, reason: 'idle' | 'recycled'): boolean {
+    for (const entry of this.#all) {
+      if (entry.connection !== connection) continue;
+      if (entry.state === EntryState.InUse) {
+        if (reason === 'idle') return false;
+        entry.expiresAt = Number.NEGATIVE_INFINITY; // #wornOut at its return
+        return true;
+      }
+      if (entry.state !== EntryState.Idle) return false;
+      if (reason === 'recycled') {
+        this.#stats.recycled++;
+        this.emit('recycle', { connectionId: entry.id, ageMs: performance.now() - entry.createdAt });
+      }
+      this.#destroy(entry, reason);
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -504,10 +554,13 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   #lendObserved(entry: PoolEntry<C>, since: number, context: unknown): void {
     const now = performance.now();
     entry.checkedOutAt = now;
-    this.#gate?.lent?.(entry as PoolEntry<unknown>, entry.carrier ? undefined : context);
+    const internal = context instanceof InternalCheckout;
+    this.#gate?.lent?.(entry as PoolEntry<unknown>, entry.carrier ? undefined : internal ? context.admitted : context);
     // A caller served at once waited for nothing; its `now` is the coarse clock, up to a tick old.
-    if (this.#observeCheckout && !entry.carrier)
-      this.emit('checkout', { connectionId: entry.id, waitMs: since === LENT_AT_ONCE ? 0 : now - since });
+    if (this.#observeCheckout && !entry.carrier) {
+      const waitMs = since === LENT_AT_ONCE ? 0 : now - since;
+      this.emit('checkout', internal ? { connectionId: entry.id, waitMs, internal } : { connectionId: entry.id, waitMs });
+    }
   }
 
   #enqueue(options: AcquireOptions | undefined, now: number, context: unknown): Promise<Lease<C>> {
@@ -551,13 +604,18 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       const waiter = this.#queue.shift() as Waiter<Lease<C>>;
       this.#settle(waiter, entry, now);
     }
-    while (this.#queue.size > this.#counts[EntryState.Opening] && this.#all.size < this.#max && this.#closing === undefined) {
+    while (this.#queue.size > this.#counts[EntryState.Opening] && this.#slotsTaken() < this.#max && this.#closing === undefined) {
       void this.#open(false);
     }
     // Callers wait on attempts that may all be stuck: a cheap test here, the real one in #hedge.
     if (this.#queue.size > 0 && this.#counts[EntryState.Opening] > 0 && coarseNow() - this.#lastOpenAt >= HEDGE_FLOOR_MS) {
       this.#hedge();
     }
+  }
+
+  /** Connections that count against max: all of them, or all but those closing (see closingHoldsSlot). */
+  #slotsTaken(): number {
+    return this.#closingHoldsSlot ? this.#all.size : this.#all.size - this.#counts[EntryState.Closing];
   }
 
   /** How long a connect attempt may be pending before it is stale (see HEDGE_FACTOR). */
@@ -583,7 +641,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    * the circuit breaker is not told. While the fault lasts this starts one attempt per hedge interval.
    */
   #hedge(): void {
-    if (this.#closing !== undefined || this.#queue.size === 0) return;
+    if (!this.#hedging || this.#closing !== undefined || this.#queue.size === 0) return;
     const now = performance.now();
     const hedgeAfterMs = this.#hedgeAfterMs();
     const staleBefore = now - hedgeAfterMs;
@@ -615,7 +673,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       return;
     }
     if (youngestStale === undefined) return;
-    if (this.#all.size >= this.#max) {
+    if (this.#slotsTaken() >= this.#max) {
       if (stale < 2) return;
       youngestStale.abandon?.();
     }
@@ -624,7 +682,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
 
   /** Run #hedge in `delayMs` (unless a check is already due): one pool-wide, unref'd timer. */
   #scheduleHedge(delayMs: number): void {
-    if (this.#hedgeTimer !== undefined || this.#closing !== undefined) return;
+    if (!this.#hedging || this.#hedgeTimer !== undefined || this.#closing !== undefined) return;
     this.#hedgeTimer = setTimeout(() => {
       this.#hedgeTimer = undefined;
       this.#hedge();
@@ -766,7 +824,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   #topUp(): void {
     if (this.#closing !== undefined) return;
     const have = this.#counts[EntryState.Idle] + this.#counts[EntryState.InUse] + this.#counts[EntryState.Opening];
-    for (let i = have; i < this.settings.minIdle && this.#all.size < this.#max; i++) {
+    for (let i = have; i < this.settings.minIdle && this.#slotsTaken() < this.#max; i++) {
       // Failures are recorded in lastConnectError and retried by the next housekeeping pass.
       this.#open(true).catch(() => undefined);
     }
@@ -892,8 +950,14 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     waiter.cleanup?.();
     this.#stats.timeouts++;
     const status = this.status();
-    this.emit('timeout', { waitMs: now - waiter.enqueuedAt, waiting: status.waiting });
-    waiter.reject(new PoolTimeoutError(this.name, status, Math.round(now - waiter.enqueuedAt), this.#lastConnectError));
+    const waitMs = now - waiter.enqueuedAt;
+    this.emit(
+      'timeout',
+      waiter.context instanceof InternalCheckout
+        ? { waitMs, waiting: status.waiting, internal: true }
+        : { waitMs, waiting: status.waiting },
+    );
+    waiter.reject(new PoolTimeoutError(this.name, status, Math.round(waitMs), this.#lastConnectError));
   }
 
   async #shutdown(graceMs: number): Promise<void> {

@@ -45,3 +45,14 @@ export interface PoolStats {
 }
 
 export type CloseReason = 'recycled' | 'idle' | 'invalidated' | 'overflow' | 'error' | 'closed';
+
+/** Counters between two snapshots: `totals` minus `baseline` (db.stats() after db.resetStats()). */
+export function statsSince(totals: PoolStats, baseline: PoolStats): PoolStats {
+  const closedByReason = { ...totals.closedByReason };
+  for (const reason of Object.keys(closedByReason) as CloseReason[]) closedByReason[reason] -= baseline.closedByReason[reason];
+  const since = { ...totals, closedByReason };
+  for (const key of Object.keys(since) as (keyof PoolStats)[]) {
+    if (key !== 'closedByReason') since[key] = totals[key] - baseline[key];
+  }
+  return since;
+}

@@ -1,3 +1,5 @@
+import type { StatementFailureKind } from '../dialect/dialect.js';
+
 /**
  * The query layer's one observation hook. Instrumentation (src/observe) implements it; with none set
  * the query path checks a single undefined field and does nothing else (HikariCP's IMetricsTracker idea).
@@ -13,5 +15,9 @@ export interface QueryObserver {
   checkoutEnd(token: unknown, error: unknown): void;
   /** A statement is about to be sent. `text` is the SQL with placeholders; parameter values are never passed. */
   queryStart(text: string): unknown;
-  queryEnd(token: unknown, error: unknown): void;
+  /**
+   * The statement settled: `error` undefined on success; on failure `failure` is the dialect's
+   * judgement of it (an application's constraint violation or data exception, or a real failure).
+   */
+  queryEnd(token: unknown, error: unknown, failure?: StatementFailureKind): void;
 }

@@ -7,6 +7,8 @@ import { CircuitBreaker, type CircuitSnapshot } from './circuit-breaker.js';
 
 const breakers = new WeakMap<ConnectionPool<unknown>, CircuitBreaker>();
 
+type ResilienceConfig = Pick<ResolvedConfig, 'circuit' | 'leakThresholdMs' | 'leakAction'> & { leakStackTraces?: 'adaptive' | 'always' };
+
 /**
  * Attach the circuit breaker (with its background probe while open) and (when `leakThresholdMs` > 0) the leak detector to a pool through its
  * gate. `isConnectivityFailure` is the dialect's judgement: only disconnects, refusals and timeouts
@@ -14,11 +16,25 @@ const breakers = new WeakMap<ConnectionPool<unknown>, CircuitBreaker>();
  */
 export function attachResilience<C>(
   corePool: ConnectionPool<C>,
-  config: Pick<ResolvedConfig, 'circuit' | 'leakThresholdMs' | 'leakAction'> & { leakStackTraces?: 'adaptive' | 'always' },
+  config: ResilienceConfig,
   isConnectivityFailure: (error: unknown) => boolean,
-  options: { warn?: LeakWarn } = {},
-): { breaker: CircuitBreaker; leaks: LeakDetector | undefined } {
+  options?: { warn?: LeakWarn; breaker?: true },
+): { breaker: CircuitBreaker; leaks: LeakDetector | undefined };
+/** `breaker: false`: leak detection only, for a drop-in pool whose original has no breaker (spillway/pg). */
+export function attachResilience<C>(
+  corePool: ConnectionPool<C>,
+  config: ResilienceConfig,
+  isConnectivityFailure: (error: unknown) => boolean,
+  options: { warn?: LeakWarn; breaker: boolean },
+): { breaker: CircuitBreaker | undefined; leaks: LeakDetector | undefined };
+export function attachResilience<C>(
+  corePool: ConnectionPool<C>,
+  config: ResilienceConfig,
+  isConnectivityFailure: (error: unknown) => boolean,
+  options: { warn?: LeakWarn; breaker?: boolean } = {},
+): { breaker: CircuitBreaker | undefined; leaks: LeakDetector | undefined } {
   const pool = corePool as unknown as ConnectionPool<unknown>; // the detector never touches connections
+  if (options.breaker === false) return { breaker: undefined, leaks: attachLeakDetection(pool, config, options.warn) };
   let probe: BreakerProbe | undefined;
   const breaker = new CircuitBreaker(pool.name, config.circuit, (from: CircuitState, to: CircuitState) => {
     probe?.onStateChange(to);
@@ -48,6 +64,19 @@ export function attachResilience<C>(
   pool.gate = gate;
   breakers.set(pool, breaker);
   return { breaker, leaks };
+}
+
+/** The leak detector alone on the pool's gate (no breaker); undefined when leakThresholdMs is 0. */
+function attachLeakDetection(
+  pool: ConnectionPool<unknown>,
+  config: ResilienceConfig,
+  warn: LeakWarn | undefined,
+): LeakDetector | undefined {
+  if (config.leakThresholdMs <= 0) return undefined;
+  const leaks = new LeakDetector(pool, config, warn);
+  pool.gate = { admit: () => leaks.capture(), lent: (entry, trace) => leaks.lent(entry, trace) };
+  leaks.start();
+  return leaks;
 }
 
 /** The breaker's state for health(), metrics and the endpoints; undefined when none is attached. */

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Database } from '../database.js';
 import { sql } from '../query/sql.js';
+import { databaseErrorKind } from './error-response.js';
+import { INT32_MAX, INT32_MIN, idSchema, textSchema } from './validation.js';
 
 type Row = Record<string, unknown>;
 
@@ -25,14 +27,17 @@ function toUser(row: Row) {
 /** Escape LIKE wildcards with `!`, an escape character every dialect reads the same way. */
 const likePattern = (text: string) => `%${text.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
 
-/** A unique-constraint violation, by each driver's own code. */
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: unknown; errno?: unknown };
-  return e?.code === '23505' || e?.code === 'ER_DUP_ENTRY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
-
 const USER_COLUMNS = sql.unsafe('id, username, email, full_name, is_active, created_at');
 const limitSchema = { type: 'integer', minimum: 1, maximum: 100, default: 20 } as const;
+/** OFFSET is bound like the integer ids: no table here holds more rows than an INTEGER id can number. */
+const offsetSchema = { type: 'integer', minimum: 0, maximum: INT32_MAX, default: 0 } as const;
+const pageSchema = {
+  type: 'object',
+  properties: { limit: limitSchema, offset: offsetSchema },
+  additionalProperties: false,
+} as const;
+/** What POST /api/users accepts as a username, and so the only names GET /api/users/:username can find. */
+const usernameSchema = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } as const;
 
 /**
  * The reference service's small domain API: users (by name, search, statistics, create) and
@@ -47,7 +52,7 @@ export function domainRoutes(db: Database): FastifyPluginAsync {
         schema: {
           querystring: {
             type: 'object',
-            properties: { search: { type: 'string', maxLength: 64 }, limit: limitSchema },
+            properties: { search: textSchema(64), limit: limitSchema },
             additionalProperties: false,
           },
         },
@@ -75,11 +80,11 @@ export function domainRoutes(db: Database): FastifyPluginAsync {
 
     app.get(
       '/api/users/:username',
-      { schema: { params: { type: 'object', properties: { username: { type: 'string', maxLength: 64 } } } } },
+      { schema: { params: { type: 'object', properties: { username: usernameSchema }, required: ['username'] } } },
       async (request, reply) => {
         const { username } = request.params as { username: string };
         const { rows } = await db.query<Row>(sql`SELECT ${USER_COLUMNS} FROM users WHERE username = ${username}`);
-        if (rows[0] === undefined) return reply.code(404).send({ error: `no user named ${username}` });
+        if (rows[0] === undefined) return reply.code(404).send({ error: `no user named ${username}`, code: 'NOT_FOUND' });
         return toUser(rows[0]);
       },
     );
@@ -93,9 +98,9 @@ export function domainRoutes(db: Database): FastifyPluginAsync {
             required: ['username', 'email', 'fullName'],
             additionalProperties: false,
             properties: {
-              username: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' },
-              email: { type: 'string', minLength: 3, maxLength: 255 },
-              fullName: { type: 'string', minLength: 1, maxLength: 255 },
+              username: usernameSchema,
+              email: textSchema(255, 3),
+              fullName: textSchema(255, 1),
             },
           },
         },
@@ -107,7 +112,8 @@ export function domainRoutes(db: Database): FastifyPluginAsync {
             sql`INSERT INTO users (username, email, full_name, is_active) VALUES (${body.username}, ${body.email}, ${body.fullName}, ${1})`,
           );
         } catch (error) {
-          if (isUniqueViolation(error)) return reply.code(409).send({ error: `username ${body.username} is taken` });
+          if (databaseErrorKind(error) === 'duplicate')
+            return reply.code(409).send({ error: `username ${body.username} is taken`, code: 'CONFLICT' });
           throw error;
         }
         const { rows } = await db.query<Row>(sql`SELECT ${USER_COLUMNS} FROM users WHERE username = ${body.username}`);
@@ -126,18 +132,31 @@ export function domainRoutes(db: Database): FastifyPluginAsync {
 
     app.get(
       '/api/authors/:id',
-      { schema: { params: { type: 'object', properties: { id: { type: 'integer', minimum: 1 } } } } },
+      {
+        schema: {
+          params: { type: 'object', properties: { id: idSchema }, required: ['id'] },
+          querystring: pageSchema,
+        },
+      },
       async (request, reply) => {
         const { id } = request.params as { id: number };
+        const { limit, offset } = request.query as { limit: number; offset: number };
         const { rows } = await db.query<Row>(sql`SELECT id, name, country FROM authors WHERE id = ${id}`);
-        if (rows[0] === undefined) return reply.code(404).send({ error: `no author with id ${id}` });
-        const books = await db.query<Row>(
-          sql`SELECT id, title, published_year FROM books WHERE author_id = ${id} ORDER BY published_year, id`,
-        );
+        if (rows[0] === undefined) return reply.code(404).send({ error: `no author with id ${id}`, code: 'NOT_FOUND' });
+        // One page of books, and their total so a client knows whether to ask for the next page.
+        const [books, count] = await Promise.all([
+          db.query<Row>(
+            sql`SELECT id, title, published_year FROM books WHERE author_id = ${id} ORDER BY published_year, id LIMIT ${limit} OFFSET ${offset}`,
+          ),
+          db.query<Row>(sql`SELECT COUNT(*) AS n FROM books WHERE author_id = ${id}`),
+        ]);
         return {
           id: Number(rows[0].id),
           name: String(rows[0].name),
           country: rows[0].country ?? null,
+          bookCount: Number(count.rows[0]?.n ?? 0),
+          limit,
+          offset,
           books: books.rows.map((b) => ({
             id: Number(b.id),
             title: String(b.title),
@@ -150,13 +169,7 @@ export function domainRoutes(db: Database): FastifyPluginAsync {
     app.get(
       '/api/books',
       {
-        schema: {
-          querystring: {
-            type: 'object',
-            properties: { limit: limitSchema, offset: { type: 'integer', minimum: 0, default: 0 } },
-            additionalProperties: false,
-          },
-        },
+        schema: { querystring: pageSchema },
       },
       async (request) => {
         const { limit, offset } = request.query as { limit: number; offset: number };
@@ -198,9 +211,9 @@ export function domainRoutes(db: Database): FastifyPluginAsync {
                   required: ['authorId', 'title'],
                   additionalProperties: false,
                   properties: {
-                    authorId: { type: 'integer', minimum: 1 },
-                    title: { type: 'string', minLength: 1, maxLength: 300 },
-                    publishedYear: { type: ['integer', 'null'] },
+                    authorId: idSchema,
+                    title: textSchema(300, 1),
+                    publishedYear: { type: ['integer', 'null'], minimum: INT32_MIN, maximum: INT32_MAX },
                   },
                 },
               },

@@ -1,8 +1,10 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Database } from '../database.js';
-import { SpillwayError } from '../errors.js';
 import { spillwayPlugin } from '../http/fastify.js';
 import { domainRoutes } from './domain-routes.js';
+import { errorResponse } from './error-response.js';
+import { answerMissesInOneShape } from './method-routing.js';
+import { useStrictValidation } from './validation.js';
 
 export interface ServiceOptions {
   db: Database;
@@ -10,27 +12,19 @@ export interface ServiceOptions {
   token?: string;
   /** Fastify's logger: false (default), true, or pino options. */
   logger?: boolean | Record<string, unknown>;
+  /** The whole request, headers and body, must arrive within this (default 30 000); else 408 and the connection closes. */
+  requestTimeoutMs?: number;
+  /** The request's headers must arrive within this (default 10 000, at most requestTimeoutMs); else 408. */
+  headersTimeoutMs?: number;
 }
 
-/** HTTP status for Spillway's errors: the pool or database is unavailable (503), or too slow (504). */
-const STATUS_BY_CODE: Readonly<Record<string, number>> = {
-  POOL_TIMEOUT: 503,
-  POOL_CLOSED: 503,
-  CIRCUIT_OPEN: 503,
-  CONNECT_TIMEOUT: 503,
-  CONNECTION_LOST: 503,
-  ACQUIRE_ABORTED: 503,
-  STATEMENT_TIMEOUT: 504,
-  LOCK_TIMEOUT: 504,
-  BATCH_INVALID: 400,
-};
-
-/** Constraint violations by each driver's code: a client mistake, not a server fault. */
-function constraintStatus(error: { code?: unknown }): number | undefined {
-  if (error.code === '23505' || error.code === 'ER_DUP_ENTRY' || error.code === 'SQLITE_CONSTRAINT_UNIQUE') return 409;
-  if (error.code === '23503' || error.code === 'ER_NO_REFERENCED_ROW_2' || error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return 422;
-  return undefined;
-}
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+/**
+ * How often node:http looks for requests past their timeouts. Its default, 30 s, would let a slow
+ * client hold a request up to 30 s past them; a sweep over the open connections once a second costs nothing.
+ */
+const TIMEOUT_CHECK_INTERVAL_MS = 1000;
 
 /** A service handle: the Fastify app and the readiness switch SIGTERM flips. */
 export interface Service {
@@ -46,19 +40,24 @@ export interface Service {
  */
 export async function buildService(options: ServiceOptions): Promise<Service> {
   const { db } = options;
-  const app = Fastify({ logger: options.logger ?? false });
+  const requestTimeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const headersTimeout = Math.min(options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, requestTimeout);
+  // Without these a client that sends its headers or body slowly (or never) holds a request and a
+  // socket indefinitely: Fastify turns node's request timeout off by default.
+  const app = Fastify({
+    logger: options.logger ?? false,
+    requestTimeout,
+    http: { requestTimeout, headersTimeout, connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, headersTimeout) },
+  });
   let draining = false;
+  useStrictValidation(app);
+  answerMissesInOneShape(app);
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error.validation !== undefined) return reply.code(400).send({ error: error.message });
-    const status =
-      error instanceof SpillwayError
-        ? (STATUS_BY_CODE[error.code] ?? 500)
-        : (constraintStatus(error) ?? (error.statusCode && error.statusCode < 500 ? error.statusCode : 500));
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    const code = error instanceof SpillwayError ? error.code : undefined;
-    // Database messages are safe to show (no password is ever in them); stacks stay in the log.
-    return reply.code(status).send({ error: error.message, ...(code === undefined ? {} : { code }) });
+  app.setErrorHandler((error, request, reply) => {
+    const response = errorResponse(error);
+    // The client gets a generic message and a code; the driver's text and the stack go to the log.
+    if (response.internal) request.log.error({ err: error }, 'request failed');
+    return reply.code(response.status).send(response.body);
   });
 
   // Readiness for load balancers and orchestrators: 503 once SIGTERM starts the drain.

@@ -1,15 +1,15 @@
-import { redactUrl } from '../config/url.js';
+import { redactUrl, redactUrlsIn } from '../config/url.js';
 import { createPool } from '../create-pool.js';
 import type { Database } from '../database.js';
 import { SpillwayError } from '../errors.js';
 import { createSchema, seedSampleData } from './schema.js';
-import { buildService, type Service } from './service.js';
+import { buildService, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, type Service } from './service.js';
 
 /** Where the reference service keeps its data when DATABASE_URL is not set. */
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/spillway.db';
 
 export interface StartServiceOptions {
-  /** Environment to read (PORT, HOST, DATABASE_URL, DB_*, SHUTDOWN_GRACE); defaults to process.env. */
+  /** Environment to read (PORT, HOST, DATABASE_URL, DB_*, SHUTDOWN_*, REQUEST_TIMEOUT, HEADERS_TIMEOUT); defaults to process.env. */
   env?: Record<string, string | undefined>;
   url?: string;
   port?: number;
@@ -55,6 +55,8 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
   const host = options.host ?? (env.HOST?.trim() ? env.HOST : '127.0.0.1');
   const graceMs = options.graceMs ?? parseSeconds('SHUTDOWN_GRACE', env.SHUTDOWN_GRACE, 10_000);
   const drainDelayMs = options.drainDelayMs ?? parseSeconds('SHUTDOWN_DELAY', env.SHUTDOWN_DELAY, 0);
+  const requestTimeoutMs = parsePositiveSeconds('REQUEST_TIMEOUT', env.REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT_MS);
+  const headersTimeoutMs = parsePositiveSeconds('HEADERS_TIMEOUT', env.HEADERS_TIMEOUT, DEFAULT_HEADERS_TIMEOUT_MS);
 
   // CONFIG_INVALID (a malformed URL, a bad DB_* value) is thrown here, naming DATABASE_URL when it came from there.
   const db = createPool(options.url !== undefined ? { url, env } : { env: { ...env, DATABASE_URL: url } });
@@ -69,11 +71,17 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
     await db.close({ graceMs: 0 }).catch(() => undefined);
     const code = error instanceof SpillwayError ? ` (${error.code})` : '';
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new ServiceStartError(`cannot prepare the database ${where}: ${redactUrl(message ?? '')}${code}`, { cause: error });
+    throw new ServiceStartError(`cannot prepare the database ${where}: ${redactUrlsIn(message ?? '')}${code}`, { cause: error });
   }
 
   const logger = options.logger ?? (env.LOG_LEVEL ? { level: env.LOG_LEVEL } : false);
-  const service = await buildService({ db, logger, ...(env.SPILLWAY_TOKEN ? { token: env.SPILLWAY_TOKEN } : {}) });
+  const service = await buildService({
+    db,
+    logger,
+    requestTimeoutMs,
+    headersTimeoutMs,
+    ...(env.SPILLWAY_TOKEN ? { token: env.SPILLWAY_TOKEN } : {}),
+  });
   let address: string;
   try {
     address = await service.app.listen({ port, host });
@@ -115,4 +123,11 @@ function parseSeconds(name: string, value: string | undefined, fallbackMs: numbe
   if (value === undefined || value.trim() === '') return fallbackMs;
   if (!/^\d+(\.\d+)?$/.test(value.trim())) throw new ServiceStartError(`${name}="${value}" is invalid; accepted: seconds >= 0`);
   return Math.round(Number(value) * 1000);
+}
+
+/** A timeout in seconds that may not be 0: an HTTP timeout of 0 would mean none at all. */
+function parsePositiveSeconds(name: string, value: string | undefined, fallbackMs: number): number {
+  const ms = parseSeconds(name, value, fallbackMs);
+  if (ms <= 0) throw new ServiceStartError(`${name}="${value}" is invalid; accepted: seconds > 0`);
+  return ms;
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../support/cli-process.js';
 import { MYSQL_URL, POSTGRES_URL, requireServer } from '../support/databases.js';
+import { freePort } from '../support/free-port.js';
 
 const COMMANDS = ['serve', 'status', 'doctor', 'load', 'bench'];
 
@@ -31,6 +32,13 @@ test('cli: unknown commands, unknown flags and bad values are one line and exit 
     [['serve', '--port', '70000'], /^spillway serve: --port=70000 is invalid; accepted: a whole number from 0 to 65535$/],
     [['status', '--url', POSTGRES_URL, '--service', 'http://127.0.0.1:1'], /^spillway status: give --url or --service, not both$/],
     [['bench', '--dir', '/nonexistent-spillway'], /^spillway bench: no suites/],
+    // A negative number is a value, checked like any other (parseArgs alone calls it "ambiguous").
+    [['load', '--concurrency', '-1'], /^spillway load: --concurrency=-1 is invalid; accepted: a whole number from 1 to 10000$/],
+    [['load', '--duration', '-0.5'], /^spillway load: --duration=-0\.5 is invalid; accepted: seconds > 0/],
+    [['serve', '--port', '-1'], /^spillway serve: --port=-1 is invalid; accepted: a whole number from 0 to 65535$/],
+    [['doctor', '--url', POSTGRES_URL, '--pods', '-2'], /^spillway doctor: --pods=-2 is invalid; accepted: a whole number >= 1$/],
+    [['bench', '--timeout', '-5'], /^spillway bench: --timeout=-5 is invalid; accepted: a whole number from 1 to 86400$/],
+    [['status', '--url', '-x'], /^spillway status: --url needs a value; write --url=VALUE for one that starts with a dash$/],
   ];
   for (const [args, expected] of cases) {
     const result = await runCli(args, { DATABASE_URL: undefined });
@@ -52,6 +60,23 @@ test('cli: status --url shows the pool and its health, as a table and as JSON', 
   assert.equal(body.pool.size, 10);
   assert.match(body.health.status, /^(healthy|degraded)$/);
   assert.equal(body.health.dialect, 'postgres');
+});
+
+test('cli: status --url exits 1 when the database is unreachable or refuses the password', async (t) => {
+  const port = await freePort(); // nothing listens there
+  const unreachable = await runCli(['status', '--url', `postgres://app@127.0.0.1:${port}/app`], { DB_CONNECT_TIMEOUT: '2' });
+  assert.equal(unreachable.code, 1, unreachable.stdout + unreachable.stderr);
+  assert.match(unreachable.stderr, /^spillway status: the health check failed: .*ECONNREFUSED/m);
+  assert.match(unreachable.stdout, /^error\s+.*ECONNREFUSED/m, 'the table still shows what was found');
+
+  if (!(await requireServer(t, MYSQL_URL, 'mysql'))) return;
+  // The shared MariaDB's root has no password: giving one is refused at authentication.
+  const refused = new URL(MYSQL_URL);
+  refused.password = 'not-the-password';
+  const wrongPassword = await runCli(['status', '--url', refused.toString(), '--json']);
+  assert.equal(wrongPassword.code, 1, wrongPassword.stdout + wrongPassword.stderr);
+  assert.match(JSON.parse(wrongPassword.stdout).unreachable, /Access denied/);
+  assert.doesNotMatch(wrongPassword.stdout + wrongPassword.stderr, /not-the-password/);
 });
 
 test('cli: doctor reads max_connections from PostgreSQL and fails on a budget that cannot fit', async (t) => {

@@ -19,6 +19,9 @@ test('spillway/http serves the dashboard by default under its prefix: one page, 
   assert.equal(page.status, 200);
   assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
   assert.match(page.headers.get('content-security-policy') ?? '', /connect-src 'self'/);
+  // Never framed by another page (clickjacking): CSP for today's browsers, X-Frame-Options for older ones.
+  assert.match(page.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+  assert.equal(page.headers.get('x-frame-options'), 'DENY');
   const html = await page.text();
   assert.match(html, /uPlot/);
   assert.doesNotMatch(html, /\/\*(UPLOT|DASHBOARD)_(JS|CSS)\*\//, 'every placeholder is filled');

@@ -31,6 +31,8 @@ export interface DialectFixture {
   /** Driver fields of a syntax error and a duplicate key, which pass through unchanged. */
   readonly syntaxErrorCode: string;
   readonly duplicateKeyCode: string;
+  /** A statement that fails with a data exception (SQLSTATE class 22 or the dialect's counterpart). */
+  readonly dataExceptionSql: string;
   /** lockTimeoutMs to configure so the lock test is quick (MySQL counts lock waits in whole seconds). */
   readonly lockTimeoutMs: number;
   /**
@@ -76,6 +78,7 @@ const postgresTraits = {
   kill: { idSql: 'SELECT pg_backend_pid() AS id', killSql: (id: unknown) => `SELECT pg_terminate_backend(${Number(id)})` },
   syntaxErrorCode: '42601',
   duplicateKeyCode: '23505',
+  dataExceptionSql: 'SELECT 1/0', // 22012 division_by_zero
   lockTimeoutMs: 300,
   holdRowLock: (db: Database, _url: string, table: string, id: number) => holdWithSession(db, table, id),
 };
@@ -132,6 +135,7 @@ function sqliteFixture(): DialectFixture {
     kill: undefined,
     syntaxErrorCode: 'SQLITE_ERROR',
     duplicateKeyCode: 'SQLITE_CONSTRAINT_PRIMARYKEY',
+    dataExceptionSql: 'SELECT zeroblob(2000000000)', // SQLITE_TOOBIG
     lockTimeoutMs: 200,
     async holdRowLock(_db, url, table, id) {
       const { default: BetterSqlite3 } = await import('better-sqlite3');
@@ -158,6 +162,7 @@ export function dialectFixtures(): DialectFixture[] {
       kill: { idSql: 'SELECT CONNECTION_ID() AS id', killSql: (id) => `KILL ${Number(id)}` },
       syntaxErrorCode: 'ER_PARSE_ERROR',
       duplicateKeyCode: 'ER_DUP_ENTRY',
+      dataExceptionSql: 'SELECT 18446744073709551615 + 1', // 1690, SQLSTATE 22003 out of range
       lockTimeoutMs: 1000,
     }),
     sqliteFixture(),

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,14 @@ function childrenOf(pid: number): number[] {
   return children;
 }
 
+/** How a throwaway cluster differs from initdb's defaults. */
+export interface TempPostgresOptions {
+  /** Serve TLS (ssl=on) with this certificate and key; `ca` (ssl_ca_file) verifies client certificates. */
+  tls?: { cert: string; key: string; ca?: string };
+  /** pg_hba.conf lines replacing the default (trust for every local and host connection). */
+  hba?: readonly string[];
+}
+
 /**
  * A throwaway PostgreSQL cluster on a free loopback port, from the system's binaries, for tests that
  * kill or restart the server (the shared server on 5432 is never touched). `stop()` removes it all.
@@ -54,11 +62,12 @@ export class TempPostgres {
   }
 
   /** initdb (trust, no fsync: the data is thrown away; committed writes still survive kill -9) and start. */
-  static async start(): Promise<TempPostgres> {
+  static async start(options: TempPostgresOptions = {}): Promise<TempPostgres> {
     const dir = mkdtempSync(join(tmpdir(), 'spillway-pg-'));
     try {
       if (process.getuid?.() === 0) chownSync(dir, ...postgresIds());
       await asPostgres('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '--no-instructions']);
+      configure(join(dir, 'data'), options);
       const cluster = new TempPostgres(dir, await freePort());
       await cluster.restart();
       return cluster;
@@ -125,6 +134,33 @@ export class TempPostgres {
     } catch {
       return undefined;
     }
+  }
+}
+
+/** TLS files copied into the data directory (the server wants its key private and its own), pg_hba.conf replaced. */
+function configure(data: string, options: TempPostgresOptions): void {
+  const owned = (path: string, mode: number): void => {
+    chmodSync(path, mode);
+    if (process.getuid?.() === 0) chownSync(path, ...postgresIds());
+  };
+  if (options.tls !== undefined) {
+    const files: [string, string | undefined][] = [
+      ['server.crt', options.tls.cert],
+      ['server.key', options.tls.key],
+      ['root.crt', options.tls.ca],
+    ];
+    for (const [name, source] of files) {
+      if (source === undefined) continue;
+      copyFileSync(source, join(data, name));
+      owned(join(data, name), 0o600);
+    }
+    const lines = ['ssl = on', "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'"];
+    if (options.tls.ca !== undefined) lines.push("ssl_ca_file = 'root.crt'");
+    appendFileSync(join(data, 'postgresql.conf'), `\n${lines.join('\n')}\n`);
+  }
+  if (options.hba !== undefined) {
+    writeFileSync(join(data, 'pg_hba.conf'), `${options.hba.join('\n')}\n`);
+    owned(join(data, 'pg_hba.conf'), 0o600);
   }
 }
 

@@ -74,6 +74,17 @@ export async function exerciseDomainApi(base: string): Promise<void> {
   const lemNow = await http(base, `/api/authors/${lem.id}`);
   assert.equal(lemNow.body.books.length, 6);
   assert.ok(lemNow.body.books.some((b: { title: string }) => b.title === "Robert'); DROP TABLE books;--"));
+  // Author detail is paged (limit 20 by default, at most 100), with the total to know when to stop.
+  const firstPage = await http(base, `/api/authors/${lem.id}?limit=4`);
+  const secondPage = await http(base, `/api/authors/${lem.id}?limit=4&offset=4`);
+  assert.deepEqual([firstPage.body.bookCount, firstPage.body.books.length, secondPage.body.books.length], [6, 4, 2]);
+  const paged = [...firstPage.body.books, ...secondPage.body.books].map((b: { id: number }) => b.id);
+  assert.deepEqual(
+    paged,
+    lemNow.body.books.map((b: { id: number }) => b.id),
+    'the pages together are the whole list, in order',
+  );
+  assert.equal((await http(base, `/api/authors/${lem.id}?limit=101`)).status, 400);
   assert.equal((await http(base, '/api/books/batch', { books: [{ authorId: 999_999, title: 'Nobody wrote this' }] })).status, 422);
   assert.equal((await http(base, '/api/authors/999999')).status, 404);
 

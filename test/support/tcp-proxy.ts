@@ -12,7 +12,8 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+/** `listenHost`: another loopback address (127.0.0.2) lets a test reach a server under a name its certificate does not carry. */
+export async function startTcpProxy(targetHost: string, targetPort: number, listenHost = '127.0.0.1'): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   const links = new Set<{ frozen: boolean }>();
   const server = net.createServer((client) => {
@@ -37,7 +38,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       if (!link.frozen) client.destroy();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, listenHost, resolve));
   const { port } = server.address() as net.AddressInfo;
   return {
     port,

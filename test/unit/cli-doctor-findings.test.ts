@@ -58,6 +58,24 @@ test('doctor: TLS off is critical on a non-loopback host and fine on loopback', 
   assert.equal(find(facts({ host: 'db.example.com', loopback: false, tls: true }), 'tls')[0]!.severity, 'ok');
 });
 
+test('doctor: an encrypted session shows protocol, cipher and mode; unverified TLS to a remote host is a warning', () => {
+  const encrypted = { host: 'db.example.com', loopback: false, tls: true, tlsVersion: 'TLSv1.3', tlsCipher: 'TLS_AES_256_GCM_SHA384' };
+  const verified = find(facts({ ...encrypted, tlsMode: 'sslmode=verify-full', tlsVerify: 'chain-and-host' }), 'tls')[0]!;
+  assert.equal(verified.severity, 'ok');
+  assert.match(verified.message, /TLSv1\.3, TLS_AES_256_GCM_SHA384; sslmode=verify-full; certificate and host name verified/);
+  const unverified = find(facts({ ...encrypted, tlsMode: 'sslmode=require', tlsVerify: 'none' }), 'tls')[0]!;
+  assert.equal(unverified.severity, 'warning');
+  assert.match(unverified.message, /man in the middle.*sslmode=verify-full/);
+  // On loopback nobody sits in between.
+  assert.equal(find(facts({ tls: true, tlsMode: 'sslmode=require', tlsVerify: 'none' }), 'tls')[0]!.severity, 'ok');
+  const mysqlOff = find(
+    facts({ dialect: 'mysql', host: 'db.example.com', loopback: false, tls: false, tlsMode: 'ssl-mode=DISABLED' }),
+    'tls',
+  )[0]!;
+  assert.equal(mysqlOff.severity, 'critical');
+  assert.match(mysqlOff.message, /ssl-mode=DISABLED.*ssl-mode=VERIFY_IDENTITY/);
+});
+
 test('doctor: timeouts at 0 are warnings; unset ones are listed as info', () => {
   const timeouts = find(facts({ unsetTimeoutVariables: ['DB_LOCK_TIMEOUT'] }, { statementTimeoutMs: 0 }), 'timeouts');
   assert.ok(timeouts.some((f) => f.severity === 'warning' && /statementTimeoutMs is 0/.test(f.message)));

@@ -68,6 +68,47 @@ describe('resolveConfig', () => {
     configError(() => resolveConfig({ url, size: 10, maxOverflow: 10, podCount: 4, connectionBudget: 40, env: {} }));
   });
 
+  it('refuses every bad value with CONFIG_INVALID naming it as written (no TypeError, no "null")', () => {
+    const cases: [() => unknown, string, RegExp][] = [
+      [() => resolveConfig({ url: 42 as never, env: {} }), 'url', /^url=42 is invalid; accepted: a connection URL string/],
+      [() => resolveConfig({ url, size: Number.POSITIVE_INFINITY, env: {} }), 'size', /^size=Infinity is invalid/],
+      [() => resolveConfig({ url, size: Number.NaN, env: {} }), 'size', /^size=NaN is invalid/],
+      [
+        () => resolveConfig({ url, env: { DB_POOL_TIMEOUT: '-1' } }),
+        'DB_POOL_TIMEOUT',
+        /^DB_POOL_TIMEOUT=-1 is invalid; accepted: seconds from 0 to/,
+      ],
+      [() => resolveConfig({ url, circuit: 5 as never, env: {} }), 'circuit', /^circuit=5 is invalid/],
+      [
+        () => resolveConfig({ url, multiplex: { maxInFlight: Number.POSITIVE_INFINITY }, env: {} }),
+        'multiplex.maxInFlight',
+        /^multiplex\.maxInFlight=Infinity is invalid/,
+      ],
+    ];
+    for (const [fn, variable, message] of cases) {
+      const error = configError(fn);
+      assert.equal(error.variable, variable);
+      assert.match(error.message, message);
+    }
+  });
+
+  it('caps pool sizes at 10,000 connections and durations at what a timer can wait (2^31 - 1 ms)', () => {
+    assert.equal(resolveConfig({ url, size: 10_000, maxOverflow: 10_000, env: {} }).size, 10_000);
+    assert.match(
+      configError(() => resolveConfig({ url, size: 1e9, env: {} })).message,
+      /^size=1000000000 is invalid; accepted: a whole number from 1 to 10000$/,
+    );
+    assert.equal(configError(() => resolveConfig({ url, size: 10, maxOverflow: 10_001, env: {} })).variable, 'maxOverflow');
+    assert.equal(configError(() => resolveConfig({ url, env: { DB_POOL_SIZE: '20000' } })).variable, 'DB_POOL_SIZE');
+    assert.equal(resolveConfig({ url, checkoutTimeoutMs: 2_147_483_647, env: {} }).checkoutTimeoutMs, 2_147_483_647);
+    // A longer timer would fire at once (Node clamps it to 1 ms): every checkout would time out.
+    assert.match(
+      configError(() => resolveConfig({ url, checkoutTimeoutMs: 3e9, env: {} })).message,
+      /^checkoutTimeoutMs=3000000000 is invalid; accepted: milliseconds from 0 to 2147483647$/,
+    );
+    assert.equal(configError(() => resolveConfig({ url, env: { DB_POOL_RECYCLE: '3000000' } })).variable, 'DB_POOL_RECYCLE');
+  });
+
   it('never shows the password in an error message', () => {
     const error = configError(() => resolveConfig({ url: 'postgres://app:hunter2@db:99999/app', env: {} }));
     assert.doesNotMatch(error.message, /hunter2/);

@@ -2,6 +2,7 @@
 // options riding along, the password kept out of every URL. Creating a pool connects nothing.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import { planMysqlPool } from '../../src/compat/mysql/mysql-pool-options.js';
 import { createPool } from '../../src/mysql.js';
 
@@ -47,6 +48,21 @@ describe('spillway/mysql createPool options', () => {
     assert.equal(plan.connectionOptions.maxOverflow, undefined);
     assert.equal(plan.connectionOptions.password, undefined);
     assert.equal(plan.queueLimit, 2);
+  });
+
+  it('refuses a uri that does not parse with CONFIG_INVALID, never echoing its password', () => {
+    // URL's own TypeError would carry the whole URL, password included, as its `input` field.
+    for (const password of ['Xy/9+abc=', 'pa#ss', 'pa?ss']) {
+      let thrown: unknown;
+      try {
+        createPool({ uri: `mysql://app:${password}@127.0.0.1/db` });
+      } catch (error) {
+        thrown = error;
+      }
+      assert.equal((thrown as { code?: unknown }).code, 'CONFIG_INVALID');
+      assert.match((thrown as Error).message, /^uri="mysql:\/\/app:\*\*\*@127\.0\.0\.1\/db" is not a valid URL/);
+      assert.ok(!inspect(thrown).includes(password), inspect(thrown));
+    }
   });
 
   it('rejects resetOnRelease, which it does not support, with CONFIG_INVALID', () => {

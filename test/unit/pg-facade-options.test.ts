@@ -17,6 +17,7 @@ describe('spillway/pg Pool options', () => {
     assert.equal(config.statementTimeoutMs, 0);
     assert.equal(config.leakThresholdMs, 0);
     assert.equal(config.recycleMs, 0);
+    assert.equal(config.connectTimeoutMs, 2_147_483_647, 'no bound on one connect, as in pg.Pool');
     assert.equal(pool.options.max, 10);
     assert.equal(pool.options.idleTimeoutMillis, 10_000);
     assert.equal(pool.totalCount, 0);
@@ -63,18 +64,67 @@ describe('spillway/pg Pool options', () => {
     }
   });
 
-  it("ignores Spillway's DB_* environment unless env is given, and passes client fields through", () => {
+  it("ignores Spillway's DB_* environment unless env is given", () => {
     process.env.DB_POOL_PRE_PING = 'true';
     try {
       assert.equal(new Pool({ host: 'h' }).spillway.config.prePing, false);
     } finally {
       delete process.env.DB_POOL_PRE_PING;
     }
-    const plan = planPgPool({ host: 'h', ssl: { rejectUnauthorized: false }, statement_timeout: 1000, application_name: 'mine', max: 3 });
+  });
+
+  it("hands each client pg.Pool's own options object, as pg.Pool does; opt-in session timeouts join its startup options", () => {
+    const config = {
+      host: 'h',
+      ssl: { rejectUnauthorized: false },
+      statement_timeout: 1000,
+      application_name: 'mine',
+      max: 3,
+      password: 'pw',
+    };
+    const plan = planPgPool(config);
+    assert.equal(plan.clientConfig, plan.poolOptions, 'the very object, pool settings included');
+    assert.equal((plan.clientConfig as Record<string, unknown>).max, 3);
+    assert.equal(plan.clientConfig.password, 'pw');
     assert.deepEqual(plan.clientConfig.ssl, { rejectUnauthorized: false });
-    assert.equal(plan.clientConfig.statement_timeout, 1000);
-    assert.equal(plan.clientConfig.application_name, 'mine');
-    assert.equal((plan.clientConfig as Record<string, unknown>).max, undefined, 'pool settings stay with the pool');
+
+    const timed = planPgPool({ ...config, options: '-c search_path=app', statementTimeoutMs: 5000, lockTimeoutMs: 2000 });
+    assert.equal(timed.clientConfig.options, '-c search_path=app -c statement_timeout=5000 -c lock_timeout=2000');
+    assert.equal(timed.clientConfig.password, 'pw', 'the copy keeps the password');
+    assert.ok(!Object.keys(timed.clientConfig).includes('password'), 'still hidden');
+    assert.equal(planPgPool({ ...config, statementTimeoutMs: 5000, serverPooler: 'transaction' }).clientConfig.options, undefined);
+  });
+
+  it('times every client in the facade: the core reaps, recycles, tops up and hedges nothing of its own', () => {
+    const plan = planPgPool({ idleTimeoutMillis: 500, min: 2, maxUses: 7, maxLifetimeSeconds: 3 });
+    assert.deepEqual(plan.core, {
+      minIdle: 0,
+      idleTimeoutMs: 0,
+      maxUses: 0,
+      recycleMs: 0,
+      connectTimeoutMs: 2_147_483_647,
+      hedgeConnects: false,
+      closingHoldsSlot: false,
+    });
+    assert.deepEqual([plan.pg.idleTimeoutMillis, plan.pg.min, plan.pg.maxUses, plan.pg.maxLifetimeSeconds], [500, 2, 7, 3]);
+    assert.equal(plan.circuitBreaker, false, 'pg.Pool has no breaker');
+    const opted = planPgPool({ recycleMs: 60_000, connectTimeoutMs: 3000, circuit: { failureThreshold: 3 } });
+    assert.deepEqual([opted.core.recycleMs, opted.core.connectTimeoutMs, opted.circuitBreaker], [60_000, 3000, true]);
+  });
+
+  it('hides ssl.key from enumeration, as pg.Pool does', () => {
+    const ssl = { key: 'PRIVATE KEY', rejectUnauthorized: false };
+    planPgPool({ ssl });
+    assert.equal(ssl.key, 'PRIVATE KEY');
+    assert.ok(!Object.keys(ssl).includes('key'));
+  });
+
+  it("leaves TLS to pg: the PGSSL* environment is pg's to read, even with env: process.env", () => {
+    // libpq would refuse verify-full without a CA file; pg checks against Node's roots, and the facade keeps pg's rules.
+    const env = { PGSSLMODE: 'verify-full', HOME: '/nonexistent' };
+    const pool = new Pool({ host: 'h', env });
+    assert.equal(pool.spillway.config.tls.mode, 'disable');
+    assert.equal(planPgPool({ host: 'h', env }).clientConfig.ssl, undefined, 'pg reads PGSSLMODE itself');
   });
 
   it('rejects invalid Spillway options with CONFIG_INVALID', () => {

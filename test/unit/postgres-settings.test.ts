@@ -1,15 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { sslFromParams } from '../../src/dialect/postgres/postgres-dialect.js';
 import { isPostgresDisconnect, mapPostgresError } from '../../src/dialect/postgres/postgres-errors.js';
-
-test('sslmode in the URL maps to TLS settings as libpq users expect', () => {
-  assert.equal(sslFromParams({}), false);
-  assert.equal(sslFromParams({ sslmode: 'disable' }), false);
-  assert.deepEqual(sslFromParams({ sslmode: 'require' }), { rejectUnauthorized: false });
-  assert.deepEqual(sslFromParams({ sslmode: 'verify-full' }), { rejectUnauthorized: true });
-  assert.deepEqual(sslFromParams({ sslmode: 'verify-ca' }), { rejectUnauthorized: true });
-});
 
 test('PostgreSQL errors: disconnects and timeouts get codes, SQL errors pass through untouched', () => {
   const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });

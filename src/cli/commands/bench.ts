@@ -31,7 +31,7 @@ A suite reports each measurement as one stdout line:
   --dir DIR        where the suites are (default bench)
   --out FILE       the results file (default DIR/RESULTS.md)
   --chart FILE     the SVG chart (default DIR/results.svg)
-  --timeout S      seconds one suite may run before it is stopped (default 900)
+  --timeout S      seconds one suite may run before it is stopped, 1 to 86400 (default 900)
   --list           list the suites and exit
   -h, --help       show this help
 
@@ -48,7 +48,8 @@ export const benchCommand: Command = {
     const dir = values.dir ?? 'bench';
     const out = values.out ?? `${dir}/RESULTS.md`;
     const chart = values.chart ?? `${dir}/results.svg`;
-    const timeoutMs = intFlag('bench', 'timeout', values.timeout, 900, 1) * 1000;
+    // At most a day: a longer timer would overflow setTimeout's 2^31 ms and fire at once.
+    const timeoutMs = intFlag('bench', 'timeout', values.timeout, 900, 1, 86_400) * 1000;
     const suites = discoverSuites(dir, values.filter);
     if (suites.length === 0)
       throw new UsageError(`spillway bench: no suites (*.ts) under ${dir}${values.filter ? ` matching "${values.filter}"` : ''}`);

@@ -20,7 +20,8 @@ has a severity (critical, warning, info, ok):
   - the server's max_connections and how many are in use now
   - whether size + maxOverflow across the pods fits the server's budget, with recommendPoolSize's answer
   - timeouts set to 0 (no limit) or left at their defaults
-  - TLS off on a non-loopback host
+  - TLS: on or off, its protocol and cipher, and what the mode verifies; off, or unverified, to a
+    non-loopback host (the probe uses the URL's sslmode/ssl-mode, else PGSSLMODE and the PGSSL* files)
   - a server pooler (PgBouncer, Supavisor) in front, and whether ?pgbouncer=true says so
 
   --url URL     the database (default: DATABASE_URL)

@@ -22,8 +22,11 @@ unreachable, up to DB_POOL_INIT_TIMEOUT) and sample data is loaded into an empty
   --no-seed     do not load the sample data
   -h, --help    show this help
 
-Pool settings come from the DB_* environment (see README). SHUTDOWN_GRACE (seconds, default 10) is
-how long in-flight requests get after SIGTERM or SIGINT; /ready answers 503 from the signal on.`,
+Pool settings come from the DB_* environment (see README). On SIGTERM or SIGINT /ready answers 503;
+SHUTDOWN_DELAY seconds later (default 0) the listener closes, and in-flight requests then get
+SHUTDOWN_GRACE seconds (default 10) to finish. A request whose headers take longer than
+HEADERS_TIMEOUT (default 10) or whose whole body takes longer than REQUEST_TIMEOUT (default 30)
+seconds to arrive gets 408.`,
 } as const;
 
 /** `spillway serve`: run the reference service until SIGTERM or SIGINT. */
@@ -41,10 +44,14 @@ export const serveCommand: Command = {
       seed: !values['no-seed'],
     });
     await new Promise<void>((resolve) => {
+      let draining = false;
+      // The handlers stay for the whole drain: Ctrl-C under `npm start` delivers SIGINT twice (the
+      // terminal signals the process group, and npm forwards its own copy), and a second signal
+      // without a handler would kill the process mid-drain. SHUTDOWN_DELAY + SHUTDOWN_GRACE bound it.
       const onSignal = (signal: NodeJS.Signals) => {
+        if (draining) return;
+        draining = true;
         process.stdout.write(`spillway serve: ${signal}, draining\n`);
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
         running.stop().then(resolve, resolve);
       };
       process.on('SIGTERM', onSignal);

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { ResolvedConfig } from '../../config/options.js';
+import { modeLabel } from '../../config/tls-config.js';
 import { createPool } from '../../create-pool.js';
 import type { Database } from '../../database.js';
 import type { DoctorFacts } from './findings.js';
@@ -28,7 +29,15 @@ export async function gatherFacts(config: ResolvedConfig, env: Record<string, st
     maxOverflow: 0,
     connectTimeoutMs: 10_000,
     checkoutTimeoutMs: 15_000,
-    env: { NODE_ENV: env.NODE_ENV },
+    // TLS as the app has it: the URL's sslmode/ssl-mode, else libpq's environment (and ~/.postgresql).
+    env: {
+      NODE_ENV: env.NODE_ENV,
+      HOME: env.HOME,
+      PGSSLMODE: env.PGSSLMODE,
+      PGSSLROOTCERT: env.PGSSLROOTCERT,
+      PGSSLCERT: env.PGSSLCERT,
+      PGSSLKEY: env.PGSSLKEY,
+    },
   });
   try {
     const server = await readServer(probe);
@@ -37,6 +46,8 @@ export async function gatherFacts(config: ResolvedConfig, env: Record<string, st
       host: config.target.host,
       port: config.target.port,
       loopback: config.target.dialect === 'sqlite' || isLoopback(config.target.host),
+      tlsMode: config.target.dialect === 'sqlite' ? undefined : modeLabel(probe.config.tls),
+      tlsVerify: config.target.dialect === 'sqlite' || probe.config.tls.mode === 'disable' ? undefined : probe.config.tls.verify,
       poolerDeclared: config.serverPooler === 'transaction',
       pool: {
         size: config.size,
@@ -58,7 +69,15 @@ export async function gatherFacts(config: ResolvedConfig, env: Record<string, st
 
 type ServerFacts = Pick<
   DoctorFacts,
-  'tls' | 'serverVersion' | 'maxConnections' | 'reservedConnections' | 'connectionsInUse' | 'serverPort' | 'journalMode'
+  | 'tls'
+  | 'tlsVersion'
+  | 'tlsCipher'
+  | 'serverVersion'
+  | 'maxConnections'
+  | 'reservedConnections'
+  | 'connectionsInUse'
+  | 'serverPort'
+  | 'journalMode'
 >;
 
 async function readServer(db: Database): Promise<ServerFacts> {
@@ -81,7 +100,8 @@ async function readPostgres(db: Database): Promise<ServerFacts> {
             (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend') AS in_use,
             inet_server_port() AS server_port,
             current_setting('server_version') AS version,
-            (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS ssl`,
+            ssl.ssl, ssl.version AS tls_version, ssl.cipher AS tls_cipher
+       FROM (SELECT 1) AS one LEFT JOIN pg_stat_ssl AS ssl ON ssl.pid = pg_backend_pid()`,
   );
   const row = rows[0] ?? {};
   return {
@@ -91,13 +111,18 @@ async function readPostgres(db: Database): Promise<ServerFacts> {
     serverPort: num(row.server_port),
     serverVersion: row.version === undefined ? undefined : String(row.version),
     tls: row.ssl === null || row.ssl === undefined ? undefined : Boolean(row.ssl),
+    tlsVersion: row.tls_version === null || row.tls_version === undefined ? undefined : String(row.tls_version),
+    tlsCipher: row.tls_cipher === null || row.tls_cipher === undefined ? undefined : String(row.tls_cipher),
   };
 }
 
 async function readMysql(db: Database): Promise<ServerFacts> {
   const { rows } = await db.query<Row>('SELECT @@max_connections AS max_connections, @@port AS server_port, VERSION() AS version');
-  const status = await db.query<Row>("SHOW SESSION STATUS WHERE Variable_name IN ('Threads_connected', 'Ssl_cipher')");
-  const value = (name: string) => status.rows.find((r) => r.Variable_name === name)?.Value;
+  const status = await db.query<Row>("SHOW SESSION STATUS WHERE Variable_name IN ('Threads_connected', 'Ssl_cipher', 'Ssl_version')");
+  const value = (name: string): string | undefined => {
+    const found = status.rows.find((r) => r.Variable_name === name)?.Value;
+    return found === undefined || found === null ? undefined : String(found);
+  };
   const row = rows[0] ?? {};
   return {
     maxConnections: num(row.max_connections),
@@ -107,6 +132,8 @@ async function readMysql(db: Database): Promise<ServerFacts> {
     serverPort: num(row.server_port),
     serverVersion: row.version === undefined ? undefined : String(row.version),
     tls: value('Ssl_cipher') === undefined ? undefined : String(value('Ssl_cipher')) !== '',
+    tlsVersion: value('Ssl_version') || undefined,
+    tlsCipher: value('Ssl_cipher') || undefined,
   };
 }
 

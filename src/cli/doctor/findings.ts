@@ -19,6 +19,12 @@ export interface DoctorFacts {
   loopback: boolean;
   /** Whether this session is encrypted; undefined when it cannot be known (SQLite). */
   tls: boolean | undefined;
+  /** The session's TLS protocol and cipher as the server reports them (pg_stat_ssl, Ssl_version/Ssl_cipher). */
+  tlsVersion?: string | undefined;
+  tlsCipher?: string | undefined;
+  /** The configured mode as its setting spells it (`sslmode=verify-full`), and what it verifies of the server. */
+  tlsMode?: string | undefined;
+  tlsVerify?: 'none' | 'chain' | 'chain-and-host' | undefined;
   serverVersion: string | undefined;
   maxConnections: number | undefined;
   /** Connections the server keeps for superusers, unavailable to the app. */
@@ -124,17 +130,35 @@ export function diagnose(facts: DoctorFacts): { findings: Finding[]; recommendat
     add('info', 'timeouts', `not set, profile defaults apply: ${facts.unsetTimeoutVariables.join(', ')}`);
   }
 
-  // Transport security.
+  // Transport security: is the session encrypted, with what, and is the server's certificate checked.
+  const mode = facts.tlsMode === undefined ? '' : ` (${facts.tlsMode})`;
+  const strict = facts.dialect === 'mysql' ? 'ssl-mode=VERIFY_IDENTITY with ssl-ca' : 'sslmode=verify-full with sslrootcert';
   if (facts.tls === false && !facts.loopback) {
     add(
       'critical',
       'tls',
-      `TLS is off to ${facts.host}, a non-loopback host: queries and results cross the network in clear text (add sslmode=require or ssl=true)`,
+      `TLS is off to ${facts.host}${mode}, a non-loopback host: queries and results cross the network in clear text (use ${strict})`,
     );
   } else if (facts.tls === false) {
-    add('ok', 'tls', `TLS off, acceptable on loopback (${facts.host})`);
+    add('ok', 'tls', `TLS off${mode}, acceptable on loopback (${facts.host})`);
   } else if (facts.tls === true) {
-    add('ok', 'tls', 'the connection is encrypted (TLS)');
+    const how = [facts.tlsVersion, facts.tlsCipher].filter((v) => v !== undefined && v !== '').join(', ');
+    const checked =
+      facts.tlsVerify === 'chain-and-host'
+        ? 'certificate and host name verified'
+        : facts.tlsVerify === 'chain'
+          ? 'certificate chain verified, host name not'
+          : facts.tlsVerify === 'none'
+            ? 'certificate not verified'
+            : undefined;
+    const detail = [how, facts.tlsMode, checked].filter((v) => v !== undefined && v !== '').join('; ');
+    if (facts.tlsVerify === 'none' && !facts.loopback) {
+      add(
+        'warning',
+        'tls',
+        `encrypted (${detail}), but nothing proves ${facts.host} is the server: a man in the middle could read it (use ${strict})`,
+      );
+    } else add('ok', 'tls', `the connection is encrypted (${detail})`);
   }
 
   // Server pooler in front.

@@ -80,7 +80,7 @@ export function planMysqlPool(input: MysqlPoolConfig | string): MysqlPoolPlan {
 
 /** Where mysql2 would connect: the fields, over the `uri`, over mysql2's defaults. */
 function connectionTarget(config: MysqlPoolConfig): FacadeTarget {
-  const fromUri: Partial<FacadeTarget> = config.uri === undefined ? {} : targetFromUrl(config.uri);
+  const fromUri: Partial<FacadeTarget> = config.uri === undefined ? {} : targetFromUrl(config.uri, 'uri');
   return {
     host: config.host ?? fromUri.host ?? 'localhost',
     port: Number(config.port ?? fromUri.port ?? 3306),

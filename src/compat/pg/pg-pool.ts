@@ -1,55 +1,57 @@
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
-import type {
-  Client,
-  ClientConfig,
-  PoolOptions as PgPoolOptions,
-  PoolClient,
-  QueryArrayConfig,
-  QueryArrayResult,
-  QueryConfig,
-  QueryConfigValues,
-  QueryResult,
-  QueryResultRow,
-  Submittable,
+import pg, {
+  type Client,
+  type ClientConfig,
+  type PoolOptions as PgPoolOptions,
+  type PoolClient,
+  type QueryArrayConfig,
+  type QueryArrayResult,
+  type QueryConfig,
+  type QueryConfigValues,
+  type QueryResult,
+  type QueryResultRow,
+  type Submittable,
 } from 'pg';
 import { resolveConfig } from '../../config/resolve-config.js';
 import { openDatabase } from '../../create-pool.js';
 import type { Database } from '../../database.js';
 import { createPostgresDialect } from '../../dialect/postgres/postgres-dialect.js';
-import { SpillwayError } from '../../errors.js';
-import type { ConnectContext, Connector } from '../../pool/connector.js';
+import { isPostgresDisconnect } from '../../dialect/postgres/postgres-errors.js';
 import type { Lease } from '../../pool/lease.js';
-import type { ConnectionPool } from '../../pool/pool.js';
-import { type PgPoolConfig, planPgPool, type SpillwayExtras } from './pg-pool-options.js';
-
-/** The longest timer Node accepts: pg.Pool's end() waits for every client, however long. */
-const FOREVER_MS = 2_147_483_647;
+import type { AcquireOptions, ConnectionPool } from '../../pool/pool.js';
+import { createPgClientConnector } from './pg-client-connector.js';
+import { PgClientLifecycle } from './pg-client-lifecycle.js';
+import { asPgPoolError, endedTwiceError, PG_POOL_MESSAGES, poolEndedError, releasedTwiceError } from './pg-pool-errors.js';
+import { FOREVER_MS, type PgPoolConfig, type PgPoolPlan, planPgPool, type SpillwayExtras } from './pg-pool-options.js';
+import { canWork, countUse, type PooledClientFields, type PooledClientState, stateOf } from './pg-pooled-client.js';
+import { submitOnPool } from './pg-submittable.js';
 
 type Callback<T> = (err: Error | undefined, result?: T) => void;
 // biome-ignore lint/suspicious/noExplicitAny: pg.Pool's own signature for done(), kept for drop-in typing
 type ConnectCallback = (err: Error | undefined, client: PoolClient | undefined, done: (release?: any) => void) => void;
 type Verify = (client: PoolClient, done: (err?: Error) => void) => void;
-/** The parts of a Submittable the client drives: wrapped to know when the client is free again. */
-interface SubmittableHooks {
-  handleReadyForQuery(...args: unknown[]): unknown;
-  handleError(error: unknown, ...args: unknown[]): unknown;
-}
-/** pg.Client's socket ref/unref (untyped in @types/pg), for allowExitOnIdle. */
-interface Referable {
-  ref?(): void;
-  unref?(): void;
-}
+type PromiseClass = new <T>(executor: (resolve: (value: T) => void, reject: (reason: unknown) => void) => void) => Promise<T>;
+
+/** A caller for whom pg.Pool would open a new client waits on that connect alone, not on a checkout timer. */
+const NO_DEADLINE: AcquireOptions = Object.freeze({ timeoutMs: 0 });
+/**
+ * The core's reason to discard a released client that cannot work (ended by its holder, connection
+ * gone). Never thrown; not a disconnect, so the other clients are not suspected.
+ */
+const UNUSABLE = new Error('released client cannot take queries');
 
 function noop(): void {}
 
 /**
- * A drop-in replacement for node-postgres' `pg.Pool`, on Spillway's pool. Change the import and
- * keep every call: `connect()` hands out real `pg.Client`s with `release(err?)`, `query()` takes
- * text, config objects and submittables, the events, counters and `end()` behave as pg.Pool's.
- * Spillway's options ride along in the same config (`maxOverflow`, `prePing`, `leakThresholdMs`,
- * `circuit`, ...); each is off, as in pg.Pool, until given. `pool.spillway` is the underlying
- * Spillway database, for `status()`, `stats()`, `health()` and the HTTP endpoints.
+ * A drop-in replacement for node-postgres' `pg.Pool` (pg-pool 3.14), on Spillway's pool. Change the
+ * import and keep every call: `connect()` hands out real `pg.Client`s with `release(err?)`, `query()`
+ * takes what `client.query` takes, and errors, events, counters, timers and `end()` behave as
+ * pg.Pool's. Two differences remain, both where pg.Pool is unsafe (docs/migration.md): a client's
+ * error never crashes the process, and nothing handed to the pool is left pending forever (callers
+ * queued at `end()` are served; `query(submittable)` returns its client). Spillway's options ride
+ * along in the same config (`maxOverflow`, `prePing`, `leakThresholdMs`, `circuit`, ...); each is off
+ * until given. `pool.spillway` is the Spillway database underneath, for `status()`, `stats()`,
+ * `health()` and the HTTP endpoints.
  *
  * @example
  * import { Pool } from 'spillway/pg'; // was: import { Pool } from 'pg'
@@ -63,35 +65,65 @@ export class Pool extends EventEmitter {
   readonly spillway: Database;
   /** True once end() was called. */
   ending = false;
-  /** True once end() has closed every connection. */
+  /** True once end() has removed every client (their sockets may still be closing, as in pg.Pool). */
   ended = false;
   readonly #core: ConnectionPool<Client>;
-  readonly #isDisconnect: (error: unknown) => boolean;
-  readonly #log: (...messages: unknown[]) => void;
-  readonly #allowExitOnIdle: boolean;
-  readonly #maxLifetimeMs: number;
-  /** Clients lent right now: pg.Pool reports errors of idle clients only, and counts expired lent ones. */
-  readonly #lent = new Set<Client>();
-  /** Clients that completed their connect hooks, with when: 'remove' is emitted for these only. */
-  readonly #bornAt = new WeakMap<Client, number>();
+  readonly #pg: PgPoolPlan['pg'];
+  readonly #verify: Verify | undefined;
+  readonly #logger: ((...messages: unknown[]) => void) | undefined;
+  readonly #Promise: PromiseClass | undefined;
   #started = false;
+  /** Callers waiting for a checkout to settle: end() closes the core once none is left. */
+  #pending = 0;
+  readonly #lives: PgClientLifecycle;
+  #closing = false;
+  #onEnded: (() => void) | undefined = undefined;
 
   constructor(config?: PgPoolConfig, ClientClass?: new (config: ClientConfig) => Client) {
     super();
     const plan = planPgPool(config ?? {}, ClientClass);
     this.options = plan.poolOptions as unknown as PgPoolOptions & SpillwayExtras;
-    this.#log = typeof config?.log === 'function' ? config.log : noop;
-    this.#allowExitOnIdle = config?.allowExitOnIdle === true;
-    this.#maxLifetimeMs = (config?.maxLifetimeSeconds || 0) * 1000;
+    this.#pg = plan.pg;
+    this.#verify = config?.verify as Verify | undefined;
+    this.#logger = typeof config?.log === 'function' ? config.log : undefined;
+    const CustomPromise = (config as { Promise?: PromiseClass } | undefined)?.Promise;
+    this.#Promise = CustomPromise !== undefined && (CustomPromise as unknown) !== Promise ? CustomPromise : undefined;
     const resolved = resolveConfig(plan.options);
-    const dialect = createPostgresDialect(resolved, { Client: plan.Client, clientConfig: plan.clientConfig });
-    this.#isDisconnect = dialect.connector.isDisconnect;
-    const connector = this.#withPoolHooks(dialect.connector, config?.onConnect, config?.verify as Verify | undefined);
-    this.spillway = openDatabase(resolved, { ...dialect, connector });
+    const dialect = createPostgresDialect(resolved);
+    this.#lives = new PgClientLifecycle(
+      {
+        totalCount: () => this.totalCount,
+        retire: (client, reason) => this.#core.retire(client, reason),
+        emit: (event, ...args) => this.emit(event, ...args),
+        hasErrorListener: () => this.listenerCount('error') > 0,
+        log: (message, detail) => this.#log(message, detail),
+        logPulse: () => this.#logPulse(),
+        left: () => this.#checkEnded(),
+      },
+      plan.pg,
+    );
+    const connector = createPgClientConnector(
+      {
+        Client: plan.Client ?? (pg.Client as unknown as new (config: ClientConfig) => Client),
+        clientConfig: plan.clientConfig,
+        connectionTimeoutMillis: plan.pg.connectionTimeoutMillis,
+        onConnect: config?.onConnect as ((client: Client) => unknown) | undefined,
+        log: (message, detail) => this.#log(message, detail),
+        pingTimeoutMs: plan.pg.pingTimeoutMs,
+        target: dialect.connector.target,
+        isDisconnect: resolved.prePing || plan.circuitBreaker ? isPostgresDisconnect : () => false,
+      },
+      this.#lives,
+    );
+    this.spillway = openDatabase(
+      resolved,
+      { ...dialect, connector, routing: { pool: plan.core } },
+      { circuitBreaker: plan.circuitBreaker },
+    );
     this.#core = this.spillway.pool as ConnectionPool<Client>;
   }
 
-  /** Clients open or opening (pg.Pool's totalCount). */
+  /** Clients open or opening (pg.Pool's totalCount): exact right after any call that changes it. */
   get totalCount(): number {
     const status = this.#core.status();
     return status.total - status.closing;
@@ -102,30 +134,32 @@ export class Pool extends EventEmitter {
     return this.#core.status().checkedIn;
   }
 
-  /** Callers waiting for a client, beyond those a connection being opened will serve (as pg.Pool counts). */
+  /** Callers waiting for a client, beyond those a client being opened will serve (as pg.Pool counts). */
   get waitingCount(): number {
     const status = this.#core.status();
     return Math.max(0, status.waiting - status.opening);
   }
 
-  /** Lent clients past maxLifetimeSeconds: closed when released. */
+  /** Lent clients past maxLifetimeSeconds: removed when released. */
   get expiredCount(): number {
-    if (this.#maxLifetimeMs === 0) return 0;
-    const now = performance.now();
-    let expired = 0;
-    for (const client of this.#lent) if (now - (this.#bornAt.get(client) ?? now) >= this.#maxLifetimeMs) expired++;
-    return expired;
+    return this.#lives.expiredCount;
   }
 
   /**
    * Check out a client; call `client.release()` exactly once (`release(err)` or `release(true)`
-   * closes it instead). Waits as long as it takes unless connectionTimeoutMillis is set.
+   * removes it instead). Waits as long as it takes unless connectionTimeoutMillis is set.
    */
   connect(): Promise<PoolClient>;
   connect(callback: ConnectCallback): void;
   connect(callback?: ConnectCallback): Promise<PoolClient> | undefined {
-    const promise = this.#acquire().then((lease) => this.#handOut(lease));
-    if (callback === undefined) return promise;
+    if (this.ending) {
+      const error = poolEndedError();
+      if (callback === undefined) return this.#promise(Promise.reject(error));
+      callback(error, undefined, noop);
+      return undefined;
+    }
+    const promise = this.#checkout();
+    if (callback === undefined) return this.#promise(promise);
     promise.then(
       (client) => callback(undefined, client, client.release),
       (error: Error) => callback(error, undefined, noop),
@@ -167,19 +201,29 @@ export class Pool extends EventEmitter {
   ): void;
   query(config: unknown, values?: unknown, callback?: unknown): unknown {
     if (typeof config === 'function') {
-      const error = new TypeError('Passing a function as the first parameter to pool.query is not supported');
+      const error = new TypeError(PG_POOL_MESSAGES.functionAsQuery);
       setImmediate(() => (config as Callback<never>)(error));
-      return Promise.reject(error);
+      return undefined;
     }
     if (typeof values === 'function') {
       callback = values;
       values = undefined;
     }
     if (config !== null && typeof config === 'object' && typeof (config as Submittable).submit === 'function') {
-      return this.#submit(config as Submittable & SubmittableHooks, values, callback);
+      return submitOnPool(config as Submittable, values, callback, {
+        ended: this.ending,
+        checkout: () => this.#checkout(),
+        log: (message) => this.#log(message),
+      });
+    }
+    if (this.ending) {
+      const error = poolEndedError();
+      if (typeof callback !== 'function') return this.#promise(Promise.reject(error));
+      (callback as Callback<QueryResult>)(error);
+      return undefined;
     }
     const promise = this.#query(config, values);
-    if (typeof callback !== 'function') return promise;
+    if (typeof callback !== 'function') return this.#promise(promise);
     promise.then(
       (result) => (callback as Callback<QueryResult>)(undefined, result),
       (error: Error) => (callback as Callback<QueryResult>)(error),
@@ -188,28 +232,32 @@ export class Pool extends EventEmitter {
   }
 
   /**
-   * Stop taking checkouts, wait for every lent client to be released (as pg.Pool does, however
-   * long), then close them all. A second call rejects.
+   * Take no new work, let what was asked before finish (every query issued and every checkout
+   * requested before the call, including callers still waiting for a client), wait for every lent
+   * client to be released however long it takes, as pg.Pool does, then close them all. Calls made
+   * after `end()` are refused with pg-pool's error, a second `end()` too.
    */
   end(): Promise<void>;
   end(callback: (err?: Error) => void): void;
   end(callback?: (err?: Error) => void): Promise<void> | undefined {
-    let promise: Promise<void>;
+    this.#log('ending');
     if (this.ending) {
-      promise = Promise.reject(new SpillwayError('POOL_CLOSED', `Pool "${this.spillway.name}": called end on pool more than once`));
-    } else {
-      this.ending = true;
-      this.#log('ending');
-      promise = this.#core.close({ graceMs: FOREVER_MS }).then(() => {
-        this.ended = true;
-      });
+      const error = endedTwiceError();
+      if (callback === undefined) return this.#promise(Promise.reject(error));
+      callback(error);
+      return undefined;
     }
-    if (callback === undefined) return promise;
-    promise.then(() => callback(), callback);
+    this.ending = true;
+    const ended = new Promise<void>((resolve) => {
+      this.#onEnded = resolve;
+    });
+    if (this.#pending === 0) this.#closeCore();
+    if (callback === undefined) return this.#promise(ended);
+    ended.then(() => callback());
     return undefined;
   }
 
-  // ---- internals -------------------------------------------------------------------------------
+  // ---- checkout and release --------------------------------------------------------------------
 
   #acquire(): Promise<Lease<Client>> {
     // Started on first use: constructing a pg.Pool opens nothing, even with `min`.
@@ -217,169 +265,175 @@ export class Pool extends EventEmitter {
       this.#started = true;
       this.#core.start();
     }
+    this.#pending++;
+    if (this.#pg.connectionTimeoutMillis > 0 && this.#opensNewClient()) return this.#core.acquire(NO_DEADLINE);
     return this.#core.acquire();
   }
 
-  #lend(lease: Lease<Client>): Client {
-    const client = lease.connection;
-    this.#lent.add(client);
-    if (this.#allowExitOnIdle) (client as Referable).ref?.();
-    this.emit('acquire', client);
-    return client;
+  /**
+   * pg.Pool opens a client for a caller when it holds no idle one and is not full; that caller is
+   * bounded by the connect's own timeout (its error is pg-pool's connect error), the others by
+   * the checkout timer ('timeout exceeded when trying to connect').
+   */
+  #opensNewClient(): boolean {
+    const status = this.#core.status();
+    return status.checkedIn === 0 && status.total - status.closing < status.max;
   }
 
-  /** Return a lent client; an error that broke the connection (or `release(true)`) closes it. */
-  #giveBack(lease: Lease<Client>, client: Client, error: unknown): void {
-    if (lease.released) {
-      lease.release(error); // RELEASED_TWICE (or nothing, when the pool reclaimed a leak)
-      return;
-    }
-    this.#lent.delete(client);
-    this.emit('release', error, client);
-    if (this.#allowExitOnIdle) (client as Referable).unref?.();
-    lease.release(error);
-  }
-
-  #handOut(lease: Lease<Client>): PoolClient {
-    const client = this.#lend(lease) as PoolClient;
-    // A new function per checkout, as pg.Pool does: a stale reference throws RELEASED_TWICE.
-    client.release = (error?: Error | boolean) => this.#giveBack(lease, client, error ? error : undefined);
-    return client;
-  }
-
-  /** pool.query's hot path: pg's callback form, as pg-pool uses it, saves the two promises of its promise form. */
-  #query(config: unknown, values: unknown): Promise<QueryResult> {
+  #checkout(): Promise<PoolClient> {
     return this.#acquire().then(
-      (lease) =>
-        new Promise<QueryResult>((resolve, reject) => {
-          const client = this.#lend(lease);
-          const done = (error: Error | null | undefined, result?: QueryResult): void => {
-            // A SQL error leaves the connection usable; only a broken one is closed (pg.Pool closes both).
-            this.#giveBack(lease, client, error && this.#isDisconnect(error) ? error : undefined);
-            if (error) reject(error);
-            else resolve(result as QueryResult);
-          };
-          try {
-            (client.query as unknown as (config: unknown, values: unknown, callback: typeof done) => void).call(
-              client,
-              config,
-              values,
-              done,
-            );
-          } catch (error) {
-            done(error as Error); // pg throws synchronously for a null query
-          }
-        }),
+      (lease) => this.#handOut(lease),
+      (error: unknown) => this.#checkoutFailed(error),
     );
   }
 
-  #submit<T extends Submittable & SubmittableHooks>(submittable: T, values: unknown, callback: unknown): T {
-    this.#acquire().then(
-      (lease) => {
-        const client = this.#lend(lease);
-        const { handleReadyForQuery, handleError } = submittable;
-        let finished = false;
-        const finish = (error: unknown): void => {
-          if (finished) return;
-          finished = true;
-          submittable.handleReadyForQuery = handleReadyForQuery;
-          submittable.handleError = handleError;
-          this.#giveBack(lease, client, error !== undefined && this.#isDisconnect(error) ? error : undefined);
-        };
-        // The client is done with a submittable when it reports ready-for-query or an error:
-        // that is when its connection can go back, however long a cursor stays open before.
-        submittable.handleReadyForQuery = function (this: unknown, ...args: unknown[]) {
-          try {
-            return handleReadyForQuery.apply(this, args);
-          } finally {
-            finish(undefined);
-          }
-        };
-        submittable.handleError = function (this: unknown, error: unknown, ...args: unknown[]) {
-          try {
-            return handleError.call(this, error, ...args);
-          } finally {
-            finish(error);
-          }
-        };
-        // client.query(submittable, values?, callback?) as pg-pool passes it; pg picks what applies.
-        const run = client.query as unknown as (query: Submittable, values?: unknown, callback?: unknown) => void;
-        try {
-          run.call(client, submittable, values, callback);
-        } catch (error) {
-          finish(error);
-          throw error;
-        }
-      },
-      (error: unknown) => {
-        submittable.handleError(error);
-      },
-    );
-    return submittable;
+  #checkoutFailed(error: unknown): never {
+    this.#settled();
+    throw asPgPoolError(error);
+  }
+
+  /** A checkout settled: once none is left after end(), the core closes. */
+  #settled(): void {
+    if (--this.#pending === 0 && this.ending) this.#closeCore();
+  }
+
+  /** Lend the client: 'acquire', a fresh release function, and `verify` at its first checkout. */
+  #handOut(lease: Lease<Client>): PoolClient | Promise<PoolClient> {
+    this.#settled();
+    const client = lease.connection as PoolClient;
+    const state = stateOf(client);
+    state.lease = lease;
+    state.idleArmed = false;
+    if (this.#pg.allowExitOnIdle) (client as PooledClientFields).ref?.();
+    this.emit('acquire', client);
+    // A new function per checkout, as pg.Pool does: a stale reference throws pg-pool's error.
+    client.release = (error?: Error | boolean) => this.#release(lease, client, state, error);
+    if (this.#verify === undefined || state.verified) return client;
+    state.verified = true;
+    const verify = this.#verify;
+    return new Promise<PoolClient>((resolve, reject) => {
+      verify(client, (error) => {
+        if (!error) return resolve(client);
+        client.release(error);
+        reject(error);
+      });
+    });
   }
 
   /**
-   * pg.Pool's connection hooks around the dialect's connector: `onConnect`, the 'connect' event,
-   * `verify`, 'error' for idle clients and 'remove' when a client is closed.
+   * pg-pool's release: count the use, emit 'release' with what it was given, then remove the client
+   * when released with an error, when it cannot work, when expended (maxUses) or expired
+   * (maxLifetimeSeconds), and otherwise keep it idle with its idle timer armed. Removal is
+   * synchronous: totalCount drops before release() returns.
    */
-  #withPoolHooks(
-    inner: Connector<Client>,
-    onConnect: ((client: Client) => unknown) | undefined,
-    verify: Verify | undefined,
-  ): Connector<Client> {
-    return {
-      target: inner.target,
-      connect: async (context: ConnectContext): Promise<Client> => {
-        this.#log('connecting new client');
-        let client: Client | undefined;
-        let reported = false;
-        const onBroken = (error: unknown): void => {
-          // pg.Pool emits 'error' for idle clients only (a lent client's error reaches its holder),
-          // once per client, and never crashes a pool nobody listens to.
-          if (client !== undefined && !reported && !this.#lent.has(client) && this.listenerCount('error') > 0) {
-            reported = true;
-            if (error !== null && typeof error === 'object') (error as { client?: Client }).client = client;
-            this.emit('error', error, client);
-          }
-          context.onBroken(error);
-        };
-        client = await inner.connect({ timeoutMs: context.timeoutMs, signal: context.signal, onBroken });
-        try {
-          if (onConnect !== undefined) await onConnect(client);
-        } catch (error) {
-          this.#log('onConnect hook failed', error);
-          await inner.close(client);
-          throw error;
-        }
-        this.#log('new client connected');
-        this.#bornAt.set(client, performance.now());
-        this.emit('connect', client);
-        if (verify !== undefined) {
-          const verifying = client as PoolClient;
-          await new Promise<void>((resolve, reject) => verify(verifying, (error) => (error ? reject(error) : resolve()))).catch(
-            async (error: unknown) => {
-              await this.#close(inner, verifying);
-              throw error;
-            },
-          );
-        }
-        if (this.#allowExitOnIdle) (client as Referable).unref?.();
-        return client;
-      },
-      ping: (client) => inner.ping(client),
-      needsReset: (client) => inner.needsReset(client),
-      reset: (client) => inner.reset(client),
-      close: (client) => this.#close(inner, client),
-      isDisconnect: (error) => inner.isDisconnect(error),
-    };
+  #release(lease: Lease<Client>, client: PoolClient, state: PooledClientState, error: unknown): void {
+    if (state.lease !== lease) throw releasedTwiceError();
+    state.lease = undefined;
+    const uses = countUse(client);
+    this.emit('release', error, client);
+    const expended = uses >= this.#pg.maxUses;
+    const broken = Boolean(error) || !canWork(client);
+    if (broken || expended) {
+      if (expended) this.#log('remove expended client');
+      if (broken) lease.release(error || UNUSABLE);
+      else this.#retire(lease, client);
+      return;
+    }
+    if (state.expired) {
+      this.#log('remove expired client');
+      this.#retire(lease, client);
+      return;
+    }
+    this.#lives.armIdle(client, state);
+    if (this.#pg.allowExitOnIdle) (client as PooledClientFields).unref?.();
+    lease.release();
+    this.#logPulse();
   }
 
-  async #close(inner: Connector<Client>, client: Client): Promise<void> {
-    await inner.close(client);
-    if (this.#bornAt.has(client)) {
-      this.#bornAt.delete(client);
-      this.#log('client removed');
-      this.emit('remove', client);
-    }
+  /** Close a lent client as it comes back (counted as recycled). */
+  #retire(lease: Lease<Client>, client: Client): void {
+    this.#core.retire(client, 'recycled');
+    lease.release();
+  }
+
+  /** pool.query's path: pg's callback form, as pg-pool uses it; any error removes the client, as in pg-pool. */
+  #query(config: unknown, values: unknown): Promise<QueryResult> {
+    return this.#acquire().then(
+      (lease) => {
+        const client = this.#handOut(lease);
+        if (client instanceof Promise) return client.then((verified) => this.#run(verified, config, values));
+        return this.#run(client, config, values);
+      },
+      (error: unknown) => this.#checkoutFailed(error),
+    );
+  }
+
+  #run(client: PoolClient, config: unknown, values: unknown): Promise<QueryResult> {
+    return new Promise<QueryResult>((resolve, reject) => {
+      this.#log('dispatching query');
+      const done = (error: Error | null | undefined, result?: QueryResult): void => {
+        this.#log('query dispatched');
+        // pg-pool passes pg's own `err` on (null on success): the 'release' event sees it as is.
+        (client.release as (error: unknown) => void)(error);
+        if (error) reject(error);
+        else resolve(result as QueryResult);
+      };
+      try {
+        (client.query as unknown as (config: unknown, values: unknown, callback: typeof done) => void).call(client, config, values, done);
+      } catch (error) {
+        // pg throws synchronously for a null query.
+        client.release(error as Error);
+        reject(error);
+      }
+    });
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------
+
+  /** Close the core once nothing asked before end() waits; its idle clients leave the count at once. */
+  #closeCore(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#log('pulse queue on ending');
+    // Settles once every socket is closed; the pool has ended before that, as pg.Pool's has.
+    void this.#core.close({ graceMs: FOREVER_MS });
+    this.#checkEnded();
+  }
+
+  /** pg.Pool ends when its last client leaves the count (before its socket has closed): ended, end() resolves. */
+  #checkEnded(): void {
+    if (!this.#closing || this.ended || this.totalCount !== 0) return;
+    this.ended = true;
+    this.#onEnded?.();
+  }
+
+  /**
+   * pg.Pool's `log` option: called with pg-pool's messages (and its second argument where pg-pool gives
+   * one). Two fixed parameters, not a rest array: the query path logs twice per query.
+   */
+  #log(message: string, detail?: unknown): void {
+    if (this.#logger === undefined) return;
+    if (detail === undefined) this.#logger(message);
+    else this.#logger(message, detail);
+  }
+
+  /** pg-pool logs each pass over its queue after a release or a removal; there is no such pass here. */
+  #logPulse(): void {
+    if (this.#logger === undefined) return;
+    this.#logger('pulse queue');
+    if (this.ending) this.#logger('pulse queue on ending');
+    else if (this.waitingCount === 0) this.#logger('no queued requests');
+  }
+
+  /** pg.Pool's `Promise` option: promises of that class when one is given. */
+  #promise<T>(promise: Promise<T>): Promise<T> {
+    const CustomPromise = this.#Promise;
+    if (CustomPromise === undefined) return promise;
+    return new CustomPromise<T>((resolve, reject) => promise.then(resolve, reject));
   }
 }
+
+// `pool instanceof pg.Pool` holds, as code that checks the class expects (Prisma's @prisma/adapter-pg
+// takes an external pool only when it is one; Drizzle looks for a pool the same way). Every method and
+// counter of pg.Pool is defined above; the rest of pg-pool's prototype (its internals) is never called.
+Object.setPrototypeOf(Pool.prototype, pg.Pool.prototype);

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { ResolvedConfig } from '../../config/options.js';
 import { passwordFromUrl } from '../../config/url.js';
 import { ConnectionLostError, StatementTimeoutError } from '../../errors.js';
@@ -11,8 +12,10 @@ import {
   resolvePassword,
   type TransactionOptions,
 } from '../dialect.js';
+import { TlsMaterialLoader } from '../tls-material.js';
 import { mysqlBatch } from './mysql-batch.js';
-import { isMysqlDisconnect, mapMysqlError } from './mysql-errors.js';
+import { classifyMysqlFailure, isMysqlDisconnect, mapMysqlError } from './mysql-errors.js';
+import { checkIpIdentity, checkNoSslConflict, mysqlSslOption, mysqlTlsAttempts, mysqlTlsError, worthPlainAttempt } from './mysql-tls.js';
 
 /**
  * The part of a mysql2 (callback API) connection this dialect uses. Declared here so the rest of
@@ -111,7 +114,31 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
   const label = `mysql://${target.user ?? ''}${target.user ? '@' : ''}${target.host}:${target.port}/${target.database ?? ''}`;
   const states = new WeakMap<MysqlConnection, ConnectionState>();
 
+  // TLS as resolved from ssl-mode and the tls option (MySQL's client rules), unless mysql2's own `ssl`
+  // comes in dialectOptions or through the drop-in spillway/mysql (mysql2's semantics then).
+  checkNoSslConflict(config.tls, config.dialectOptions);
+  const passThroughSsl = overrides.connectionOptions !== undefined && 'ssl' in overrides.connectionOptions;
+  const tlsMode = passThroughSsl ? 'disable' : config.tls.mode;
+  const tlsLoader = tlsMode === 'disable' ? undefined : new TlsMaterialLoader(config.tls);
+  const where = `${target.host}:${target.port}`;
+
+  /** Open a connection, with PREFERRED's plain second attempt; TLS failures as CONFIG_INVALID. */
   async function open(timeoutMs: number, signal?: AbortSignal): Promise<MysqlConnection> {
+    const attempts = mysqlTlsAttempts(tlsMode);
+    const startedAt = performance.now();
+    for (let i = 0; ; i++) {
+      const useTls = attempts[i] === true;
+      const ssl = useTls ? await mysqlSslOption(tlsLoader as TlsMaterialLoader, target.host) : undefined;
+      try {
+        return await openOnce(Math.max(1, Math.round(timeoutMs - (performance.now() - startedAt))), ssl, signal);
+      } catch (error) {
+        if (i + 1 < attempts.length && signal?.aborted !== true && worthPlainAttempt(tlsMode, error)) continue;
+        throw (useTls ? mysqlTlsError(config.tls, where, error) : undefined) ?? error;
+      }
+    }
+  }
+
+  async function openOnce(timeoutMs: number, ssl: Record<string, unknown> | undefined, signal?: AbortSignal): Promise<MysqlConnection> {
     const mysql = await loadMysql();
     const connection = mysql.createConnection({
       host: target.host,
@@ -122,10 +149,12 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
       connectTimeout: timeoutMs,
       charset: 'utf8mb4',
       supportBigNumbers: true,
+      ...(ssl === undefined ? {} : { ssl }),
       // mysql2 options the user asked for (ssl, timezone, typeCast, ...) win over ours.
       ...config.dialectOptions,
       ...overrides.connectionOptions,
     });
+    if (ssl !== undefined) checkIpIdentity(connection as never, config.tls, target.host);
     if (signal !== undefined) cutOnAbort(connection, signal);
     await new Promise<void>((resolve, reject) => {
       const abandoned = (): void => reject(new ConnectionLostError('MySQL connect attempt abandoned'));
@@ -137,6 +166,9 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
       connection.once('error', (error: Error) => {
         connection.removeAllListeners('connect');
         signal?.removeEventListener('abort', abandoned);
+        // A failed attempt (PREFERRED may make another) keeps no socket, and a late error crashes nothing.
+        connection.on('error', () => undefined);
+        destroy(connection);
         reject(error);
       });
       // cutOnAbort destroyed the socket; this only stops waiting for it.
@@ -408,6 +440,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     name: 'mysql',
     connector,
     query,
+    classifyFailure: classifyMysqlFailure,
     placeholder: () => '?',
     quoteIdentifier: (name) => `\`${name.replace(/`/g, '``')}\``,
     async begin(connection, options?: TransactionOptions) {

@@ -1,4 +1,5 @@
 import { ConnectionLostError, LockTimeoutError, SpillwayError, StatementTimeoutError } from '../../errors.js';
+import type { StatementFailureKind } from '../dialect.js';
 import { SOCKET_DISCONNECT_CODES } from '../socket-errors.js';
 
 /** mysql2 codes that mean the connection (or the server) is gone, beside the socket codes. */
@@ -42,4 +43,27 @@ export function mapMysqlError(error: unknown, statementTimeoutMs: number, lockTi
   if (errno === LOCK_WAIT_TIMEOUT_ERRNO) return new LockTimeoutError(lockTimeoutMs, error);
   if (isMysqlDisconnect(error)) return new ConnectionLostError(`MySQL connection lost: ${error.message}`, error);
   return error;
+}
+
+/**
+ * Errors of the same kinds that MySQL reports with the generic SQLSTATE HY000 (MariaDB gives most
+ * of them their class 22/23 state): 1364 no default for a NOT NULL field, 3819 check constraint
+ * violated; 1366 incorrect value for a column, 1411 wrong value for a type, 1292 truncated wrong
+ * value, 1265 data truncated, 1690 value out of range.
+ */
+const CONSTRAINT_ERRNOS = new Set([1364, 3819]);
+const DATA_ERRNOS = new Set([1265, 1292, 1366, 1411, 1690]);
+
+/**
+ * Constraint violations (SQLSTATE class 23: duplicate key, foreign key, NOT NULL, CHECK) and data
+ * exceptions (class 22: out of range, too long, malformed values) are the application's errors.
+ */
+export function classifyMysqlFailure(error: unknown): StatementFailureKind {
+  if (error instanceof SpillwayError || error === null || typeof error !== 'object') return 'failure';
+  const { sqlState, errno } = error as { sqlState?: unknown; errno?: unknown };
+  if (typeof sqlState === 'string' && sqlState.startsWith('23')) return 'constraint_violation';
+  if (typeof sqlState === 'string' && sqlState.startsWith('22')) return 'data_exception';
+  if (typeof errno === 'number' && CONSTRAINT_ERRNOS.has(errno)) return 'constraint_violation';
+  if (typeof errno === 'number' && DATA_ERRNOS.has(errno)) return 'data_exception';
+  return 'failure';
 }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Client, ClientConfig, QueryResult as PgQueryResult, QueryConfig } from 'pg';
 import type { ResolvedConfig } from '../../config/options.js';
 import { passwordFromUrl } from '../../config/url.js';
@@ -13,14 +14,16 @@ import {
   resolvePassword,
   type TransactionOptions,
 } from '../dialect.js';
+import { TlsMaterialLoader } from '../tls-material.js';
 import { postgresBatch } from './postgres-batch.js';
 import { copyFrom } from './postgres-copy.js';
 import { abandonStatement, backstopError, closeClient, destroyClient, pingWithin, statementBackstop } from './postgres-deadline.js';
-import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
+import { classifyPostgresFailure, isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
 import { createPostgresMultiplexer } from './postgres-multiplexer.js';
 import { localTimeouts, wrappingBegin } from './postgres-pooler.js';
 import { toResult } from './postgres-result.js';
 import { useFastRowParser } from './postgres-row-parser.js';
+import { pgSslOptions, postgresTlsError, tlsAttempts, worthOtherAttempt } from './postgres-tls.js';
 
 type PgModule = typeof import('pg');
 let pgModule: Promise<PgModule> | undefined;
@@ -28,23 +31,6 @@ let pgModule: Promise<PgModule> | undefined;
 function loadPg(): Promise<PgModule> {
   pgModule ??= import('pg').then((m) => ((m as unknown as { default?: PgModule }).default ?? m) as PgModule);
   return pgModule;
-}
-
-/** TLS settings from libpq's sslmode, as pg users write them in the URL. */
-export function sslFromParams(params: Readonly<Record<string, string>>): ClientConfig['ssl'] {
-  const mode = params.sslmode ?? (params.ssl === 'true' ? 'require' : undefined);
-  switch (mode) {
-    case undefined:
-    case 'disable':
-    case 'allow':
-    case 'prefer':
-      return false;
-    case 'require':
-    case 'no-verify':
-      return { rejectUnauthorized: false };
-    default: // verify-ca, verify-full
-      return { rejectUnauthorized: true };
-  }
 }
 
 /** Startup `options` setting session timeouts without an extra round trip (not used behind a transaction pooler). */
@@ -74,51 +60,86 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
   const target = config.target;
   const urlPassword = passwordFromUrl(config.url);
   const label = `postgres://${target.user ?? ''}${target.user ? '@' : ''}${target.host}:${target.port}/${target.database ?? ''}`;
-  const ssl = sslFromParams(target.params);
+  // The drop-in spillway/pg passes pg's own `ssl` (pg's semantics, as pg.Pool has them); otherwise
+  // libpq's sslmode as resolved in config/tls-config.ts, with allow/prefer's second attempt.
+  const passThroughSsl = overrides.clientConfig !== undefined && 'ssl' in overrides.clientConfig;
+  const tlsMode = passThroughSsl ? 'disable' : config.tls.mode;
+  const tlsLoader = tlsMode === 'disable' ? undefined : new TlsMaterialLoader(config.tls);
+  const where = `${target.host}:${target.port}`;
   const transactionPooler = config.serverPooler === 'transaction';
+
+  /** One connect attempt; rejects with the driver's own error, the socket cut. */
+  async function connectOnce(
+    ClientClass: new (config: ClientConfig) => Client,
+    password: string | undefined,
+    ssl: ClientConfig['ssl'],
+    timeoutMs: number,
+    context: ConnectContext,
+  ): Promise<Client> {
+    const client = new ClientClass({
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      database: target.database,
+      password,
+      application_name: `spillway:${config.name}`,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      connectionTimeoutMillis: timeoutMs,
+      ssl,
+      ...(transactionPooler ? {} : { options: startupOptions(config) }),
+      ...overrides.clientConfig,
+    });
+    useFastRowParser(client);
+    // An idle client's error must never crash the process: the pool discards it instead.
+    client.on('error', context.onBroken);
+    client.on('end', () => context.onBroken(new ConnectionLostError('PostgreSQL connection ended')));
+    // The pool gave up on this attempt (timed out, replaced, closing): cut the socket now, quietly,
+    // so it never becomes a server connection nobody counts.
+    const abandon = (): void => {
+      client.removeAllListeners('end');
+      client.removeAllListeners('error');
+      client.on('error', () => undefined);
+      destroyClient(client);
+    };
+    if (context.signal.aborted) throw new ConnectionLostError('PostgreSQL connect attempt abandoned');
+    context.signal.addEventListener('abort', abandon, { once: true });
+    try {
+      await client.connect();
+    } catch (error) {
+      // A failed attempt reports nothing more to the pool (a late socket error must not read as a broken connection).
+      client.removeAllListeners('end');
+      client.removeAllListeners('error');
+      client.on('error', () => undefined);
+      await client.end().catch(() => undefined);
+      throw error;
+    } finally {
+      context.signal.removeEventListener('abort', abandon);
+    }
+    return client;
+  }
 
   const connector: Connector<Client> = {
     target: label,
     async connect(context: ConnectContext): Promise<Client> {
       const ClientClass = overrides.Client ?? (await loadPg()).Client;
-      const client = new ClientClass({
-        host: target.host,
-        port: target.port,
-        user: target.user,
-        database: target.database,
-        password: await resolvePassword(config, urlPassword),
-        application_name: `spillway:${config.name}`,
-        keepAlive: true,
-        keepAliveInitialDelayMillis: 10_000,
-        connectionTimeoutMillis: context.timeoutMs,
-        ssl,
-        ...(transactionPooler ? {} : { options: startupOptions(config) }),
-        ...overrides.clientConfig,
-      });
-      useFastRowParser(client);
-      // An idle client's error must never crash the process: the pool discards it instead.
-      client.on('error', context.onBroken);
-      client.on('end', () => context.onBroken(new ConnectionLostError('PostgreSQL connection ended')));
-      // The pool gave up on this attempt (timed out, replaced, closing): cut the socket now, quietly,
-      // so it never becomes a server connection nobody counts.
-      const abandon = (): void => {
-        client.removeAllListeners('end');
-        client.removeAllListeners('error');
-        client.on('error', () => undefined);
-        destroyClient(client);
-      };
-      if (context.signal.aborted) throw new ConnectionLostError('PostgreSQL connect attempt abandoned');
-      context.signal.addEventListener('abort', abandon, { once: true });
-      try {
-        await client.connect();
-      } catch (error) {
-        client.removeAllListeners('end');
-        await client.end().catch(() => undefined);
-        throw mapPostgresError(error, config.statementTimeoutMs, config.lockTimeoutMs);
-      } finally {
-        context.signal.removeEventListener('abort', abandon);
+      const password = await resolvePassword(config, urlPassword);
+      const attempts = tlsAttempts(tlsMode);
+      const startedAt = performance.now();
+      for (let i = 0; ; i++) {
+        const useTls = attempts[i] === true;
+        const ssl = useTls ? await pgSslOptions(tlsLoader as TlsMaterialLoader) : false;
+        const timeoutMs = Math.max(1, Math.round(context.timeoutMs - (performance.now() - startedAt)));
+        try {
+          return await connectOnce(ClientClass, password, ssl, timeoutMs, context);
+        } catch (error) {
+          if (i + 1 < attempts.length && !context.signal.aborted && worthOtherAttempt(tlsMode, error)) continue;
+          throw (
+            (useTls ? postgresTlsError(config.tls, where, error) : undefined) ??
+            mapPostgresError(error, config.statementTimeoutMs, config.lockTimeoutMs)
+          );
+        }
       }
-      return client;
     },
     async ping(client: Client): Promise<void> {
       await pingWithin(client, client.query(';'), config.connectTimeoutMs);
@@ -251,6 +272,7 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
     name: 'postgres',
     connector,
     query,
+    classifyFailure: classifyPostgresFailure,
     placeholder: (index) => `$${index}`,
     quoteIdentifier: (name) => `"${name.replace(/"/g, '""')}"`,
     async begin(client, options?: TransactionOptions) {

@@ -1,4 +1,5 @@
 import { ConnectionLostError, LockTimeoutError, SpillwayError, StatementTimeoutError } from '../../errors.js';
+import type { StatementFailureKind } from '../dialect.js';
 import { SOCKET_DISCONNECT_CODES } from '../socket-errors.js';
 
 /**
@@ -43,4 +44,14 @@ export function mapPostgresError(error: unknown, statementTimeoutMs: number, loc
   if (code === '55P03' && /lock timeout/i.test(error.message)) return new LockTimeoutError(lockTimeoutMs, error);
   if (isPostgresDisconnect(error)) return new ConnectionLostError(`PostgreSQL connection lost: ${error.message}`, error);
   return error;
+}
+
+/** SQLSTATE class 23 (integrity constraint violation) and 22 (data exception) are the application's errors. */
+export function classifyPostgresFailure(error: unknown): StatementFailureKind {
+  if (error instanceof SpillwayError) return 'failure';
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || code.length !== 5) return 'failure';
+  if (code.startsWith('23')) return 'constraint_violation';
+  if (code.startsWith('22')) return 'data_exception';
+  return 'failure';
 }

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { ResolvedConfig } from '../../config/options.js';
@@ -6,7 +5,8 @@ import { ConnectionLostError } from '../../errors.js';
 import type { Connector } from '../../pool/connector.js';
 import type { Dialect, QueryResult, StatementOptions, TransactionOptions } from '../dialect.js';
 import { sqliteBatch } from './sqlite-batch.js';
-import { isSqliteDisconnect, mapSqliteError } from './sqlite-errors.js';
+import { classifySqliteFailure, isSqliteDisconnect, mapSqliteError } from './sqlite-errors.js';
+import { ensureFolder, openFailure } from './sqlite-files.js';
 import { type PragmaValue, resolvePragmas } from './sqlite-pragmas.js';
 import { isSqliteWrite } from './sqlite-routing.js';
 
@@ -96,7 +96,7 @@ export function createSqliteDialect(config: ResolvedConfig): Dialect<SqliteDatab
         const Database = await loadSqlite();
         let db: SqliteDatabase | undefined;
         try {
-          if (!memory) mkdirSync(dirname(path), { recursive: true });
+          if (!memory) ensureFolder(dirname(path));
           db = new Database(path, { timeout: Math.round(config.lockTimeoutMs) });
           for (const [name, value] of pragmas) db.exec(pragmaSql(name, value));
           // A reader that is asked to write fails at once instead of taking the writer's lock.
@@ -104,8 +104,7 @@ export function createSqliteDialect(config: ResolvedConfig): Dialect<SqliteDatab
           return db;
         } catch (error) {
           db?.close();
-          const reason = error instanceof Error ? error.message : String(error);
-          throw new ConnectionLostError(`Cannot open SQLite database ${label}: ${reason}`, error);
+          throw openFailure(label, path, error);
         }
       },
       async ping(db: SqliteDatabase): Promise<void> {
@@ -194,6 +193,7 @@ export function createSqliteDialect(config: ResolvedConfig): Dialect<SqliteDatab
     connector: makeConnector(memory ? 'writer' : 'reader'),
     query,
     querySync,
+    classifyFailure: classifySqliteFailure,
     placeholder: () => '?',
     quoteIdentifier: (name) => `"${name.replace(/"/g, '""')}"`,
     // SQLite transactions are always serializable, so every isolation level is honoured by being stricter.

@@ -1,4 +1,5 @@
 import { LockTimeoutError, SpillwayError } from '../../errors.js';
+import type { StatementFailureKind } from '../dialect.js';
 
 /**
  * Map a better-sqlite3 error: a lock held past busy_timeout (SQLITE_BUSY*) is LOCK_TIMEOUT; an I/O
@@ -19,4 +20,18 @@ export function mapSqliteError(error: unknown, lockTimeoutMs: number): unknown {
 /** SQLite has no network: a connection is only ever "lost" when Spillway itself says so. */
 export function isSqliteDisconnect(error: unknown): boolean {
   return error instanceof SpillwayError && (error.code === 'CONNECTION_LOST' || error.code === 'CONNECT_TIMEOUT');
+}
+
+/**
+ * SQLite's counterparts of SQLSTATE classes 23 and 22: SQLITE_CONSTRAINT_* (unique, primary key,
+ * foreign key, not null, check) is a constraint violation; a value of the wrong type for a STRICT
+ * column (SQLITE_CONSTRAINT_DATATYPE), a datatype mismatch or a value too big is a data exception.
+ */
+export function classifySqliteFailure(error: unknown): StatementFailureKind {
+  if (error instanceof SpillwayError) return 'failure';
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return 'failure';
+  if (code === 'SQLITE_CONSTRAINT_DATATYPE' || code === 'SQLITE_MISMATCH' || code === 'SQLITE_TOOBIG') return 'data_exception';
+  if (code === 'SQLITE_CONSTRAINT' || code.startsWith('SQLITE_CONSTRAINT_')) return 'constraint_violation';
+  return 'failure';
 }

@@ -1,4 +1,6 @@
 // Kysely (PostgresDialect) and Drizzle (node-postgres) on spillway/pg's Pool, against the real PostgreSQL.
+// Each pool names its server connections (application_name spillway:<name>, as pg.Pool passes any
+// client setting on) so that the end can check none is left open.
 import { createRequire } from 'node:module';
 import { after, describe, it } from 'node:test';
 import { count, eq, sql } from 'drizzle-orm';
@@ -18,7 +20,8 @@ after(() => adminQuery(`DROP TABLE IF EXISTS ${tables.kysely}, ${tables.drizzle}
 describe('ORMs on spillway/pg Pool', () => {
   it('Kysely with PostgresDialect({ pool: new Pool(...) }): queries, transactions, load, streaming; nothing leaks', async (t) => {
     if (!(await requireServer(t, POSTGRES_URL, 'postgres'))) return;
-    const pool = new Pool({ connectionString: POSTGRES_URL, max: 5, name: uniqueName('kysely') });
+    const name = uniqueName('kysely');
+    const pool = new Pool({ connectionString: POSTGRES_URL, max: 5, name, application_name: `spillway:${name}` });
     const db = new Kysely<ScenarioTables>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
     try {
       await kyselyScenario(db, pool.spillway, tables.kysely, { mysql: false, maxConnections: 5 });
@@ -35,7 +38,8 @@ describe('ORMs on spillway/pg Pool', () => {
       name: text('name').notNull(),
       balance: integer('balance').notNull(),
     });
-    const pool = new Pool({ connectionString: POSTGRES_URL, max: 4, name: uniqueName('drizzle') });
+    const name = uniqueName('drizzle');
+    const pool = new Pool({ connectionString: POSTGRES_URL, max: 4, name, application_name: `spillway:${name}` });
     const db = drizzle(pool);
     try {
       await db.execute(sql.raw(`CREATE TABLE ${tables.drizzle} (id serial PRIMARY KEY, name text NOT NULL, balance integer NOT NULL)`));
