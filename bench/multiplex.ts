@@ -4,16 +4,20 @@
  * all with 10 connections, side by side in one run. Peers are interleaved (each round runs every peer
  * once per scenario, alternating the order) and the medians of the rounds are reported.
  *
- *   node --import tsx bench/multiplex.ts [--seconds 2] [--rounds 3] [--url postgres://...]
+ *   node --import tsx bench/multiplex.ts [--seconds 2] [--rounds 3] [--url postgres://...] [--before DIR]
  *
  * Prints a Markdown table (queries per second, p50/p99 latency in ms, this process's CPU time per query,
  * and the ratios the issue sets). `--only "<scenario name>"` runs one scenario (SELECT 1, single-row
- * select, 100-row select, 90/10 read/write).
+ * select, 100-row select, 90/10 read/write). `--before DIR` adds "spillway (before)": the default pool
+ * of another build of Spillway (a dist/ directory), for a before/after comparison in one run.
  */
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import postgres from 'postgres';
+import { Registry } from 'prom-client';
 import { createPool } from '../dist/index.js';
 import { interleaved, machineLine, median, percentile } from './support.js';
 
@@ -23,6 +27,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     url: { type: 'string', default: process.env.SPILLWAY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
     only: { type: 'string' },
+    before: { type: 'string' },
   },
 });
 const URL = args.url as string;
@@ -43,6 +48,12 @@ interface Peer {
   fixedLoops?: number;
 }
 
+/** Another build of Spillway, by its dist/ directory (`--before`). */
+const before =
+  args.before === undefined
+    ? undefined
+    : ((await import(pathToFileURL(`${resolve(args.before)}/index.js`).href)) as { createPool: typeof createPool });
+
 const PEERS: Peer[] = [
   {
     name: 'spillway',
@@ -51,6 +62,26 @@ const PEERS: Peer[] = [
       return { query: (text, values) => db.query(text, values), close: () => db.close() };
     },
   },
+  ...(before === undefined
+    ? []
+    : [
+        {
+          name: 'spillway (before)',
+          async open() {
+            // Its own registry: two builds' metrics would collide in prom-client's default one.
+            const db = before.createPool({
+              url: URL,
+              name: 'bench_mux_before',
+              size: CONNECTIONS,
+              maxOverflow: 0,
+              multiplex: true,
+              metrics: { registry: new Registry() },
+              env: {},
+            });
+            return { query: (text: string, values: unknown[]) => db.query(text, values), close: () => db.close() };
+          },
+        },
+      ]),
   {
     name: 'spillway (multiplex off)',
     async open() {

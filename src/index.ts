@@ -20,6 +20,7 @@ export type {
   QueryResult,
   StatementMultiplexer,
   StatementOptions,
+  StatementShape,
   TransactionOptions,
 } from './dialect/dialect.js';
 export {

@@ -1,6 +1,7 @@
 import type { DialectName, ResolvedConfig } from '../config/options.js';
 import type { Connector } from '../pool/connector.js';
 import type { ConnectionPool, CorePoolSettings } from '../pool/pool.js';
+import type { ShapeView } from '../pool/shape-costs.js';
 import type { SharedLeasesStatus } from '../pool/shared-leases.js';
 import type { BatchDialect } from './batch-dialect.js';
 
@@ -121,6 +122,12 @@ export interface DialectRouting<C = unknown> {
   };
 }
 
+/** One statement shape as the multiplexer learned it: {@link StatementMultiplexer.shapes}. */
+export type StatementShape = Omit<ShapeView, 'key'> & {
+  /** The statement text with its literals replaced by `?`, cut at 200 characters. */
+  statement: string;
+};
+
 /** Runs plain statements (outside transactions and checkouts) on shared connections. */
 export interface StatementMultiplexer {
   /** True when this statement may share a connection (no per-call timeout, no session state such as BEGIN or SET). */
@@ -130,8 +137,13 @@ export interface StatementMultiplexer {
     params: readonly unknown[] | undefined,
     options: StatementOptions | undefined,
   ): Promise<QueryResult<R>>;
-  /** Connections held, statements in flight or waiting for room, measured server time per statement. */
+  /** Connections held, statements in flight or waiting for room, measured server time per statement, runs by mode. */
   readonly status: SharedLeasesStatus;
+  /**
+   * The statement shapes (texts, literals redacted) that kept connections busy longest, with their
+   * learned cost and whether they run shared (pipelined) or exclusive (alone on a connection).
+   */
+  shapes(limit?: number): StatementShape[];
   /** Take no new statements, let those in flight finish (up to graceMs), give the connections back. */
   close(graceMs?: number): Promise<void>;
 }

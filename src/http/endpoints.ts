@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { register as defaultRegistry, Registry } from 'prom-client';
 import type { Database } from '../database.js';
 import { HealthMonitor } from '../observe/health.js';
-import type { PerformanceSummary } from '../observe/observability.js';
+import { type PerformanceSummary, withMultiplexer } from '../observe/observability.js';
 
 /** Options of `createHandler` (spillway/http) and the Fastify plugin (spillway/fastify). */
 export interface EndpointOptions {
@@ -93,6 +93,7 @@ function emptySummary(db: Database): PerformanceSummary {
     failureRates: { query: 0, checkout: 0 },
     totals: { queries: 0, queryFailures: 0, checkouts: 0, applicationErrors: { constraint_violation: 0, data_exception: 0 } },
     since: db.statsSince,
+    ...withMultiplexer(db),
   };
 }
 

@@ -18,6 +18,8 @@ export interface MetricSource {
   applicationErrors(): Readonly<Record<string, number>>;
   /** Alerts fired by type since start. */
   alerts(): Readonly<Record<string, number>>;
+  /** Plain statements the multiplexer ran pipelined (shared) or alone (exclusive) since start; undefined when it is off. */
+  statements?(): { shared: number; exclusive: number } | undefined;
 }
 
 /** Histogram buckets (seconds) for database latencies: 0.5 ms to 30 s. */
@@ -127,6 +129,17 @@ class MetricSet {
         add(stats.pingFailures, { kind: 'ping' });
       },
       ['kind'],
+    );
+    counter(
+      'spillway_statements_total',
+      'Plain statements run by the multiplexer, by mode (shared: pipelined with others; exclusive: alone on a connection)',
+      (s, add) => {
+        const statements = s.statements?.();
+        if (statements === undefined) return;
+        add(statements.shared, { mode: 'shared' });
+        add(statements.exclusive, { mode: 'exclusive' });
+      },
+      ['mode'],
     );
     counter(
       'spillway_alerts_total',

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Span } from '@opentelemetry/api';
 import type { AlertThresholds } from '../config/observe-options.js';
 import type { Database } from '../database.js';
-import type { StatementFailureKind } from '../dialect/dialect.js';
+import type { StatementFailureKind, StatementShape } from '../dialect/dialect.js';
 import type { PoolEventMap } from '../pool/events.js';
 import type { PoolStatus } from '../pool/status.js';
 import type { QueryObserver } from '../query/observer.js';
@@ -43,6 +43,27 @@ export interface PerformanceSummary {
   };
   /** When these figures began: the pool's start or its last `resetStats()` (ISO 8601). */
   since: string;
+  /**
+   * With multiplexing on: plain statements run pipelined (shared) or alone (exclusive) since the pool
+   * started (resetStats() leaves them, like the Prometheus counters),
+   * and the statement shapes that kept connections busy longest (see docs/multiplexing.md).
+   */
+  multiplexer?: MultiplexerSummary;
+}
+
+/** The multiplexer's part of {@link PerformanceSummary}. */
+export interface MultiplexerSummary {
+  statements: { shared: number; exclusive: number };
+  shapes: StatementShape[];
+}
+
+/** Shapes listed in the performance summary. */
+const SHAPES_SHOWN = 10;
+
+/** Plain statements the multiplexer ran shared and exclusive since start, or undefined when the pool does not multiplex. */
+function statementsByMode(db: Database): MultiplexerSummary['statements'] | undefined {
+  const status = db.multiplexer?.status;
+  return status === undefined ? undefined : { shared: status.sharedRuns, exclusive: status.exclusiveRuns };
 }
 
 /** Statement errors that are the application's business (see StatementFailureKind). */
@@ -121,6 +142,7 @@ export class Observability implements QueryObserver {
           queryFailures: () => this.#queryFailures,
           applicationErrors: () => this.#applicationErrors,
           alerts: () => this.alerts.counts(),
+          statements: () => statementsByMode(db),
         },
         config.metrics.registry,
       );
@@ -211,6 +233,7 @@ export class Observability implements QueryObserver {
         },
       },
       since: new Date(this.#since).toISOString(),
+      ...withMultiplexer(this.#db),
     };
   }
 
@@ -301,6 +324,13 @@ export class Observability implements QueryObserver {
       `checkout wait p95 ${ms(perf.checkoutWaitMs.p95)}`,
     );
   }
+}
+
+/** The summary's `multiplexer` field, present only when the pool multiplexes. */
+export function withMultiplexer(db: Database): { multiplexer?: MultiplexerSummary } {
+  const statements = statementsByMode(db);
+  if (statements === undefined) return {};
+  return { multiplexer: { statements, shapes: (db.multiplexer as NonNullable<Database['multiplexer']>).shapes(SHAPES_SHOWN) } };
 }
 
 /** Attach observability to a database (createPool does this): events, query observer, background health checks. */

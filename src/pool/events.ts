@@ -4,11 +4,12 @@ import type { CloseReason } from './status.js';
 export interface PoolEventMap {
   connect: [event: { connectionId: number; durationMs: number }];
   /**
-   * `shared`: one statement on a multiplexed connection (waitMs: its wait for room; heldMs: its duration).
+   * `shared`: one statement on a multiplexed connection (waitMs: its wait for room; heldMs: its
+   * duration); `exclusive`: it ran alone on that connection (slow, unknown or a write), not pipelined.
    * `internal`: a checkout Spillway made for itself (the background health check), not a caller's.
    */
-  checkout: [event: { connectionId: number; waitMs: number; shared?: boolean; internal?: boolean }];
-  checkin: [event: { connectionId: number; heldMs: number; shared?: boolean }];
+  checkout: [event: { connectionId: number; waitMs: number; shared?: boolean; exclusive?: boolean; internal?: boolean }];
+  checkin: [event: { connectionId: number; heldMs: number; shared?: boolean; exclusive?: boolean }];
   invalidate: [event: { connectionId: number | undefined; reason: string; error?: unknown }];
   recycle: [event: { connectionId: number; ageMs: number }];
   close: [event: { connectionId: number; reason: CloseReason }];

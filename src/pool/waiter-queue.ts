@@ -72,6 +72,16 @@ export class WaiterQueue<T> {
     if (waiter.deadline < this.#armedFor) this.#arm(waiter.deadline);
   }
 
+  /** The oldest live waiter, left in the queue. */
+  peek(): Waiter<T> | undefined {
+    while (this.#head < this.#items.length) {
+      const waiter = this.#items[this.#head];
+      if (waiter?.live) return waiter;
+      this.#items[this.#head++] = undefined;
+    }
+    return undefined;
+  }
+
   /** Take the oldest live waiter (it stays `live`: the caller settles it). */
   shift(): Waiter<T> | undefined {
     while (this.#head < this.#items.length) {

@@ -1,53 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConnectionPool } from '../../src/pool/pool.js';
-import { SharedLeases, type SharedUse } from '../../src/pool/shared-leases.js';
 import { attachResilience } from '../../src/resilience/resilience.js';
-import { type MemoryConnection, MemoryConnector, testSettings } from '../support/memory-connector.js';
+import { MemoryConnector } from '../support/memory-connector.js';
+import { sharedLeasesHarness } from '../support/shared-leases-harness.js';
 
-/**
- * The shared-lease scheduler against the in-memory connector: no database is needed to check who
- * gets which connection. Work is answered by hand, in order per connection, as a pipeline is.
- */
-function setup(settings: Parameters<typeof testSettings>[0] = {}, connector = new MemoryConnector()) {
-  const pool = new ConnectionPool<MemoryConnection>(connector, testSettings(settings));
-  pool.start();
-  const pipelines = new Map<number, ((error: unknown, value?: number) => void)[]>();
-  const aborted: number[] = [];
-  const use: SharedUse<MemoryConnection> = {
-    enter: () => undefined,
-    leave: () => undefined,
-    usable: (c) => c.open,
-    shareable: (c) => !c.inTransaction,
-    abort: (c) => {
-      aborted.push(c.id);
-      c.open = false;
-    },
-    isFatal: (error) => (error as { code?: string }).code === 'ECONNRESET',
-  };
-  const shared = new SharedLeases(pool, use, { maxInFlight: 2, stallTimeoutMs: 0, maxHoldMs: 60_000, spreadAfterMs: 1 });
-  let sent = 0;
-  const run = () =>
-    shared.run<number>((connection, done) => {
-      sent++;
-      const queue = pipelines.get(connection.id) ?? [];
-      pipelines.set(connection.id, queue);
-      queue.push(done);
-    });
-  /** Answer the oldest unit in flight on connection `id`. */
-  const answer = (id: number, error?: unknown, value = id) => pipelines.get(id)?.shift()?.(error, value);
-  const tick = () => new Promise((resolve) => setTimeout(resolve, 2));
-  return {
-    pool,
-    shared,
-    run,
-    answer,
-    tick,
-    connector,
-    aborted,
-    sent: () => sent,
-    inFlightOn: (id: number) => pipelines.get(id)?.length ?? 0,
-  };
+function setup(settings: Parameters<typeof sharedLeasesHarness>[0] = {}, connector = new MemoryConnector()) {
+  // The real clock: these tests wait on real timers (a stuck connect) and learn no shapes.
+  return sharedLeasesHarness(settings, connector, { clock: undefined, loopBeatMs: undefined });
 }
 
 describe('SharedLeases', () => {

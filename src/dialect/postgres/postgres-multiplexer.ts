@@ -6,6 +6,7 @@ import type { QueryResult, StatementMultiplexer, StatementOptions } from '../dia
 import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
 import { wrappingBegin } from './postgres-pooler.js';
 import { toResult } from './postgres-result.js';
+import { needsSession, redactStatement, runsAlone } from './postgres-statement-kind.js';
 import { isRefusedPreparedStatement, StatementNames } from './postgres-statement-names.js';
 
 /** The parts of pg's Client that pipelining relies on beyond its typings (pg 8.23). */
@@ -27,19 +28,19 @@ interface PgWithQuery {
   Query: new (text: string, values: unknown[], callback: (error: Error | null, result: PgQueryResult) => void) => { name?: string };
 }
 
-/**
- * Statements that change the session (transactions, settings, LISTEN, COPY, cursors, locks) take a
- * connection of their own: sharing would leak their state into other callers' statements.
- */
-const SESSION_STATEMENT =
-  /^\s*(?:begin|start|commit|end|rollback|abort|savepoint|release|prepare|deallocate|set|reset|discard|listen|unlisten|copy|declare|fetch|move|close|lock|load)\b/i;
-
-/** Writes end in a commit that waits for the WAL flush: reads are not queued behind them by choice. */
-const WRITE_STATEMENT =
-  /^\s*(?:insert|update|delete|merge|with|call|do|create|alter|drop|truncate|grant|revoke|vacuum|analyze|refresh|cluster|reindex|comment)\b/i;
-
 /** Queueing one connection may add before the multiplexer spreads to another (see SharedLeasesSettings). */
 const SPREAD_AFTER_MS = 1;
+/** Share of the pool that slow statements (measured slow, or not yet measured) may hold while fast ones are about. */
+const EXCLUSIVE_SHARE = 0.8;
+/** Nothing new is pipelined behind a statement that has been answering for longer than this. */
+const STUCK_AFTER_MS = 10;
+/** Statement texts whose cost the multiplexer remembers (each text is a shape). */
+const SHAPE_CAPACITY = 1000;
+/**
+ * Rows in flight on one shared connection before fast statements with large answers wait their turn:
+ * about a 64 KB socket read of 40-byte rows, so every connection's answers are read turn by turn.
+ */
+const ROWS_IN_FLIGHT = 1024;
 
 /** Added to statementTimeoutMs before a silent pipeline counts as stuck: the server's own timeout should answer first. */
 const STALL_GRACE_MS = 1000;
@@ -87,17 +88,26 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
     stallTimeoutMs: config.statementTimeoutMs > 0 ? config.statementTimeoutMs + STALL_GRACE_MS : 0,
     spreadAfterMs: SPREAD_AFTER_MS,
     maxHoldMs: Math.min(5000, leakHalf, config.recycleMs > 0 ? config.recycleMs : Number.POSITIVE_INFINITY),
+    exclusiveShare: EXCLUSIVE_SHARE,
+    stuckAfterMs: STUCK_AFTER_MS,
+    sizeBudget: ROWS_IN_FLIGHT,
+    alwaysExclusive: runsAlone,
+    shapeCapacity: SHAPE_CAPACITY,
   });
   const { statementTimeoutMs, lockTimeoutMs } = config;
   const transactionPooler = config.serverPooler === 'transaction';
   // A transaction-mode pooler moves the client between server connections: nothing may be prepared.
   const names = transactionPooler ? undefined : new StatementNames();
-  type Done = (error: unknown, value?: QueryResult<unknown>) => void;
+  type Done = (error: unknown, value?: QueryResult<unknown>, size?: number) => void;
   type PgCallback = (error: Error | null, result: PgQueryResult) => void;
   /** One function for every statement's answer (no closure per call). */
   const finish = (done: Done, error: Error | null | undefined, result: PgQueryResult) => {
     if (error) done(mapPostgresError(error, statementTimeoutMs, lockTimeoutMs));
-    else done(undefined, toResult(result));
+    else {
+      const answer = toResult(result);
+      // The answer's size for the scheduler: its rows, plus one for the answer itself.
+      done(undefined, answer, answer.rows.length + 1);
+    }
   };
   /**
    * An unnamed statement, in pg's callback form (which saves pg's own promise per statement), as text
@@ -150,7 +160,7 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
 
   return {
     accepts(text, options) {
-      return options?.timeoutMs === undefined && !SESSION_STATEMENT.test(text);
+      return options?.timeoutMs === undefined && !needsSession(text);
     },
     query<R>(text: string, params: readonly unknown[] | undefined, options: StatementOptions | undefined): Promise<QueryResult<R>> {
       const values = params as unknown[] | undefined;
@@ -180,10 +190,13 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
           statementResult = result;
         });
         client.query('COMMIT', (error: Error | null) => finish(done, statementError ?? error ?? beginError, statementResult));
-      }, WRITE_STATEMENT.test(text)) as Promise<QueryResult<R>>;
+      }, text) as Promise<QueryResult<R>>;
     },
     get status() {
       return shared.status;
+    },
+    shapes(limit = 10) {
+      return shared.shapes(limit).map(({ key, ...view }) => ({ statement: redactStatement(key), ...view }));
     },
     close: (graceMs) => shared.close(graceMs),
   };

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createPool, type SpillwayError } from '../../../src/index.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
+import { learnShared } from '../../support/multiplex.js';
 import { backendPids, InFlightCounter } from '../../support/postgres-activity.js';
 
 describe('PostgreSQL multiplexing: bound, back-pressure and exclusive borrowers', () => {
@@ -16,11 +17,17 @@ describe('PostgreSQL multiplexing: bound, back-pressure and exclusive borrowers'
       maxTotal = Math.max(maxTotal, db.status().total);
     });
     try {
-      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => db.query('SELECT $1::int AS i, pg_sleep(0.01)', [i])));
-      assert.deepEqual(
-        results.map((r) => r.rows[0]!.i),
-        Array.from({ length: 40 }, (_, i) => i),
-      );
+      // A fast shape, learned as such, is pipelined; the 40 calls start in one tick. On a loaded machine
+      // a stalled backend can put the shape on probation mid-burst (its next runs go alone), so the burst
+      // is repeated, up to five times, until the bound is reached; it must never be passed.
+      for (let burst = 0; burst < 5 && (counter.maxPerConnection < 4 || counter.started.size < 3); burst++) {
+        await learnShared(db, 'SELECT $1::int AS i', [0]);
+        const results = await Promise.all(Array.from({ length: 40 }, (_, i) => db.query('SELECT $1::int AS i', [i])));
+        assert.deepEqual(
+          results.map((r) => r.rows[0]!.i),
+          Array.from({ length: 40 }, (_, i) => i),
+        );
+      }
       assert.equal(counter.maxPerConnection, 4, 'the bound was reached and never passed');
       assert.ok(counter.started.size >= 3, `work spread over ${counter.started.size} connections`);
       assert.ok(maxTotal <= 4, `at most size + maxOverflow connections (${maxTotal})`);
@@ -30,7 +37,7 @@ describe('PostgreSQL multiplexing: bound, back-pressure and exclusive borrowers'
     assert.deepEqual(await backendPids(name), []);
   });
 
-  it('makes callers wait when every connection is at its bound, and fails them POOL_TIMEOUT after checkoutTimeoutMs', async (t) => {
+  it('makes callers wait when no connection has room, and fails them POOL_TIMEOUT after checkoutTimeoutMs', async (t) => {
     if (!(await requireServer(t, POSTGRES_URL, 'postgres'))) return;
     const name = uniqueName('mux_bp');
     const db = createPool({
@@ -43,14 +50,15 @@ describe('PostgreSQL multiplexing: bound, back-pressure and exclusive borrowers'
       env: {},
     });
     try {
-      const slow = [db.query('SELECT pg_sleep(0.6)'), db.query('SELECT pg_sleep(0.6)')];
-      const third = db.query('SELECT 3 AS n');
-      await assert.rejects(third, (error: SpillwayError) => {
+      // A slow statement runs alone on the only connection: nothing is pipelined behind it.
+      const slow = db.query('SELECT pg_sleep(0.6)');
+      const second = db.query('SELECT 3 AS n');
+      await assert.rejects(second, (error: SpillwayError) => {
         assert.equal(error.code, 'POOL_TIMEOUT');
         assert.match(error.message, /size 1 overflow 0/);
         return true;
       });
-      await Promise.all(slow);
+      await slow;
       assert.deepEqual((await db.query('SELECT 4 AS n')).rows, [{ n: 4 }], 'room again once the slow ones finished');
     } finally {
       await db.close();

@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { createPool, type Database, type SpillwayError, sql } from '../../../src/index.js';
+import { createPool, type Database, type SpillwayError } from '../../../src/index.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
+import { learnShared } from '../../support/multiplex.js';
 import { adminQuery, backendPids, InFlightCounter } from '../../support/postgres-activity.js';
 
 describe('PostgreSQL multiplexing: a killed backend', () => {
   let db: Database;
   const name = uniqueName('mux_kill');
   const table = uniqueName('sw_mux_kill');
+  const gate = uniqueName('sw_mux_kill_gate');
+  const insertRow = uniqueName('sw_mux_kill_insert');
+  /** A write the multiplexer pipelines: by its text a read, learned fast (writes proper always run alone). */
+  const statement = `SELECT ${insertRow}($1) AS pid FROM ${gate}`;
   let ready = false;
 
   before(async (t) => {
@@ -16,41 +21,51 @@ describe('PostgreSQL multiplexing: a killed backend', () => {
     if (!ready) return;
     db = createPool({ url: POSTGRES_URL, name, size: 2, maxOverflow: 0, multiplex: { maxInFlight: 5 }, env: {} });
     await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, pid int NOT NULL)`);
+    await db.query(`CREATE TABLE ${gate} (x int)`);
+    await db.query(`INSERT INTO ${gate} VALUES (1)`);
+    await db.query(
+      `CREATE FUNCTION ${insertRow}(i int) RETURNS int LANGUAGE sql AS $$ INSERT INTO ${table} (id, pid) VALUES (i, pg_backend_pid()) RETURNING pid $$`,
+    );
   });
 
   after(async () => {
     if (!ready) return;
+    await db.query(`DROP FUNCTION IF EXISTS ${insertRow}(int)`);
     await db.query(`DROP TABLE IF EXISTS ${table}`);
+    await db.query(`DROP TABLE IF EXISTS ${gate}`);
     await db.close();
     assert.deepEqual(await backendPids(name), [], 'no server connection left after close()');
   });
 
   it("fails only that connection's statements with CONNECTION_LOST; the other connection's, those not yet sent and later calls succeed", async (t) => {
     if (!ready) return t.skip('postgres unreachable');
+    await learnShared(db, statement, (run) => [1000 + run]);
+    await db.query(`DELETE FROM ${table}`);
     const counter = new InFlightCounter();
     db.on('checkout', counter.onCheckout).on('checkin', counter.onCheckin);
-    // An advisory lock held elsewhere keeps every insert waiting at the head of its pipeline, so the
-    // kill below lands while ten are in flight, five on each of the two connections, and two more wait
-    // unsent (every connection is at its bound).
+    // A lock on the gate table held elsewhere keeps every statement waiting at the head of its
+    // pipeline, so the kill below lands while ten are in flight, five on each of the two connections,
+    // and two more wait unsent (every connection is at its bound).
     const lockHolder = new pg.Client({ connectionString: POSTGRES_URL, application_name: 'spillway-test-admin' });
     await lockHolder.connect();
-    const lockKey = Math.floor(Math.random() * 1e9);
-    await lockHolder.query('SELECT pg_advisory_lock($1)', [lockKey]);
-    const calls = Array.from({ length: 12 }, (_, i) =>
-      db.query<{ pid: number }>(
-        sql`INSERT INTO ${sql.identifier(table)} (id, pid) SELECT ${i}, pg_backend_pid() FROM pg_advisory_xact_lock_shared(${lockKey}) RETURNING pid`,
-      ),
-    );
+    await lockHolder.query('BEGIN');
+    await lockHolder.query(`LOCK TABLE ${gate} IN ACCESS EXCLUSIVE MODE`);
+    const calls = Array.from({ length: 12 }, (_, i) => db.query<{ pid: number }>(statement, [i]));
     const settling = Promise.allSettled(calls);
     let pids: number[] = [];
-    for (let tries = 0; tries < 100 && pids.length < 2; tries++) {
+    for (let tries = 0; tries < 500 && pids.length < 2; tries++) {
       await new Promise((resolve) => setTimeout(resolve, 10));
-      pids = await backendPids(name);
+      pids = (
+        await adminQuery<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock' ORDER BY pid",
+          [`spillway:${name}`],
+        )
+      ).map((r) => r.pid);
     }
-    assert.equal(pids.length, 2, 'both connections are open');
+    assert.equal(pids.length, 2, 'both connections wait on the lock');
     const victim = pids[0]!;
     await adminQuery('SELECT pg_terminate_backend($1)', [victim]);
-    await lockHolder.query('SELECT pg_advisory_unlock($1)', [lockKey]);
+    await lockHolder.query('COMMIT');
     await lockHolder.end();
 
     const settled = await settling;

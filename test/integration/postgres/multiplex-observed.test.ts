@@ -47,6 +47,21 @@ describe('PostgreSQL multiplexing: observed like any statement', () => {
         await metricValue(registry, 'spillway_operation_failures_total', 'spillway_operation_failures_total', { ...pool, kind: 'query' }),
         1,
       );
+      // Each statement counted once, by the mode it ran in: alone while its shape was unknown, then pipelined.
+      const pipelined = await metricValue(registry, 'spillway_statements_total', 'spillway_statements_total', { ...pool, mode: 'shared' });
+      const alone = await metricValue(registry, 'spillway_statements_total', 'spillway_statements_total', {
+        ...pool,
+        mode: 'exclusive',
+      });
+      assert.equal(pipelined + alone, 21);
+      assert.ok(alone >= 2, `the first runs of each statement ran alone (${alone})`);
+      assert.equal(pipelined, db.multiplexer?.status.sharedRuns);
+      // The shape table in the performance summary, literals redacted.
+      const summary = db.observability?.performance().multiplexer;
+      assert.deepEqual(summary?.statements, { shared: pipelined, exclusive: alone });
+      const sleep = summary?.shapes.find((shape) => shape.statement === 'SELECT pg_sleep(?)');
+      assert.equal(sleep?.runs, 20);
+      assert.equal(typeof sleep?.costMs, 'number');
     } finally {
       await db.close();
     }

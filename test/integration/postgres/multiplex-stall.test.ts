@@ -3,6 +3,7 @@ import net from 'node:net';
 import { describe, it } from 'node:test';
 import { createPool, type SpillwayError } from '../../../src/index.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
+import { learnShared } from '../../support/multiplex.js';
 import { backendPids } from '../../support/postgres-activity.js';
 
 /**
@@ -57,6 +58,8 @@ describe('PostgreSQL multiplexing: a connection that stops answering', () => {
     const db = createPool({ url, name, size: 1, maxOverflow: 0, statementTimeoutMs: 200, prePing: false, multiplex: true, env: {} });
     try {
       assert.deepEqual((await db.query('SELECT 1 AS n')).rows, [{ n: 1 }]);
+      // Learned fast, the five calls below are pipelined together on the one connection.
+      await learnShared(db, 'SELECT $1::int AS i', [0]);
       proxy.freeze();
       const started = performance.now();
       const stuck = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => db.query('SELECT $1::int AS i', [i])));
