@@ -29,9 +29,8 @@ export class PoolEntry<C> {
   uses = 0;
   /** Set when the connection reported an error while lent: discard it on release. */
   broken = false;
-  /** When the current lease began; the stack that took it when leak detection is on. */
+  /** When the current lease began. */
   checkedOutAt = 0;
-  borrowStack: string | undefined = undefined;
   /**
    * The unformatted call site captured at checkout by leak detection, if sampled. A field rather than
    * a WeakMap beside the pool: it is written on every checkout, and a field store is the cheapest.

@@ -119,7 +119,6 @@ export class LeakDetector {
     const heldMs = Math.round(now - entry.checkedOutAt);
     const stack = entry.borrowTrace?.stack?.replace(/^Error\n/, '');
     this.#captureAll = true; // a leak was seen: from now on every checkout keeps its stack
-    entry.borrowStack = stack;
     const report: LeakReport = { connectionId: entry.id, heldMs, stack, poolName: this.#pool.name };
     this.#pool.recordLeak();
     const reclaim = this.#settings.leakAction === 'reclaim';

@@ -37,6 +37,15 @@ export interface CorePoolSettings {
   closingHoldsSlot?: boolean;
 }
 
+/** What a pool is born with besides its connector and settings. */
+export interface PoolOptions {
+  /**
+   * Builds the gate (see {@link PoolGate}) from the pool under construction: the resilience layer's
+   * breaker and leak detector take part in every checkout from the first, and nothing is attached later.
+   */
+  gate?: (pool: ConnectionPool<unknown>) => PoolGate | undefined;
+}
+
 export interface AcquireOptions {
   /** Abort the wait (ACQUIRE_ABORTED). */
   signal?: AbortSignal;
@@ -172,7 +181,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   readonly #hedging: boolean;
   readonly #closingHoldsSlot: boolean;
 
-  constructor(connector: Connector<C>, settings: CorePoolSettings) {
+  constructor(connector: Connector<C>, settings: CorePoolSettings, options: PoolOptions = {}) {
     super();
     this.#connector = connector;
     this.settings = Object.freeze({ ...settings });
@@ -184,8 +193,11 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     this.#hedging = settings.hedgeConnects !== false;
     this.#closingHoldsSlot = settings.closingHoldsSlot !== false;
     this.#queue = new WaiterQueue<Lease<C>>((waiter, now) => this.#timeOut(waiter, now), performance.now.bind(performance));
-    EventEmitter.prototype.on.call(this, 'newListener', (event: string) => this.#observe(event as PoolEventName, 1));
-    EventEmitter.prototype.on.call(this, 'removeListener', (event: string) => this.#observe(event as PoolEventName, 0));
+    EventEmitter.prototype.on.call(this, 'newListener', (event: string) => this.#observe(event as PoolEventName, true));
+    EventEmitter.prototype.on.call(this, 'removeListener', (event: string) => this.#observe(event as PoolEventName, false));
+    // Last: the gate's builder gets a pool whose every field is set.
+    this.#gate = options.gate?.(this as unknown as ConnectionPool<unknown>);
+    this.#watched = this.#gate?.lent !== undefined;
   }
 
   /** Open `minIdle` connections and start the housekeeper. Called once by createPool. */
@@ -244,14 +256,9 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     return this.#lendNewest(entry, now, undefined);
   }
 
-  /** The hooks of the resilience and leak layers (see {@link PoolGate}); they attach once, whole. */
+  /** The hooks of the resilience and leak layers (see {@link PoolGate}), fixed at construction. */
   get gate(): PoolGate | undefined {
     return this.#gate;
-  }
-
-  set gate(gate: PoolGate | undefined) {
-    this.#gate = gate;
-    this.#watched = gate?.lent !== undefined || this.#observeCheckout || this.#observeCheckin;
   }
 
   /**
@@ -321,7 +328,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       if (entry !== undefined) {
         // Needs validation: go through the queue so ordering and deadlines stay in one place.
         const promise = this.#enqueue(options, now, context);
-        this.#validateFor(entry, now);
+        this.#validateFor(entry);
         return promise;
       }
     }
@@ -492,11 +499,11 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
 
   // ---- internals -------------------------------------------------------------------------------
 
-  #observe(event: PoolEventName, _adding: number): void {
+  #observe(event: PoolEventName, adding: boolean): void {
     // Listener counts change after this callback on removal, so read them on the next tick.
     if (event === 'checkout' || event === 'checkin') {
       queueMicrotask(() => this.#setObserved(event, this.listenerCount(event) > 0));
-      if (_adding === 1) this.#setObserved(event, true);
+      if (adding) this.#setObserved(event, true);
     }
   }
 
@@ -598,7 +605,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       const entry = this.#takeIdle(now);
       if (entry === undefined) break;
       if (this.#needsPing(entry, now)) {
-        this.#validateFor(entry, now);
+        this.#validateFor(entry);
         continue;
       }
       const waiter = this.#queue.shift() as Waiter<Lease<C>>;
@@ -698,7 +705,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   }
 
   /** Ping an entry reserved for the head waiter; on failure discard it and try the next, same deadline. */
-  #validateFor(entry: PoolEntry<C>, _now: number): void {
+  #validateFor(entry: PoolEntry<C>): void {
     const waiter = this.#queue.shift();
     if (waiter === undefined) {
       this.#return(entry, performance.now());
@@ -766,7 +773,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     if (entry.validatedAt <= this.#invalidatedAt) {
       // Opened before a disconnect elsewhere: validate before anyone gets it.
       if (this.#queue.size > 0) {
-        this.#validateFor(entry, now);
+        this.#validateFor(entry);
         return;
       }
     } else if (this.#queue.size > 0) {

@@ -1,4 +1,4 @@
-import { ConnectionPool, type CorePoolSettings } from '../../src/pool/pool.js';
+import { ConnectionPool, type CorePoolSettings, type PoolOptions } from '../../src/pool/pool.js';
 import { SharedLeases, type SharedLeasesSettings, type SharedUse } from '../../src/pool/shared-leases.js';
 import { type MemoryConnection, MemoryConnector, testSettings } from './memory-connector.js';
 
@@ -17,8 +17,9 @@ export function sharedLeasesHarness(
   poolSettings: Partial<CorePoolSettings> = {},
   connector = new MemoryConnector(),
   settings: Partial<SharedLeasesSettings> = {},
+  poolOptions: PoolOptions = {},
 ) {
-  const pool = new ConnectionPool<MemoryConnection>(connector, testSettings(poolSettings));
+  const pool = new ConnectionPool<MemoryConnection>(connector, testSettings(poolSettings), poolOptions);
   pool.start();
   const pipelines = new Map<number, InFlight[]>();
   const aborted: number[] = [];

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { attachResilience } from '../../src/resilience/resilience.js';
-import { eventually, memoryPool, sleep } from '../support/pool-fixtures.js';
+import { eventually, memoryPool, resilienceFor, sleep } from '../support/pool-fixtures.js';
 
 function refusal(): Error {
   return Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
@@ -11,6 +10,10 @@ const isConnectivity = (error: unknown) => (error as { code?: string }).code ===
 /** A pool whose server refuses connections until `server.up`, with its breaker; counts connect attempts. */
 function refusingPool(recoveryTimeoutMs: number) {
   const server = { up: false, attempts: 0 };
+  const resilience = resilienceFor(
+    { circuit: { failureThreshold: 2, recoveryTimeoutMs }, leakThresholdMs: 0, leakAction: 'warn' },
+    isConnectivity,
+  );
   const { pool, connector } = memoryPool(
     { size: 2, maxOverflow: 0, checkoutTimeoutMs: 500 },
     {
@@ -20,12 +23,9 @@ function refusingPool(recoveryTimeoutMs: number) {
         return server.up ? undefined : refusal();
       },
     },
+    { gate: resilience.gate },
   );
-  const { breaker } = attachResilience(
-    pool,
-    { circuit: { failureThreshold: 2, recoveryTimeoutMs }, leakThresholdMs: 0, leakAction: 'warn' },
-    isConnectivity,
-  );
+  const { breaker } = resilience;
   const events: string[] = [];
   pool.on('circuit', ({ from, to }) => events.push(`${from}->${to}`));
   return { server, pool, connector, breaker, events };

@@ -3,8 +3,7 @@ import { test } from 'node:test';
 import type { SpillwayError } from '../../src/errors.js';
 import type { CircuitState } from '../../src/pool/events.js';
 import { CircuitBreaker } from '../../src/resilience/circuit-breaker.js';
-import { attachResilience } from '../../src/resilience/resilience.js';
-import { memoryPool } from '../support/pool-fixtures.js';
+import { memoryPool, resilienceFor } from '../support/pool-fixtures.js';
 
 /** A breaker on a hand-driven clock, recording its transitions. */
 function breakerAt(failureThreshold = 3, recoveryTimeoutMs = 1000) {
@@ -126,13 +125,17 @@ test('a trial that never reports does not wedge the breaker half-open', () => {
 
 test('on a pool: connect refusals open it, the pool emits circuit events, SQL errors never count', async () => {
   let refuse = true;
-  const { pool } = memoryPool({ size: 2, maxOverflow: 0, checkoutTimeoutMs: 200 }, { failConnect: () => (refuse ? refusal() : undefined) });
   const isConnectivity = (error: unknown) => (error as { code?: string }).code === 'ECONNREFUSED';
-  const { breaker } = attachResilience(
-    pool,
+  const resilience = resilienceFor(
     { circuit: { failureThreshold: 2, recoveryTimeoutMs: 50 }, leakThresholdMs: 0, leakAction: 'warn' },
     isConnectivity,
   );
+  const { pool } = memoryPool(
+    { size: 2, maxOverflow: 0, checkoutTimeoutMs: 200 },
+    { failConnect: () => (refuse ? refusal() : undefined) },
+    { gate: resilience.gate },
+  );
+  const { breaker } = resilience;
   const events: string[] = [];
   pool.on('circuit', ({ from, to }) => events.push(`${from}->${to}`));
   const syntaxError = Object.assign(new Error('syntax error'), { code: '42601' });

@@ -1,15 +1,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LeakReport } from '../../src/pool/leak-detector.js';
-import { attachResilience } from '../../src/resilience/resilience.js';
-import { eventually, memoryPool } from '../support/pool-fixtures.js';
+import type { CorePoolSettings } from '../../src/pool/pool.js';
+import type { ResilienceConfig, ResilienceOptions } from '../../src/resilience/resilience.js';
+import { eventually, memoryPool, resilienceFor } from '../support/pool-fixtures.js';
 
 const circuit = { failureThreshold: 5, recoveryTimeoutMs: 30_000 };
 
+/** A started in-memory pool born with leak detection (and a breaker that never opens here). */
+function leakyPool(settings: Partial<CorePoolSettings>, config: ResilienceConfig, options?: ResilienceOptions) {
+  const resilience = resilienceFor(config, () => false, options);
+  return { ...memoryPool(settings, {}, { gate: resilience.gate }), resilience };
+}
+
 test('a connection held past leakThresholdMs raises a leak event and a warning with the stack that took it', async () => {
-  const { pool } = memoryPool();
   const warnings: string[] = [];
-  attachResilience(pool, { circuit, leakThresholdMs: 40, leakAction: 'warn' }, () => false, { warn: (message) => warnings.push(message) });
+  const { pool } = leakyPool({}, { circuit, leakThresholdMs: 40, leakAction: 'warn' }, { warn: (message) => warnings.push(message) });
   const leaks: LeakReport[] = [];
   pool.on('leak', (report) => leaks.push(report));
   const lease = await pool.acquire();
@@ -31,8 +37,11 @@ test('a connection held past leakThresholdMs raises a leak event and a warning w
 });
 
 test("leakAction 'reclaim' takes the connection back: the holder's next use fails LEAK_RECLAIMED", async () => {
-  const { pool, connector } = memoryPool({ size: 1, maxOverflow: 0 });
-  attachResilience(pool, { circuit, leakThresholdMs: 30, leakAction: 'reclaim' }, () => false, { warn: () => undefined });
+  const { pool, connector } = leakyPool(
+    { size: 1, maxOverflow: 0 },
+    { circuit, leakThresholdMs: 30, leakAction: 'reclaim' },
+    { warn: () => undefined },
+  );
   const lease = await pool.acquire();
   const next = pool.acquire(); // waits for the only connection
   const second = await next;
@@ -47,15 +56,13 @@ test("leakAction 'reclaim' takes the connection back: the holder's next use fail
 });
 
 test('with leak detection off no hook is installed, so checkouts capture nothing', async () => {
-  const { pool } = memoryPool();
-  attachResilience(pool, { circuit, leakThresholdMs: 0, leakAction: 'warn' }, () => false);
+  const { pool } = leakyPool({}, { circuit, leakThresholdMs: 0, leakAction: 'warn' });
   assert.equal(pool.gate?.lent, undefined);
   await pool.close();
 });
 
 test("adaptive stacks: sampled until a first leak, then every checkout's stack is kept; 'always' keeps all", async () => {
-  const { pool } = memoryPool({ size: 3, maxOverflow: 0 });
-  attachResilience(pool, { circuit, leakThresholdMs: 30, leakAction: 'warn' }, () => false, { warn: () => undefined });
+  const { pool } = leakyPool({ size: 3, maxOverflow: 0 }, { circuit, leakThresholdMs: 30, leakAction: 'warn' }, { warn: () => undefined });
   const leaks: LeakReport[] = [];
   pool.on('leak', (report) => leaks.push(report));
   const sampled = await pool.acquire(); // the first checkout is always sampled
@@ -70,10 +77,11 @@ test("adaptive stacks: sampled until a first leak, then every checkout's stack i
   afterLeak.release();
   await pool.close();
 
-  const always = memoryPool({ size: 2, maxOverflow: 0 });
-  attachResilience(always.pool, { circuit, leakThresholdMs: 30, leakAction: 'warn', leakStackTraces: 'always' }, () => false, {
-    warn: () => undefined,
-  });
+  const always = leakyPool(
+    { size: 2, maxOverflow: 0 },
+    { circuit, leakThresholdMs: 30, leakAction: 'warn', leakStackTraces: 'always' },
+    { warn: () => undefined },
+  );
   const alwaysLeaks: LeakReport[] = [];
   always.pool.on('leak', (report) => alwaysLeaks.push(report));
   (await always.pool.acquire()).release();

@@ -37,15 +37,20 @@ test('lendNow declines (undefined) where acquire() would wait, and never jumps t
 });
 
 test('lendNow goes through the gate: an open circuit refuses at once', async () => {
-  const { pool } = memoryPool({ size: 1, maxOverflow: 0 });
-  (await pool.acquire()).release();
   let admitted = 0;
-  pool.gate = {
-    admitShared: () => {
-      admitted++;
-      if (admitted > 1) throw new CircuitOpenError(pool.name, 100, undefined);
+  const { pool } = memoryPool(
+    { size: 1, maxOverflow: 0 },
+    {},
+    {
+      gate: (self) => ({
+        admitShared: () => {
+          admitted++;
+          if (admitted > 1) throw new CircuitOpenError(self.name, 100, undefined);
+        },
+      }),
     },
-  };
+  );
+  (await pool.acquire()).release();
   const lease = pool.lendNow();
   assert.ok(lease);
   lease.release();
@@ -54,6 +59,5 @@ test('lendNow goes through the gate: an open circuit refuses at once', async () 
     (error: unknown) => error instanceof CircuitOpenError,
   );
   assert.equal(pool.status().checkedIn, 1, 'a refused call takes nothing');
-  pool.gate = undefined;
   await pool.close();
 });
