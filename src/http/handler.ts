@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Database } from '../database.js';
-import { createDashboardHandler } from './dashboard.js';
-import { type EndpointOptions, type EndpointResponse, Endpoints, endpointOptions, errorResponse, RESET_PATH } from './endpoints.js';
+import { createDashboardHandler, type DashboardHandler } from './dashboard.js';
 
-/** Serves /dashboard (built elsewhere); the handler passes the request through untouched. */
-export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+export type { DashboardHandler } from './dashboard.js';
+
+import { type EndpointOptions, type EndpointResponse, Endpoints, endpointOptions, errorResponse, RESET_PATH } from './endpoints.js';
 
 export interface HandlerOptions extends EndpointOptions {
   /** Handler for `<prefix>/dashboard`; default: Spillway's live dashboard (createDashboardHandler). */

@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { createPool } from '../../../src/index.js';
 import { CONTRACT_METRICS, sample } from '../../support/contract-metrics.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
+
 describe('metrics on PostgreSQL', () => {
   it('exports every contract metric with pool_name, fed by real traffic, and drops the series on close', async (t) => {
     if (!(await requireServer(t, POSTGRES_URL, 'postgres'))) return;
