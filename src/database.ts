@@ -119,7 +119,7 @@ export class Database {
     const pool = this.#isWrite === undefined ? this.pool : this.#route(this.#isWrite(text));
     if (this.dialect.querySync !== undefined) {
       // A synchronous driver: with a connection free, checkout, statement and return on this stack.
-      const lease = observedLendNow(pool, observer) ?? (await observedAcquire(pool, observer, undefined));
+      const lease = observedTryAcquire(pool, observer) ?? (await observedAcquire(pool, observer, undefined));
       return this.#statementSync<R>(pool, lease, text, values, statementOptions, observer);
     }
     const lease = await observedAcquire(pool, observer, undefined);
@@ -397,12 +397,12 @@ export class Database {
   }
 }
 
-/** {@link ConnectionPool.lendNow} with its (instant) checkout span, when tracing is on. */
-function observedLendNow(pool: ConnectionPool<unknown>, observer: QueryObserver | undefined): Lease<unknown> | undefined {
-  if (observer === undefined) return pool.lendNow();
+/** {@link ConnectionPool.tryAcquire} with its (instant) checkout span, when tracing is on. */
+function observedTryAcquire(pool: ConnectionPool<unknown>, observer: QueryObserver | undefined): Lease<unknown> | undefined {
+  if (observer === undefined) return pool.tryAcquire();
   let lease: Lease<unknown> | undefined;
   try {
-    lease = pool.lendNow();
+    lease = pool.tryAcquire();
   } catch (error) {
     observer.checkoutEnd(observer.checkoutStart(pool.name), error);
     throw error;

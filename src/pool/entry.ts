@@ -40,7 +40,7 @@ export class PoolEntry<C> {
   abandon: (() => void) | undefined = undefined;
   /** The current lease, so that a leak can be reclaimed. */
   lease: { revoke(heldMs: number, poolClosed?: boolean): void } | undefined = undefined;
-  /** Lent to the multiplexer (acquireAdmitted): its statements report checkouts, the lease does not. */
+  /** Lent to the multiplexer (acquire({ shared: true })): its statements report checkouts, the lease does not. */
   carrier = false;
 
   constructor(id: number, now: number, expiresAt: number) {

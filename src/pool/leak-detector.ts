@@ -104,7 +104,7 @@ export class LeakDetector {
     }
     const threshold = this.#settings.leakThresholdMs;
     const leaked: PoolEntry<unknown>[] = [];
-    for (const entry of this.#pool.lentEntries()) {
+    for (const entry of this.#pool.care.lentEntries()) {
       if (now - entry.checkedOutAt < threshold) continue;
       const lease = entry.lease as object;
       if (this.#reported.has(lease)) continue;
@@ -120,7 +120,7 @@ export class LeakDetector {
     const stack = entry.borrowTrace?.stack?.replace(/^Error\n/, '');
     this.#captureAll = true; // a leak was seen: from now on every checkout keeps its stack
     const report: LeakReport = { connectionId: entry.id, heldMs, stack, poolName: this.#pool.name };
-    this.#pool.recordLeak();
+    this.#pool.care.recordLeak();
     const reclaim = this.#settings.leakAction === 'reclaim';
     this.#pool.emit('leak', report);
     this.#warn(
@@ -128,6 +128,6 @@ export class LeakDetector {
         `${reclaim ? ', reclaimed' : ''}; taken at:\n${stack ?? '(stack not sampled for this checkout; every checkout is captured from now on, or set leakStackTraces: "always")'}`,
       report,
     );
-    if (reclaim) this.#pool.reclaim(entry, heldMs);
+    if (reclaim) this.#pool.care.reclaim(entry, heldMs);
   }
 }

@@ -728,7 +728,7 @@ export class SharedLeases<C> {
       this.#borrowing.delete(request);
       if (!request.slow) this.#freshAcquiring--;
     };
-    this.#pool.acquireAdmitted().then(
+    this.#pool.acquire({ shared: true }).then(
       (lease) => {
         settle();
         adopt(lease);

@@ -13,12 +13,12 @@ test('retire() closes an idle connection at once, counted by its reason', async 
   lease.release();
   const closes: string[] = [];
   pool.on('close', (event) => closes.push(event.reason));
-  assert.equal(pool.retire(connection, 'idle'), true);
+  assert.equal(pool.care.retire(connection, 'idle'), true);
   assert.equal(pool.status().checkedIn, 0, 'no longer idle as retire() returns');
   assert.equal(pool.status().closing, 1);
   assert.deepEqual(closes, ['idle']);
   await eventually(() => connector.openCount === 0, 2000, 'connection closed');
-  assert.equal(pool.retire(connection, 'idle'), false, 'a connection the pool no longer holds');
+  assert.equal(pool.care.retire(connection, 'idle'), false, 'a connection the pool no longer holds');
   await pool.close();
 });
 
@@ -26,8 +26,8 @@ test('retire() of a lent connection recycles it at its return, not before', asyn
   const { pool, connector } = memoryPool({ size: 1, maxOverflow: 0 });
   const lease = await pool.acquire();
   const connection = lease.connection;
-  assert.equal(pool.retire(connection, 'idle'), false, 'not idle: idle removal does not apply');
-  assert.equal(pool.retire(connection, 'recycled'), true);
+  assert.equal(pool.care.retire(connection, 'idle'), false, 'not idle: idle removal does not apply');
+  assert.equal(pool.care.retire(connection, 'recycled'), true);
   assert.equal(pool.status().checkedOut, 1, 'still lent');
   assert.equal(connector.openCount, 1);
   lease.release();
