@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { SpillwayError } from '../errors.js';
 import type { ConnectionOpener } from './connection-opener.js';
 import { EntryState, type PoolEntry } from './entry.js';
@@ -26,7 +25,7 @@ export class ConnectionCare<C> {
       return;
     }
     this.#core.connector.reset(entry.connection as C).then(
-      () => this.#core.giveBack(entry, performance.now()),
+      () => this.#core.giveBack(entry, this.#core.clock.now()),
       (resetError) => this.discard(entry, 'invalidated', resetError),
     );
   }
@@ -135,7 +134,7 @@ export class ConnectionCare<C> {
       if (entry.state !== EntryState.Idle) return false;
       if (reason === 'recycled') {
         core.stats.recycled++;
-        core.emit('recycle', { connectionId: entry.id, ageMs: performance.now() - entry.createdAt });
+        core.emit('recycle', { connectionId: entry.id, ageMs: core.clock.now() - entry.createdAt });
       }
       this.destroy(entry, reason);
       return true;

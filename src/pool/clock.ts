@@ -38,3 +38,45 @@ export function retainClock(): () => void {
     }
   };
 }
+
+/** A timer of a {@link Clock}: opaque, handed back to `clear`. */
+export type ClockTimer = unknown;
+
+/**
+ * Where the pool, the circuit breaker and its probe get time and timers (HikariCP's ClockSource). The
+ * default is the system's; tests pass a manual clock (test/support/manual-clock.ts) and step time
+ * instead of sleeping. All times are monotonic milliseconds in performance.now()'s time base.
+ */
+export interface Clock {
+  now(): number;
+  /** now(), up to TICK_MS stale (plus event-loop lag): the checkout hot path's clock. */
+  coarse(): number;
+  /** Keep coarse() fresh while a pool is open; returns its release. */
+  retain(): () => void;
+  /** Run `fn` after `ms`. Unref'd (never keeps the process alive) unless `ref`: work a caller awaits. */
+  setTimeout(fn: () => void, ms: number, ref?: boolean): ClockTimer;
+  /** Run `fn` every `ms`, unref'd. */
+  setInterval(fn: () => void, ms: number): ClockTimer;
+  /** Cancel a timer or interval (undefined: nothing). */
+  clear(timer: ClockTimer | undefined): void;
+}
+
+/** The system clock: performance.now(), the shared coarse clock, node's timers. */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  coarse: coarseNow,
+  retain: retainClock,
+  setTimeout(fn, ms, ref = false) {
+    const timer = setTimeout(fn, ms);
+    if (!ref) timer.unref();
+    return timer;
+  },
+  setInterval(fn, ms) {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    return timer;
+  },
+  clear(timer) {
+    if (timer !== undefined) clearTimeout(timer as NodeJS.Timeout);
+  },
+};

@@ -1,5 +1,5 @@
-import { performance } from 'node:perf_hooks';
 import { ConnectTimeoutError, PoolClosedError } from '../errors.js';
+import type { ClockTimer } from './clock.js';
 import { EntryState, PoolEntry } from './entry.js';
 import type { Lease } from './lease.js';
 import type { PoolCore } from './pool-core.js';
@@ -16,7 +16,7 @@ const RECYCLE_JITTER = 0.025;
  */
 const HEDGE_FLOOR_MS = 200;
 const HEDGE_FACTOR = 4;
-/** Timers may fire a little early against performance.now(): look again just after the attempt turns stale. */
+/** Timers may fire a little early against this.#core.clock.now(): look again just after the attempt turns stale. */
 const HEDGE_SLACK_MS = 5;
 /** Weight of the newest successful connect in the typical connect time (an exponential moving average). */
 const CONNECT_EWMA_WEIGHT = 0.2;
@@ -33,8 +33,8 @@ export class ConnectionOpener<C> {
   #nextId = 1;
   #lastConnectError: unknown = undefined;
   /** One timer for the next stale-attempt check (see #hedge). */
-  #hedgeTimer: NodeJS.Timeout | undefined = undefined;
-  /** When the most recent connect attempt began (performance.now()). */
+  #hedgeTimer: ClockTimer | undefined = undefined;
+  /** When the most recent connect attempt began (this.#core.clock.now()). */
   #lastOpenAt = Number.NEGATIVE_INFINITY;
   /** The typical successful connect time (moving average), in ms. */
   #typicalConnectMs = 0;
@@ -70,7 +70,7 @@ export class ConnectionOpener<C> {
 
   /** Stop the hedge timer (the pool is closing). */
   stop(): void {
-    clearTimeout(this.#hedgeTimer);
+    this.#core.clock.clear(this.#hedgeTimer);
     this.#hedgeTimer = undefined;
   }
 
@@ -79,7 +79,7 @@ export class ConnectionOpener<C> {
    * promise rejects with it.
    */
   open(warm: boolean): Promise<void> {
-    const now = performance.now();
+    const now = this.#core.clock.now();
     const recycleMs = this.#core.settings.recycleMs;
     const expiresAt = recycleMs > 0 ? now + recycleMs - Math.random() * recycleMs * RECYCLE_JITTER : Number.POSITIVE_INFINITY;
     const entry = new PoolEntry<C>(this.#nextId++, now, expiresAt);
@@ -93,12 +93,12 @@ export class ConnectionOpener<C> {
       onBroken: (error) => this.#core.broken(entry, error),
     });
     return new Promise<void>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
+      let timer: ClockTimer | undefined;
       let settled = false;
       const settle = (): boolean => {
         if (settled) return false;
         settled = true;
-        clearTimeout(timer);
+        this.#core.clock.clear(timer);
         entry.abandon = undefined;
         return true;
       };
@@ -121,15 +121,14 @@ export class ConnectionOpener<C> {
         if (warm) reject(error);
         else resolve();
       };
-      timer = setTimeout(() => giveUp(new ConnectTimeoutError(this.#core.connector.target, timeoutMs), false), timeoutMs);
-      timer.unref();
+      timer = this.#core.clock.setTimeout(() => giveUp(new ConnectTimeoutError(this.#core.connector.target, timeoutMs), false), timeoutMs);
       const hedgeAfterMs = this.#hedgeAfterMs();
       if (hedgeAfterMs < timeoutMs) this.#scheduleHedge(hedgeAfterMs);
       entry.abandon = () =>
         giveUp(
           this.#core.closing()
             ? new PoolClosedError(this.#core.name)
-            : new ConnectTimeoutError(this.#core.connector.target, Math.round(performance.now() - now)),
+            : new ConnectTimeoutError(this.#core.connector.target, Math.round(this.#core.clock.now() - now)),
           true,
         );
       connecting.then(
@@ -139,7 +138,7 @@ export class ConnectionOpener<C> {
           this.#core.stats.created++;
           this.#lastConnectError = undefined;
           this.#core.gate()?.connectResult?.(undefined, now);
-          const at = performance.now();
+          const at = this.#core.clock.now();
           this.#typicalConnectMs += CONNECT_EWMA_WEIGHT * (at - now - this.#typicalConnectMs);
           this.#lastSuccessStartedAt = Math.max(this.#lastSuccessStartedAt, now);
           entry.validatedAt = at;
@@ -200,7 +199,7 @@ export class ConnectionOpener<C> {
    */
   #hedge(): void {
     if (!this.#hedging || this.#core.closing() || this.#core.queue.size === 0) return;
-    const now = performance.now();
+    const now = this.#core.clock.now();
     const hedgeAfterMs = this.#hedgeAfterMs();
     const staleBefore = now - hedgeAfterMs;
     const overtaken: PoolEntry<C>[] = [];
@@ -241,10 +240,9 @@ export class ConnectionOpener<C> {
   /** Run #hedge in `delayMs` (unless a check is already due): one pool-wide, unref'd timer. */
   #scheduleHedge(delayMs: number): void {
     if (!this.#hedging || this.#hedgeTimer !== undefined || this.#core.closing()) return;
-    this.#hedgeTimer = setTimeout(() => {
+    this.#hedgeTimer = this.#core.clock.setTimeout(() => {
       this.#hedgeTimer = undefined;
       this.#hedge();
     }, Math.max(0, delayMs) + HEDGE_SLACK_MS);
-    this.#hedgeTimer.unref();
   }
 }

@@ -1,5 +1,4 @@
-import { performance } from 'node:perf_hooks';
-import { retainClock } from './clock.js';
+import type { ClockTimer } from './clock.js';
 import { EntryState, type PoolEntry } from './entry.js';
 import type { PoolCore } from './pool-core.js';
 
@@ -11,7 +10,7 @@ import type { PoolCore } from './pool-core.js';
  */
 export class Housekeeper<C> {
   readonly #core: PoolCore<C>;
-  #timer: NodeJS.Timeout | undefined = undefined;
+  #timer: ClockTimer | undefined = undefined;
   #releaseClock: (() => void) | undefined = undefined;
 
   constructor(core: PoolCore<C>) {
@@ -24,13 +23,12 @@ export class Housekeeper<C> {
 
   start(): void {
     if (this.#timer !== undefined) return;
-    this.#timer = setInterval(() => this.pass(), this.#core.settings.housekeepingIntervalMs);
-    this.#timer.unref();
-    this.#releaseClock = retainClock();
+    this.#timer = this.#core.clock.setInterval(() => this.pass(), this.#core.settings.housekeepingIntervalMs);
+    this.#releaseClock = this.#core.clock.retain();
   }
 
   stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#core.clock.clear(this.#timer);
     this.#timer = undefined;
     this.#releaseClock?.();
     this.#releaseClock = undefined;
@@ -42,7 +40,7 @@ export class Housekeeper<C> {
     if (core.closing()) return;
     const { idle, counts } = core.entries;
     const { minIdle, idleTimeoutMs } = core.settings;
-    const now = performance.now();
+    const now = core.clock.now();
     // Oldest-used first: the front of the idle stack.
     for (let i = 0; i < idle.length; ) {
       const entry = idle[i] as PoolEntry<C>;

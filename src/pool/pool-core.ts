@@ -1,3 +1,4 @@
+import type { Clock } from './clock.js';
 import type { Connector } from './connector.js';
 import { EntryState, type PoolEntry } from './entry.js';
 import type { PoolEventMap, PoolEventName } from './events.js';
@@ -86,6 +87,7 @@ export class InternalCheckout {
 export interface PoolCore<C> {
   readonly name: string;
   readonly settings: Readonly<CorePoolSettings>;
+  readonly clock: Clock;
   readonly connector: Connector<C>;
   readonly entries: PoolEntries<C>;
   readonly stats: PoolStats;

@@ -1,3 +1,4 @@
+import type { Clock } from './clock.js';
 import type { PoolEntry } from './entry.js';
 
 /** The settings the core needs; a subset of the resolved configuration (durations in ms). */
@@ -84,4 +85,6 @@ export interface PoolGateOptions<P> {
    * breaker and leak detector take part in every checkout from the first, and nothing is attached later.
    */
   gate?: (pool: P) => PoolGate | undefined;
+  /** Time and timers (default: the system's); tests pass a manual clock and step it. */
+  clock?: Clock;
 }

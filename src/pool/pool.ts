@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
 import { AcquireAbortedError, PoolClosedError } from '../errors.js';
 import { ConnectionCare } from './care.js';
-import { coarseNow } from './clock.js';
+import { type Clock, systemClock } from './clock.js';
 import { ConnectionOpener } from './connection-opener.js';
 import type { Connector } from './connector.js';
 import { EntryState, type PoolEntry } from './entry.js';
@@ -45,6 +44,8 @@ export interface ConnectionPool<C> {
 export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   readonly name: string;
   readonly settings: Readonly<CorePoolSettings>;
+  /** Time and timers of this pool and its helpers (the system's unless a test passes its own). */
+  readonly clock: Clock;
   readonly #connector: Connector<C>;
   readonly #max: number;
   /** settings.size: the most idle connections kept. */
@@ -85,7 +86,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     this.#entries = new PoolEntries<C>(settings.closingHoldsSlot !== false);
     this.#idle = this.#entries.idle;
     this.#counts = this.#entries.counts;
-    this.#queue = new WaiterQueue<Lease<C>>((waiter, now) => this.#core.timeOut(waiter, now), performance.now.bind(performance));
+    this.clock = options.clock ?? systemClock;
+    this.#queue = new WaiterQueue<Lease<C>>((waiter, now) => this.#core.timeOut(waiter, now), this.clock);
     this.#core = this.#coreView(connector);
     this.#opener = new ConnectionOpener(this.#core);
     this.#housekeeper = new Housekeeper(this.#core);
@@ -135,7 +137,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    */
   tryAcquire(): Lease<C> | undefined {
     if (this.#closing !== undefined) return undefined;
-    const now = coarseNow();
+    const now = this.clock.coarse();
     const entry = this.#newestFit(now);
     if (entry === undefined) return undefined;
     const gate = this.#gate;
@@ -173,7 +175,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    * recycling, not suspect). Everything else goes the long way.
    */
   #acquire(options: AcquireOptions | undefined, context: unknown): Promise<Lease<C>> {
-    const now = coarseNow();
+    const now = this.clock.coarse();
     const entry = this.#newestFit(now);
     if (entry !== undefined) return Promise.resolve(this.#lendNewest(entry, now, context));
     return this.#acquireSlow(options, context);
@@ -197,7 +199,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
 
   #acquireSlow(options: AcquireOptions | undefined, context: unknown): Promise<Lease<C>> {
     if (this.#queue.size === 0 && this.#idle.length > 0) {
-      const now = coarseNow();
+      const now = this.clock.coarse();
       const entry = this.#takeIdle(now);
       if (entry !== undefined && !this.#needsPing(entry, now)) {
         return Promise.resolve(this.#lend(entry, now, LENT_AT_ONCE, context));
@@ -211,7 +213,13 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     }
     // Precise time only when someone reads the wait (checkout events); otherwise the coarse clock,
     // with deadlines pushed one tick later so a timeout never fires early.
-    const promise = enqueue(this.#core, options, this.#observeCheckout ? performance.now() : coarseNow(), context, this.#observeCheckout);
+    const promise = enqueue(
+      this.#core,
+      options,
+      this.#observeCheckout ? this.clock.now() : this.clock.coarse(),
+      context,
+      this.#observeCheckout,
+    );
     this.#dispatch();
     return promise;
   }
@@ -240,7 +248,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    * validated before their next checkout, lent ones are validated when returned.
    */
   invalidateAll(reason: string, error?: unknown): void {
-    this.#invalidatedAt = performance.now();
+    this.#invalidatedAt = this.clock.now();
     this.emit('invalidate', { connectionId: undefined, reason, error });
   }
 
@@ -248,7 +256,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   checkin(entry: PoolEntry<C>, lease: Lease<C>, error: unknown): void {
     if (entry.lease !== lease) return; // reclaimed or already discarded
     entry.lease = undefined;
-    const now = this.#observeCheckin ? this.#checkinObserved(entry) : coarseNow();
+    const now = this.#observeCheckin ? this.#checkinObserved(entry) : this.clock.coarse();
     entry.uses++;
     entry.lastUsedAt = now;
     if (error !== undefined || entry.broken || this.#connector.needsReset(entry.connection as C)) {
@@ -260,7 +268,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
 
   /** The precise time of a checkin someone listens to, after telling them. */
   #checkinObserved(entry: PoolEntry<C>): number {
-    const now = performance.now();
+    const now = this.clock.now();
     if (!entry.carrier) this.emit('checkin', { connectionId: entry.id, heldMs: now - entry.checkedOutAt });
     return now;
   }
@@ -339,7 +347,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
 
   /** Durations someone reads (checkout/checkin events, leak detection) get the precise clock. */
   #lendObserved(entry: PoolEntry<C>, since: number, context: unknown): void {
-    const now = performance.now();
+    const now = this.clock.now();
     entry.checkedOutAt = now;
     const internal = context instanceof InternalCheckout;
     this.#gate?.lent?.(entry as PoolEntry<unknown>, entry.carrier ? undefined : internal ? context.admitted : context);
@@ -353,7 +361,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   /** Match idle connections with waiters, and open new ones while waiters outnumber openings. */
   #dispatch(): void {
     while (this.#queue.size > 0) {
-      const now = coarseNow();
+      const now = this.clock.coarse();
       const entry = this.#takeIdle(now);
       if (entry === undefined) break;
       if (this.#needsPing(entry, now)) {
@@ -367,7 +375,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       void this.#opener.open(false);
     }
     // Callers wait on attempts that may all be stuck (see ConnectionOpener's hedging).
-    if (this.#queue.size > 0 && this.#counts[EntryState.Opening] > 0) this.#opener.hedgeIfDue(coarseNow());
+    if (this.#queue.size > 0 && this.#counts[EntryState.Opening] > 0) this.#opener.hedgeIfDue(this.clock.coarse());
   }
 
   #settle(waiter: Waiter<Lease<C>>, entry: PoolEntry<C>, now: number): void {
@@ -425,6 +433,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     return {
       name: this.name,
       settings: this.settings,
+      clock: this.clock,
       connector,
       entries: this.#entries,
       stats: this.#stats,

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { PoolClosedError, PoolTimeoutError, SpillwayError, StatementTimeoutError } from '../errors.js';
 import type { Lease } from './lease.js';
 import type { ConnectionPool } from './pool.js';
@@ -235,12 +234,14 @@ export class SharedLeases<C> {
     this.#pool = pool;
     this.#use = use;
     this.#settings = Object.freeze({ ...settings });
-    this.#now = settings.clock ?? performance.now.bind(performance);
+    // The pool's clock, or (tests) the pool's timers read against a clock the test steps.
+    const clock = settings.clock === undefined ? pool.clock : { ...pool.clock, now: settings.clock };
+    this.#now = () => clock.now();
     this.#shapes = new ShapeCosts(settings.shapeCapacity, settings.alwaysExclusive);
     this.#serviceMs = settings.spreadAfterMs / 4;
     const timeOut = (waiter: Waiter<Slot<C>>, now: number) => this.#timeOut(waiter, now);
-    this.#pending = new WaiterQueue<Slot<C>>(timeOut, this.#now);
-    this.#pendingSlow = new WaiterQueue<Slot<C>>(timeOut, this.#now);
+    this.#pending = new WaiterQueue<Slot<C>>(timeOut, clock);
+    this.#pendingSlow = new WaiterQueue<Slot<C>>(timeOut, clock);
   }
 
   /** Connections held, work in flight and waiting, and the measured server time of one pipelined unit. */

@@ -21,9 +21,9 @@ export async function shutdown<C>(core: PoolCore<C>, graceMs: number): Promise<v
   if (counts[EntryState.InUse] > 0 && graceMs > 0) {
     await new Promise<void>((resolve) => {
       // Referenced on purpose: the caller awaits close(), so its grace is work still to do.
-      const timer = setTimeout(resolve, graceMs);
+      const timer = core.clock.setTimeout(resolve, graceMs, true);
       core.entries.drain.onDrained = () => {
-        clearTimeout(timer);
+        core.clock.clear(timer);
         resolve();
       };
     });
@@ -35,6 +35,6 @@ export async function shutdown<C>(core: PoolCore<C>, graceMs: number): Promise<v
   // Nothing should still be opening (abandoned above); the loop waits for it anyway, never forever.
   while (core.entries.closing.size > 0 || counts[EntryState.Opening] > 0) {
     if (core.entries.closing.size > 0) await Promise.all([...core.entries.closing]);
-    else await new Promise((resolve) => setTimeout(resolve, 5));
+    else await new Promise<void>((resolve) => core.clock.setTimeout(resolve, 5, true));
   }
 }

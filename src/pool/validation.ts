@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { PoolEntry } from './entry.js';
 import type { PoolCore } from './pool-core.js';
 
@@ -11,32 +10,32 @@ import type { PoolCore } from './pool-core.js';
 export function validateFor<C>(core: PoolCore<C>, entry: PoolEntry<C>): void {
   const waiter = core.queue.shift();
   if (waiter === undefined) {
-    core.giveBack(entry, performance.now());
+    core.giveBack(entry, core.clock.now());
     return;
   }
   waiter.validating = true;
   const deadlineTimer = Number.isFinite(waiter.deadline)
-    ? setTimeout(
+    ? core.clock.setTimeout(
         () => {
           if (!waiter.live) return;
           waiter.live = false;
-          core.timeOut(waiter, performance.now());
+          core.timeOut(waiter, core.clock.now());
         },
-        Math.max(0, waiter.deadline - performance.now()),
+        Math.max(0, waiter.deadline - core.clock.now()),
       )
     : undefined;
   core.connector.ping(entry.connection as C).then(
     () => {
-      clearTimeout(deadlineTimer);
+      core.clock.clear(deadlineTimer);
       waiter.validating = false;
-      const now = performance.now();
+      const now = core.clock.now();
       entry.validatedAt = now;
       entry.lastUsedAt = now;
       if (waiter.live) core.settle(waiter, entry, now);
       else core.giveBack(entry, now);
     },
     (error) => {
-      clearTimeout(deadlineTimer);
+      core.clock.clear(deadlineTimer);
       waiter.validating = false;
       core.stats.pingFailures++;
       core.discard(entry, 'invalidated', error);

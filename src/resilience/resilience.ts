@@ -14,8 +14,6 @@ export interface ResilienceOptions {
   warn?: LeakWarn;
   /** False: no circuit breaker (a drop-in pool whose original has none, until the user opts in). */
   breaker?: boolean;
-  /** The clock of the breaker and its probe (performance.now() by default). */
-  now?: () => number;
 }
 
 /**
@@ -62,7 +60,7 @@ export class Resilience {
         probe?.onStateChange(to);
         pool.emit('circuit', { from, to });
       },
-      options.now,
+      () => pool.clock.now(),
     );
     this.breaker = breaker;
     probe = new BreakerProbe(pool, breaker, config.circuit.recoveryTimeoutMs);

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { SpillwayError } from '../../src/errors.js';
 import type { CircuitState } from '../../src/pool/events.js';
 import { CircuitBreaker } from '../../src/resilience/circuit-breaker.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { memoryPool, resilienceFor } from '../support/pool-fixtures.js';
 
 /** A breaker on a hand-driven clock, recording its transitions. */
@@ -130,10 +131,11 @@ test('on a pool: connect refusals open it, the pool emits circuit events, SQL er
     { circuit: { failureThreshold: 2, recoveryTimeoutMs: 50 }, leakThresholdMs: 0, leakAction: 'warn' },
     isConnectivity,
   );
+  const clock = new ManualClock();
   const { pool } = memoryPool(
     { size: 2, maxOverflow: 0, checkoutTimeoutMs: 200 },
     { failConnect: () => (refuse ? refusal() : undefined) },
-    { gate: resilience.gate },
+    { gate: resilience.gate, clock },
   );
   const { breaker } = resilience;
   const events: string[] = [];
@@ -153,7 +155,7 @@ test('on a pool: connect refusals open it, the pool emits circuit events, SQL er
   assert.deepEqual(events, ['closed->open']);
 
   refuse = false;
-  await new Promise((resolve) => setTimeout(resolve, 60));
+  await clock.advance(60);
   // The trial: a caller's, or the pool's own probe if it came first (see circuit-breaker-probe.test.ts);
   // either goes open -> half-open -> closed.
   const lease = await pool.acquire();
