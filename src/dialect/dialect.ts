@@ -1,11 +1,11 @@
 import type { DialectName, ResolvedConfig } from '../config/options.js';
 import type { Connector } from '../pool/connector.js';
 import type { ConnectionPool, CorePoolSettings } from '../pool/pool.js';
-import type { ShapeView } from '../pool/shape-costs.js';
-import type { SharedLeasesStatus } from '../pool/shared-leases.js';
 import type { BatchDialect } from './batch-dialect.js';
+import type { ShapeView, SharedLeasesStatus } from './multiplexing.js';
 import type { DialectStatementOptions, QueryResult, StatementOptions } from './statement.js';
 
+export type { ShapeView, SharedLeasesStatus } from './multiplexing.js';
 export type { DialectStatementOptions, QueryResult, StatementOptions } from './statement.js';
 
 /**

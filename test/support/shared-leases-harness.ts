@@ -1,5 +1,5 @@
+import { SharedLeases, type SharedLeasesSettings, type SharedUse } from '../../src/dialect/postgres/postgres-shared-leases.js';
 import { ConnectionPool, type CorePoolSettings, type PoolOptions } from '../../src/pool/pool.js';
-import { SharedLeases, type SharedLeasesSettings, type SharedUse } from '../../src/pool/shared-leases.js';
 import { type MemoryConnection, MemoryConnector, testSettings } from './memory-connector.js';
 
 /** One unit in flight on a fake connection: its key, and how to answer it. */

@@ -1,12 +1,12 @@
 import type { Client, QueryResult as PgQueryResult, QueryConfig } from 'pg';
 import type { ResolvedConfig } from '../../config/options.js';
 import type { ConnectionPool } from '../../pool/pool.js';
-import { SharedLeases, type SharedUse } from '../../pool/shared-leases.js';
 import type { QueryResult, StatementMultiplexer, StatementOptions } from '../dialect.js';
 import { clientFlags } from './pg-internals.js';
 import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
 import { wrappingBegin } from './postgres-pooler.js';
 import { toResult } from './postgres-result.js';
+import { SharedLeases, type SharedUse } from './postgres-shared-leases.js';
 import { needsSession, redactStatement, runsAlone } from './postgres-statement-kind.js';
 import { isRefusedPreparedStatement, StatementNames } from './postgres-statement-names.js';
 
