@@ -32,7 +32,7 @@ export interface PoolOptions extends ObserveOptions {
   leakAction?: 'warn' | 'reclaim';
   /**
    * When to capture the borrowing stack (a V8 stack capture costs microseconds per checkout):
-   * 'adaptive' (default) captures one checkout in 32 until a first leak is seen, then every one;
+   * 'adaptive' (default) captures one checkout in 128 until a first leak is seen, then every one;
    * 'always' captures every checkout from the start.
    */
   leakStackTraces?: 'adaptive' | 'always';

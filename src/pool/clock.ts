@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
 
 /**
- * A coarse monotonic clock for the checkout hot path. Reading the real clock costs about 50-60 ns
- * in Node 20 (measured here), which was a third of a whole acquire+release; the decisions the hot
- * path makes with time (pre-ping bypass window of 500 ms, recycling after 30 minutes) need only
- * tens of milliseconds of precision. One unref'd timer refreshes it while any pool is open.
+ * A coarse monotonic clock for the checkout hot path. Reading the real clock is a large share of a
+ * whole acquire+release (bench/RESULTS.md, "Figures behind the code's choices"), while the decisions
+ * the hot path makes with time (pre-ping bypass window, recycling after minutes) need only tens of
+ * milliseconds of precision. One unref'd timer refreshes it while any pool is open.
  * Waiter deadlines and reported durations keep using performance.now().
  */
 /** How stale coarseNow() may be, event-loop lag aside. */

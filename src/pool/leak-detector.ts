@@ -12,10 +12,10 @@ export interface LeakDetectorSettings {
 }
 
 /**
- * In adaptive mode, one checkout in this many has its stack captured until a leak is seen. At 1 in 32
- * the captures still cost about 0.7 µs per checkout on average (measured with an in-memory query
- * path), a third of the library's own per-query cost; 1 in 128 brings that under 0.2 µs, and a code
- * path that leaks once is captured on every checkout from then on anyway.
+ * In adaptive mode, one checkout in this many has its stack captured until a leak is seen. Rarer
+ * sampling keeps the captures' average cost a small share of the library's own per-query cost
+ * (bench/RESULTS.md, "Figures behind the code's choices"), and a code path that leaks once is
+ * captured on every checkout from then on anyway.
  */
 const SAMPLE_EVERY = 128;
 
@@ -53,8 +53,8 @@ export class LeakDetector {
   readonly #reported = new WeakSet<object>();
   #timer: ClockTimer | undefined = undefined;
   /**
-   * Capture a stack on every checkout when true. Measured here, one capture costs 6 to 10 µs and
-   * cut SELECT 1 throughput by a fifth, so the default samples until a leak proves it matters:
+   * Capture a stack on every checkout when true. A capture costs more than the rest of a checkout
+   * (bench/RESULTS.md, "Figures behind the code's choices"), so the default samples until a leak proves it matters:
    * a leaking code path usually leaks again, and from then on every checkout carries its stack.
    */
   #captureAll: boolean;

@@ -5,8 +5,8 @@ import { createPool, InitializationError } from '../../src/index.js';
 import { ChaosProxy } from '../support/chaos-proxy.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../support/databases.js';
 import { adminClient, serverConnections } from '../support/fault-checks.js';
-import { freePort } from '../support/pg-cluster.js';
 import { eventually } from '../support/pool-fixtures.js';
+import { freeLoopbackPort } from '../support/ports.js';
 
 // Start-up retries and graceful shutdown on the real PostgreSQL (through a proxy we control for
 // the unreachable phase).
@@ -62,7 +62,7 @@ describe('start and stop on PostgreSQL', { timeout: 60_000 }, () => {
 
   it('ready() gives up after initializationTimeoutMs with one CONNECT_TIMEOUT error naming the attempts', async (t) => {
     if (!ready) return t.skip('no server');
-    const port = await freePort(); // nothing listens there
+    const port = await freeLoopbackPort(); // nothing listens there
     const db = createPool({ url: `postgres://postgres@127.0.0.1:${port}/test`, initializationTimeoutMs: 1500, env: {} });
     try {
       const error = await db.ready().then(
