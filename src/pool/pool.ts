@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { AcquireAbortedError, PoolClosedError } from '../errors.js';
 import { ConnectionCare } from './care.js';
-import { type Clock, systemClock } from './clock.js';
+import { type Clock, coarseNow, systemClock } from './clock.js';
 import { ConnectionOpener } from './connection-opener.js';
 import type { Connector } from './connector.js';
 import { EntryState, type PoolEntry } from './entry.js';
@@ -46,6 +46,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   readonly settings: Readonly<CorePoolSettings>;
   /** Time and timers of this pool and its helpers (the system's unless a test passes its own). */
   readonly clock: Clock;
+  /** The system clock: the hot path reads the shared coarse clock directly, without the indirection. */
+  readonly #systemClock: boolean;
   readonly #connector: Connector<C>;
   readonly #max: number;
   /** settings.size: the most idle connections kept. */
@@ -87,6 +89,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     this.#idle = this.#entries.idle;
     this.#counts = this.#entries.counts;
     this.clock = options.clock ?? systemClock;
+    this.#systemClock = this.clock === systemClock;
     this.#queue = new WaiterQueue<Lease<C>>((waiter, now) => this.#core.timeOut(waiter, now), this.clock);
     this.#core = this.#coreView(connector);
     this.#opener = new ConnectionOpener(this.#core);
@@ -137,14 +140,11 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    */
   tryAcquire(): Lease<C> | undefined {
     if (this.#closing !== undefined) return undefined;
-    const now = this.clock.coarse();
+    const now = this.#coarse();
     const entry = this.#newestFit(now);
     if (entry === undefined) return undefined;
     const gate = this.#gate;
-    if (gate !== undefined) {
-      if (gate.admitShared !== undefined) gate.admitShared();
-      else gate.admit?.();
-    }
+    if (gate !== undefined) gate.admitShared !== undefined ? gate.admitShared() : gate.admit?.();
     return this.#lendNewest(entry, now, undefined);
   }
 
@@ -175,7 +175,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
    * recycling, not suspect). Everything else goes the long way.
    */
   #acquire(options: AcquireOptions | undefined, context: unknown): Promise<Lease<C>> {
-    const now = this.clock.coarse();
+    const now = this.#coarse();
     const entry = this.#newestFit(now);
     if (entry !== undefined) return Promise.resolve(this.#lendNewest(entry, now, context));
     return this.#acquireSlow(options, context);
@@ -199,7 +199,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
 
   #acquireSlow(options: AcquireOptions | undefined, context: unknown): Promise<Lease<C>> {
     if (this.#queue.size === 0 && this.#idle.length > 0) {
-      const now = this.clock.coarse();
+      const now = this.#coarse();
       const entry = this.#takeIdle(now);
       if (entry !== undefined && !this.#needsPing(entry, now)) {
         return Promise.resolve(this.#lend(entry, now, LENT_AT_ONCE, context));
@@ -213,13 +213,8 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     }
     // Precise time only when someone reads the wait (checkout events); otherwise the coarse clock,
     // with deadlines pushed one tick later so a timeout never fires early.
-    const promise = enqueue(
-      this.#core,
-      options,
-      this.#observeCheckout ? this.clock.now() : this.clock.coarse(),
-      context,
-      this.#observeCheckout,
-    );
+    const now = this.#observeCheckout ? this.clock.now() : this.#coarse();
+    const promise = enqueue(this.#core, options, now, context, this.#observeCheckout);
     this.#dispatch();
     return promise;
   }
@@ -256,7 +251,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   checkin(entry: PoolEntry<C>, lease: Lease<C>, error: unknown): void {
     if (entry.lease !== lease) return; // reclaimed or already discarded
     entry.lease = undefined;
-    const now = this.#observeCheckin ? this.#checkinObserved(entry) : this.clock.coarse();
+    const now = this.#observeCheckin ? this.#checkinObserved(entry) : this.#coarse();
     entry.uses++;
     entry.lastUsedAt = now;
     if (error !== undefined || entry.broken || this.#connector.needsReset(entry.connection as C)) {
@@ -286,13 +281,6 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     return this.#closing;
   }
 
-  /** One housekeeping pass now (the housekeeper runs one every housekeepingIntervalMs). */
-  housekeep(): void {
-    this.#housekeeper.pass();
-  }
-
-  // ---- internals -------------------------------------------------------------------------------
-
   #observe(event: PoolEventName, adding: boolean): void {
     // Listener counts change after this callback on removal, so read them on the next tick.
     if (event === 'checkout' || event === 'checkin') {
@@ -305,6 +293,10 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
     if (event === 'checkout') this.#observeCheckout = observed;
     else this.#observeCheckin = observed;
     this.#watched = this.#gate?.lent !== undefined || this.#observeCheckout || this.#observeCheckin;
+  }
+
+  #coarse(): number {
+    return this.#systemClock ? coarseNow() : this.clock.coarse();
   }
 
   #setState(entry: PoolEntry<C>, state: EntryState): void {
@@ -361,7 +353,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   /** Match idle connections with waiters, and open new ones while waiters outnumber openings. */
   #dispatch(): void {
     while (this.#queue.size > 0) {
-      const now = this.clock.coarse();
+      const now = this.#coarse();
       const entry = this.#takeIdle(now);
       if (entry === undefined) break;
       if (this.#needsPing(entry, now)) {
@@ -375,7 +367,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
       void this.#opener.open(false);
     }
     // Callers wait on attempts that may all be stuck (see ConnectionOpener's hedging).
-    if (this.#queue.size > 0 && this.#counts[EntryState.Opening] > 0) this.#opener.hedgeIfDue(this.clock.coarse());
+    if (this.#queue.size > 0 && this.#counts[EntryState.Opening] > 0) this.#opener.hedgeIfDue(this.#coarse());
   }
 
   #settle(waiter: Waiter<Lease<C>>, entry: PoolEntry<C>, now: number): void {
