@@ -1,4 +1,4 @@
-import { LockTimeoutError, SpillwayError } from '../../errors.js';
+import { LockTimeoutError, SpillwayError, withOutcome } from '../../errors.js';
 import type { StatementFailureKind } from '../dialect.js';
 
 /**
@@ -9,12 +9,15 @@ import type { StatementFailureKind } from '../dialect.js';
 export function mapSqliteError(error: unknown, lockTimeoutMs: number): unknown {
   if (error instanceof SpillwayError || !(error instanceof Error)) return error;
   const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string') return error;
-  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_')) return new LockTimeoutError(lockTimeoutMs, error);
+  // In process, no network: the engine refused the statement, unless its storage failed under it.
+  if (typeof code !== 'string') return withOutcome(error, 'rejected');
+  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_')) return new LockTimeoutError(lockTimeoutMs, { cause: error });
   if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || code === 'SQLITE_FULL') {
+    // Not a SpillwayError, so the flag is a plain property that mustDiscard reads (see query/session.ts).
     (error as Error & { connectionUnusable: boolean }).connectionUnusable = true;
+    return withOutcome(error, code === 'SQLITE_FULL' ? 'rejected' : 'unknown');
   }
-  return error;
+  return withOutcome(error, 'rejected');
 }
 
 /** SQLite has no network: a connection is only ever "lost" when Spillway itself says so. */
