@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
 import type { Database } from '../../src/index.js';
 import { createPool } from '../../src/index.js';
 import { ChaosProxy } from '../support/chaos-proxy.js';
@@ -210,7 +211,8 @@ for (const target of [
       const table = uniqueName('outcome_counter');
       await admin.query(`CREATE TABLE ${table} (id integer PRIMARY KEY, v integer NOT NULL)`);
       await admin.query(`INSERT INTO ${table} (id, v) VALUES (1, 0)`);
-      const db = createPool({ url: target.url, name: uniqueName('outcome'), size: 4, lockTimeoutMs: 5000, env: {} });
+      const registry = new Registry();
+      const db = createPool({ url: target.url, name: uniqueName('outcome'), size: 4, lockTimeoutMs: 5000, metrics: { registry }, env: {} });
       const p = db.dialect.placeholder(1);
       try {
         // Read, wait until the other has read too (first attempts only), then write what was read plus one:
@@ -255,6 +257,12 @@ for (const target of [
         assert.equal(Number(rows[0]?.v), 2, 'both increments counted');
         const conflicts = db.retryCounts.serialization + db.retryCounts.deadlock + db.retryCounts.lock_timeout;
         assert.ok(conflicts >= 1, `the conflict was retried (${JSON.stringify(db.retryCounts)})`);
+        const exposition = await registry.getSingleMetricAsString('spillway_retries_total');
+        const counted = [...exposition.matchAll(/reason="(serialization|deadlock|lock_timeout)"\} (\d+)/g)].reduce(
+          (n, m) => n + Number(m[2]),
+          0,
+        );
+        assert.equal(counted, conflicts, 'spillway_retries_total{reason} shows them');
       } finally {
         await db.close();
         await admin.query(`DROP TABLE IF EXISTS ${table}`);
