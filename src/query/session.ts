@@ -1,5 +1,13 @@
 import type { Dialect, QueryResult, StatementOptions, TransactionOptions } from '../dialect/dialect.js';
-import { ConnectionLostError, LeaseReleasedError, outcomeOf, QueryInvalidError, ReleasedTwiceError, withOutcome } from '../errors.js';
+import {
+  ConnectionLostError,
+  isConnectionUnusable,
+  LeaseReleasedError,
+  outcomeOf,
+  QueryInvalidError,
+  ReleasedTwiceError,
+  withOutcome,
+} from '../errors.js';
 import { coarseNow } from '../pool/clock.js';
 import type { Lease } from '../pool/lease.js';
 import type { PoolGate } from '../pool/pool.js';
@@ -64,8 +72,7 @@ function tooManyParameters(dialect: Dialect, count: number): QueryInvalidError {
 
 /** Whether an error leaves the connection unusable, so it must be discarded rather than returned. */
 export function mustDiscard(dialect: Dialect, error: unknown): boolean {
-  // connectionUnusable: typed on Spillway's errors; a plain property on a driver's (SQLite's I/O errors).
-  return dialect.connector.isDisconnect(error) || (error as { connectionUnusable?: boolean } | null)?.connectionUnusable === true;
+  return dialect.connector.isDisconnect(error) || isConnectionUnusable(error);
 }
 
 /**

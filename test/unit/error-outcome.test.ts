@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { mapMysqlError } from '../../src/dialect/mysql/mysql-errors.js';
 import { mapPostgresError } from '../../src/dialect/postgres/postgres-errors.js';
+import { isSqliteDisconnect, mapSqliteError } from '../../src/dialect/sqlite/sqlite-errors.js';
 import { CircuitOpenError, ConnectionLostError, ERROR_CODES, outcomeOf, SpillwayError, StatementTimeoutError } from '../../src/errors.js';
 import { mayWrite, statementFailure } from '../../src/query/outcome.js';
 
@@ -90,4 +91,16 @@ test('reads and writes are told apart conservatively', () => {
     'COMMIT',
   ])
     assert.equal(mayWrite(write), true, write);
+});
+
+test('SQLite: a constraint error is rejected; an I/O error is unknown and discards the connection, passed through', () => {
+  const constraint = Object.assign(new Error('UNIQUE constraint failed: t.id'), { code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
+  assert.equal(outcomeOf(mapSqliteError(constraint, 1000)), 'rejected');
+  assert.equal(isSqliteDisconnect(constraint), false);
+  const io = Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_WRITE' });
+  const mapped = mapSqliteError(io, 1000);
+  assert.equal(mapped, io, 'the driver error itself');
+  assert.equal(outcomeOf(mapped), 'unknown');
+  assert.equal(isSqliteDisconnect(io), true);
+  assert.equal(Object.hasOwn(io, 'connectionUnusable'), false, 'no untyped flag added');
 });
