@@ -47,7 +47,7 @@ for (const target of [
         env: {},
       });
       try {
-        const held = await db.acquire();
+        const held = await db.acquire({ timeoutMs: 10_000 }); // connecting may take longer than 200 ms on a loaded machine
         await assert.rejects(db.query('SELECT 1'), { code: 'POOL_TIMEOUT', outcome: 'not-sent' });
         await assert.rejects(
           db.transaction(async (tx) => tx.query('SELECT 1')),
