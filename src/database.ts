@@ -128,12 +128,19 @@ export class Database {
    * @example await db.query('SELECT * FROM users WHERE id = $1', [id], { timeoutMs: 2000 })
    * @example await db.query(sql`SELECT * FROM users WHERE id = ${id}`)
    */
-  async query<R = Record<string, unknown>>(
+  query<R = Record<string, unknown>>(
     input: QueryInput,
     paramsOrOptions?: readonly unknown[] | QueryOptions,
     options?: QueryOptions,
   ): Promise<QueryResult<R>> {
-    const normalized = normalizeQuery(this.dialect, input, paramsOrOptions, options);
+    // Not async itself: the attempt is the one async frame, as before retries existed; input refused
+    // here still rejects rather than throws.
+    let normalized: ReturnType<typeof normalizeQuery>;
+    try {
+      normalized = normalizeQuery(this.dialect, input, paramsOrOptions, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const { text, values } = normalized;
     let statementOptions: QueryOptions | undefined = normalized.options;
     if (statementOptions?.retry === undefined && statementOptions?.idempotent === undefined) {
@@ -143,7 +150,11 @@ export class Database {
     const { retry, idempotent, ...rest } = statementOptions;
     statementOptions = rest.timeoutMs === undefined && rest.rowMode === undefined ? undefined : rest;
     if (retry === undefined) return this.#queryOnce<R>(text, values, statementOptions, undefined);
-    checkRetryOptions(retry);
+    try {
+      checkRetryOptions(retry);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return withRetry(
       (remainingMs) =>
         this.#queryOnce<R>(
