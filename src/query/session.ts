@@ -35,7 +35,7 @@ export function normalizeQuery(
     if (values.length > dialect.batch.maxBindParameters) throw tooManyParameters(dialect, values.length);
     return { text, values, options: Array.isArray(paramsOrOptions) ? maybeOptions : (paramsOrOptions as StatementOptions | undefined) };
   }
-  if (typeof input !== 'string') throw new TypeError('query() takes SQL text or an sql`...` fragment');
+  if (typeof input !== 'string') throw withOutcome(new TypeError('query() takes SQL text or an sql`...` fragment'), 'not-sent');
   if (paramsOrOptions === undefined || Array.isArray(paramsOrOptions)) {
     if (paramsOrOptions !== undefined) checkParameters(dialect, paramsOrOptions as readonly unknown[]);
     return { text: input, values: paramsOrOptions as readonly unknown[] | undefined, options: maybeOptions };
