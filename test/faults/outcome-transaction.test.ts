@@ -93,3 +93,52 @@ for (const target of [
     });
   });
 }
+
+describe('write-once keys resolve an ambiguous insert (docs/resilience.md)', { timeout: 60_000 }, () => {
+  it('PostgreSQL: an insert whose answer was lost, sent again with its client-made key and onConflict, lands once', async (t) => {
+    if (!(await requireServer(t as never, POSTGRES_URL, 'postgres'))) return;
+    const admin = adminPool(POSTGRES_URL);
+    const upstream = new URL(POSTGRES_URL);
+    const proxy = new ChaosProxy({ host: upstream.hostname, port: Number(upstream.port) });
+    await proxy.start();
+    const table = uniqueName('outcome_once');
+    // A trigger that takes 300 ms: the insert is on the server when the blackhole starts, and applied
+    // while its answer is held there.
+    await admin.query(`CREATE TABLE ${table} (id text PRIMARY KEY, total integer NOT NULL)`);
+    await admin.query(
+      `CREATE FUNCTION ${table}_slow() RETURNS trigger AS $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$ LANGUAGE plpgsql`,
+    );
+    await admin.query(`CREATE TRIGGER ${table}_slow BEFORE INSERT ON ${table} FOR EACH ROW EXECUTE FUNCTION ${table}_slow()`);
+    const db = createPool({ ...OUTCOME_SETTINGS, statementTimeoutMs: 1000, url: proxy.url(POSTGRES_URL), name: uniqueName('outcome') });
+    try {
+      const order = { id: `order-${uniqueName('k')}`, total: 42 }; // the key, made once
+      const outcomes: string[] = [];
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        const call = db.batchInsert(table, [order], { onConflict: { do: 'nothing', target: ['id'] } });
+        if (attempt === 1) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          proxy.blackhole('drop'); // the answer never comes back on this connection
+        }
+        try {
+          await call;
+          break;
+        } catch (error) {
+          const outcome = String((error as { outcome?: unknown }).outcome);
+          outcomes.push(`${String((error as { code?: unknown }).code)}:${outcome}`);
+          proxy.pass();
+          if (outcome === 'rejected') throw error;
+        }
+      }
+      assert.equal(outcomes[0], 'RESULT_UNKNOWN:unknown', `the first attempt's answer was lost (${outcomes.join(', ')})`);
+      const { rows } = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE id = $1`, [order.id]);
+      assert.equal(Number(rows[0]?.n), 1, 'the row is there exactly once');
+    } finally {
+      proxy.pass();
+      await db.close({ graceMs: 0 });
+      await proxy.close();
+      await admin.query(`DROP TABLE IF EXISTS ${table}`);
+      await admin.query(`DROP FUNCTION IF EXISTS ${table}_slow()`);
+      await admin.close();
+    }
+  });
+});
