@@ -143,6 +143,7 @@ export class Observability implements QueryObserver {
           applicationErrors: () => this.#applicationErrors,
           alerts: () => this.alerts.counts(),
           statements: () => statementsByMode(db),
+          retries: () => db.retryCounts,
         },
         config.metrics.registry,
       );

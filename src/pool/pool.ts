@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { AcquireAbortedError, ConnectTimeoutError, PoolClosedError, PoolTimeoutError, SpillwayError } from '../errors.js';
+import { AcquireAbortedError, ConnectionLostError, ConnectTimeoutError, PoolClosedError, PoolTimeoutError } from '../errors.js';
 import { coarseNow, retainClock, TICK_MS } from './clock.js';
 import type { Connector } from './connector.js';
 import { EntryState, PoolEntry } from './entry.js';
@@ -447,7 +447,7 @@ export class ConnectionPool<C> extends EventEmitter implements LeaseOwner<C> {
   /** A connection back with an error (discarded) or with state to clear (reset, then returned). */
   #checkinDirty(entry: PoolEntry<C>, error: unknown): void {
     if (error !== undefined || entry.broken) {
-      this.#discard(entry, 'invalidated', error ?? new SpillwayError('CONNECTION_LOST', 'connection reported an error while lent'));
+      this.#discard(entry, 'invalidated', error ?? new ConnectionLostError('connection reported an error while lent'));
       return;
     }
     this.#connector.reset(entry.connection as C).then(

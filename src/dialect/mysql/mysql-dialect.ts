@@ -14,7 +14,7 @@ import {
 } from '../dialect.js';
 import { TlsMaterialLoader } from '../tls-material.js';
 import { mysqlBatch } from './mysql-batch.js';
-import { classifyMysqlFailure, isMysqlDisconnect, mapMysqlError } from './mysql-errors.js';
+import { classifyMysqlFailure, isMysqlDisconnect, mapMysqlError, mysqlTransactionConflict } from './mysql-errors.js';
 import { checkIpIdentity, checkNoSslConflict, mysqlSslOption, mysqlTlsAttempts, mysqlTlsError, worthPlainAttempt } from './mysql-tls.js';
 
 /**
@@ -157,7 +157,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     if (ssl !== undefined) checkIpIdentity(connection as never, config.tls, target.host);
     if (signal !== undefined) cutOnAbort(connection, signal);
     await new Promise<void>((resolve, reject) => {
-      const abandoned = (): void => reject(new ConnectionLostError('MySQL connect attempt abandoned'));
+      const abandoned = (): void => reject(new ConnectionLostError('MySQL connect attempt abandoned', { outcome: 'not-sent' }));
       connection.once('connect', () => {
         connection.removeAllListeners('error');
         signal?.removeEventListener('abort', abandoned);
@@ -254,10 +254,14 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
         const threadId = connection.threadId;
         destroy(connection);
         killSession(threadId);
-        const error = new StatementTimeoutError(timeoutMs, new Error('the server did not answer; the client-side backstop fired'));
         // The connection is mid-statement with no answer: it must never be reused.
-        (error as StatementTimeoutError & { connectionUnusable: boolean }).connectionUnusable = true;
-        reject(error);
+        reject(
+          new StatementTimeoutError(timeoutMs, {
+            cause: new Error('the server did not answer; the client-side backstop fired'),
+            connectionUnusable: true,
+            outcome: 'unknown',
+          }),
+        );
       });
       const done = (error: Error | null, rows: unknown, fields: unknown): void => {
         if (!settle()) return;
@@ -309,7 +313,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
       try {
         connection = await open(context.timeoutMs, context.signal);
       } catch (error) {
-        throw mapMysqlError(error, config.statementTimeoutMs, config.lockTimeoutMs);
+        throw mapMysqlError(error, config.statementTimeoutMs, config.lockTimeoutMs, false);
       }
       const mariadb = connection._isMariaDB === true;
       states.set(connection, { mariadb, inTransaction: false, abandoned: false, prepared: new Map() });
@@ -336,7 +340,8 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           destroy(connection);
-          reject(new ConnectionLostError(`MySQL ping got no answer within ${config.connectTimeoutMs}ms`));
+          const message = `MySQL ping got no answer within ${config.connectTimeoutMs}ms`;
+          reject(new ConnectionLostError(message, { connectionUnusable: true, outcome: 'not-sent' }));
         }, config.connectTimeoutMs);
         timer.unref();
         connection.ping((error) => {
@@ -441,6 +446,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     connector,
     query,
     classifyFailure: classifyMysqlFailure,
+    transactionConflict: mysqlTransactionConflict,
     placeholder: () => '?',
     quoteIdentifier: (name) => `\`${name.replace(/`/g, '``')}\``,
     async begin(connection, options?: TransactionOptions) {
