@@ -107,7 +107,7 @@ describe('spillway/mysql createPool: mysql2/promise pool behaviours on MariaDB',
     assert.equal(seen.filter((e) => e === 'release').length, 1);
   });
 
-  it('waitForConnections: false and queueLimit fail a checkout at once with mysql2's messages and code POOL_TIMEOUT', async (t) => {
+  it("waitForConnections: false and queueLimit fail a checkout at once with mysql2's messages and code POOL_TIMEOUT", async (t) => {
     if (!(await live(t))) return;
     const noWait = makePool({ connectionLimit: 1, waitForConnections: false });
     const held = await noWait.getConnection();
