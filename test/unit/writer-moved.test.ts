@@ -54,7 +54,8 @@ describe('writer-moved burst detection', () => {
       assert.equal(isMysqlReadOnly(error), true, String(errno));
       assert.equal(isMysqlDisconnect(error), false, String(errno));
     }
-    for (const errno of [1062, 1064, 1213, 2013]) assert.equal(isMysqlReadOnly(Object.assign(new Error('x'), { errno })), false, String(errno));
+    for (const errno of [1062, 1064, 1213, 2013])
+      assert.equal(isMysqlReadOnly(Object.assign(new Error('x'), { errno })), false, String(errno));
     assert.equal(isMysqlReadOnly(null), false);
     assert.equal(isMysqlReadOnly('1290'), false);
   });
