@@ -13,12 +13,13 @@ import { createPool as spillwayCallbackPool } from '../../../src/mysql-callback.
 import { MYSQL_URL, requireServer, uniqueName } from '../../support/databases.js';
 import { mysqlAdminQuery } from '../../support/mysql-activity.js';
 
-type PromisePool = mysqlPromise.Pool;
+/** mysql2/promise's pool, with the `Promise` its typings leave out. */
+type PromisePool = mysqlPromise.Pool & { Promise: PromiseConstructor };
 type CallbackPool = mysqlCallback.Pool;
 type Row = Record<string, unknown>;
 
 const PROMISE_CONTENDERS: [string, (config: mysqlPromise.PoolOptions) => PromisePool][] = [
-  ['mysql2/promise createPool', (config) => mysqlPromise.createPool(config)],
+  ['mysql2/promise createPool', (config) => mysqlPromise.createPool(config) as PromisePool],
   ['spillway/mysql createPool', (config) => spillwayPromisePool(config) as unknown as PromisePool],
 ];
 const CALLBACK_CONTENDERS: [string, (config: mysqlCallback.PoolOptions) => CallbackPool][] = [
@@ -125,7 +126,7 @@ for (const [label, makePoolOf] of PROMISE_CONTENDERS) {
       const seen: string[] = [];
       const connections = new Set<unknown>();
       for (const event of ['connection', 'acquire', 'release'] as const) {
-        pool.on(event, (connection: { threadId: number }) => {
+        (pool as unknown as NodeJS.EventEmitter).on(event, (connection: { threadId: number }) => {
           assert.equal(typeof connection.threadId, 'number', `${event} carries the connection`);
           connections.add(connection);
           seen.push(event);
@@ -208,10 +209,11 @@ for (const [label, makePoolOf] of PROMISE_CONTENDERS) {
           // Every later transaction of this session is read-only: the next write fails with 1792.
           await pool.query('SET SESSION TRANSACTION READ ONLY');
           const id = await threadOf(pool);
-          await assert.rejects(pool[method](`INSERT INTO ${table} VALUES (1)`), { errno: 1792 });
+          const run = (sql: string, values?: number[]) => (method === 'query' ? pool.query(sql, values) : pool.execute(sql, values));
+          await assert.rejects(run(`INSERT INTO ${table} VALUES (1)`), { errno: 1792 });
           const next = await threadOf(pool);
           assert.notEqual(next, id, `${method}: a new connection`);
-          await pool[method](`INSERT INTO ${table} VALUES (?)`, [method === 'query' ? 1 : 2]);
+          await run(`INSERT INTO ${table} VALUES (?)`, [method === 'query' ? 1 : 2]);
           await eventually(async () => (await openThreads([id])).length === 0, `${method}: the read-only connection closed`);
           await pool.end();
         }
@@ -254,7 +256,7 @@ for (const [label, makePoolOf] of PROMISE_CONTENDERS) {
     it('pool.Promise, pool.pool and pool.pool.promise(): the callback and promise APIs of one pool', async (t) => {
       if (!(await live(t))) return;
       class TaggedPromise<T> extends Promise<T> {}
-      const pool = makePool({ connectionLimit: 1, Promise: TaggedPromise });
+      const pool = makePool({ connectionLimit: 1, Promise: TaggedPromise } as mysqlPromise.PoolOptions);
       assert.equal(pool.Promise, TaggedPromise);
       const result = pool.query('SELECT 1 AS n');
       assert.ok(result instanceof TaggedPromise, 'results are of the given Promise');
@@ -301,7 +303,7 @@ for (const [label, makePoolOf] of CALLBACK_CONTENDERS) {
         pool.execute('SELECT ? AS n', [2], (error, r) => (error ? reject(error) : resolve(r))),
       );
       assert.deepEqual(executed, [{ n: 2 }]);
-      const failure = await new Promise<Error & Row>((resolve) => pool.query('SELEC nope', (error) => resolve(error as Error & Row)));
+      const failure = await new Promise<Error & Row>((resolve) => pool.query('SELEC nope', (error) => resolve(error as unknown as Error & Row)));
       assert.equal(failure.code, 'ER_PARSE_ERROR');
       assert.equal(failure.errno, 1064);
       assert.equal(failure.sqlState, '42000');
