@@ -105,25 +105,26 @@ export class CallbackPool extends EventEmitter {
     const command = mysql2Callback().createQuery(sql, values, callback, this.config.connectionConfig);
     if (command.namedPlaceholders === undefined)
       command.namedPlaceholders = this.config.connectionConfig.namedPlaceholders as boolean | undefined;
-    this.checkout().then(
-      (connection) => {
-        let failure: Error | null = null;
-        const onResult = command.onResult;
-        if (onResult !== undefined) {
-          command.onResult = (error, rows, fields) => {
-            failure = error ?? null;
-            onResult(error, rows, fields);
-          };
-        } else command.once('error', (error: Error) => (failure = error));
-        try {
-          connection.query(command).once('end', () => this.settle(connection, failure));
-        } catch (error) {
-          this.settle(connection, null);
-          failOn(command, error as Error);
-        }
-      },
-      (error: Error) => failOn(command, error),
-    );
+    const run = (connection: PooledConnection): void => {
+      let failure: Error | null = null;
+      const onResult = command.onResult;
+      if (onResult !== undefined) {
+        command.onResult = (error, rows, fields) => {
+          failure = error ?? null;
+          onResult(error, rows, fields);
+        };
+      } else command.once('error', (error: Error) => (failure = error));
+      try {
+        connection.query(command).once('end', () => this.settle(connection, failure));
+      } catch (error) {
+        this.settle(connection, null);
+        failOn(command, error as Error);
+      }
+    };
+    // A free connection runs the statement now (its answer comes back asynchronously all the same).
+    const lent = this.lendNow();
+    if (lent !== undefined) run(lent);
+    else this.checkout().then(run, (error: Error) => failOn(command, error));
     return command;
   }
 
@@ -135,20 +136,20 @@ export class CallbackPool extends EventEmitter {
       done = args as QueryCallback;
       args = [];
     }
-    this.checkout().then(
-      (connection) => {
-        try {
-          connection.execute(sql, args, (error, rows, fields) => {
-            this.settle(connection, error);
-            done?.(error, rows, fields);
-          });
-        } catch (error) {
-          this.settle(connection, null);
-          done?.(error as Error);
-        }
-      },
-      (error: Error) => done?.(error),
-    );
+    const run = (connection: PooledConnection): void => {
+      try {
+        connection.execute(sql, args, (error, rows, fields) => {
+          this.settle(connection, error);
+          done?.(error, rows, fields);
+        });
+      } catch (error) {
+        this.settle(connection, null);
+        done?.(error as Error);
+      }
+    };
+    const lent = this.lendNow();
+    if (lent !== undefined) run(lent);
+    else this.checkout().then(run, (error: Error) => done?.(error));
   }
 
   /**
