@@ -45,6 +45,10 @@ function asMysql2Error(error: unknown): unknown {
   return error;
 }
 
+function rethrowAsMysql2(error: unknown): never {
+  throw asMysql2Error(error);
+}
+
 /**
  * The pool `spillway/mysql/callback`'s createPool returns, and the `.pool` of the promise pool: mysql2's
  * callback pool API (`getConnection(cb)`, `query(sql, values, cb)` returning mysql2's Query, `execute`,
@@ -206,10 +210,13 @@ export class CallbackPool extends EventEmitter {
       this.#started = true;
       this.#core.start();
     }
+    const { waitForConnections, queueLimit } = this.#plan;
+    // The pool's status is read only when something depends on whether this caller queues.
+    const watched = !waitForConnections || queueLimit > 0 || this.listenerCount('enqueue') > 0 || this.listenerCount('acquire') > 0;
+    if (!watched) return this.#core.acquire().then((lease) => this.#handOut(lease, false), rethrowAsMysql2);
     const status = this.#core.status();
     let queued = false;
     if (status.checkedIn === 0 && status.total >= status.max) {
-      const { waitForConnections, queueLimit } = this.#plan;
       if (!waitForConnections)
         return Promise.reject(withMessage(new PoolTimeoutError(this.#core.name, status, 0), MYSQL2_POOL_MESSAGES.noConnections));
       if (queueLimit > 0 && status.waiting >= queueLimit) {
@@ -218,12 +225,7 @@ export class CallbackPool extends EventEmitter {
       queued = true;
       this.emit('enqueue');
     }
-    return this.#core.acquire().then(
-      (lease) => this.#handOut(lease, queued),
-      (error: unknown) => {
-        throw asMysql2Error(error);
-      },
-    );
+    return this.#core.acquire().then((lease) => this.#handOut(lease, queued), rethrowAsMysql2);
   }
 
   /** A free connection lent on the caller's stack, or undefined when checkout() must wait, open or validate one. */
