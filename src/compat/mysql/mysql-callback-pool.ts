@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { resolveConfig } from '../../config/resolve-config.js';
 import { openDatabase } from '../../create-pool.js';
 import type { Database } from '../../database.js';
-import { createMysqlDialect } from '../../dialect/mysql/mysql-dialect.js';
+import { createMysqlDialect, mysqlSessionSettings } from '../../dialect/mysql/mysql-dialect.js';
 import { isMysqlDisconnect, isMysqlReadOnly } from '../../dialect/mysql/mysql-errors.js';
 import { PoolClosedError, PoolTimeoutError, SpillwayError } from '../../errors.js';
 import type { ConnectContext, Connector } from '../../pool/connector.js';
@@ -42,6 +42,15 @@ function withMessage<E extends Error>(error: E, message: string): E {
 function asMysql2Error(error: unknown): unknown {
   if (error instanceof PoolClosedError) return withMessage(error, MYSQL2_POOL_MESSAGES.closed);
   if (error instanceof SpillwayError && error.code === 'CONNECTION_LOST' && error.cause instanceof Error) return error.cause;
+  if (error instanceof SpillwayError && error.code === 'CONNECT_TIMEOUT') {
+    // The pool's connect timer fired before mysql2's own (both are connectTimeout): mysql2's error.
+    return Object.assign(new Error('connect ETIMEDOUT', { cause: error }), {
+      errorno: 'ETIMEDOUT',
+      code: 'ETIMEDOUT',
+      syscall: 'connect',
+      fatal: true,
+    });
+  }
   return error;
 }
 
@@ -282,8 +291,16 @@ export class CallbackPool extends EventEmitter {
   /** mysql2's resetOnRelease: COM_RESET_CONNECTION first; a connection that cannot be reset is closed. */
   #resetThenReturn(connection: PooledConnection, lease: Lease<PooledConnection>): void {
     connection.reset((error) => {
-      if (error) lease.release(error);
-      else this.#return(connection, lease);
+      if (error) {
+        lease.release(error);
+        return;
+      }
+      // COM_RESET_CONNECTION also undid the session's time limits: set them again before anyone borrows it.
+      const { statementTimeoutMs, lockTimeoutMs } = this.spillway.config;
+      connection.query(mysqlSessionSettings(connection._isMariaDB === true, statementTimeoutMs, lockTimeoutMs), (settingError) => {
+        if (settingError) lease.release(settingError);
+        else this.#return(connection, lease);
+      });
     });
   }
 

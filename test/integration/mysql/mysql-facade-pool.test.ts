@@ -134,4 +134,17 @@ describe('spillway/mysql createPool: mysql2/promise pool behaviours on MariaDB',
     await assert.rejects(pool.query('SELECT 1'), { code: 'POOL_CLOSED', message: 'Pool is closed.' });
     await expectThreadsGone(threads);
   });
+
+  it("resetOnRelease: Spillway's session time limits are set again after mysql2's reset", async (t) => {
+    if (!(await live(t))) return;
+    const pool = makePool({ connectionLimit: 1, resetOnRelease: true, statementTimeoutMs: 7000 });
+    const connection = await pool.getConnection();
+    await connection.query('SET @marker = 1, SESSION max_statement_time = 0');
+    connection.release();
+    const [[row]] = (await pool.query('SELECT @marker AS marker, @@SESSION.max_statement_time AS limitSeconds')) as unknown as [
+      [{ marker: unknown; limitSeconds: number }],
+    ];
+    assert.equal(row?.marker, null, 'the session was reset');
+    assert.equal(Number(row?.limitSeconds), 7, 'and the statement time limit set again');
+  });
 });

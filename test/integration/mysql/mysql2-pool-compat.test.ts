@@ -4,6 +4,7 @@
 // What passes here holds for mysql2 itself, so it cannot encode a Spillway-only belief. No assertion
 // depends on how long something took: waits poll the server's processlist with a generous bound.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysqlCallback from 'mysql2';
@@ -11,6 +12,7 @@ import mysqlPromise from 'mysql2/promise';
 import { createPool as spillwayPromisePool } from '../../../src/mysql.js';
 import { createPool as spillwayCallbackPool } from '../../../src/mysql-callback.js';
 import { MYSQL_URL, requireServer, uniqueName } from '../../support/databases.js';
+import { freePort } from '../../support/free-port.js';
 import { mysqlAdminQuery } from '../../support/mysql-activity.js';
 
 /** mysql2/promise's pool, with the `Promise` its typings leave out. */
@@ -41,6 +43,24 @@ async function openThreads(ids: readonly number[]): Promise<number[]> {
   if (ids.length === 0) return [];
   const rows = (await mysqlAdminQuery('SELECT ID FROM information_schema.PROCESSLIST WHERE ID IN (?)', [ids])) as { ID: number }[];
   return rows.map((r) => Number(r.ID));
+}
+
+/** A loopback server that accepts connections and never says a word (no MySQL handshake). */
+async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 async function live(t: TestContext): Promise<boolean> {
@@ -90,6 +110,34 @@ for (const [label, makePoolOf] of PROMISE_CONTENDERS) {
         message: 'Callback function is not available with promise clients.',
       });
       assert.deepEqual((await pool.query('SELECT 4 AS n'))[0], [{ n: 4 }], 'SQL errors leave the pool working');
+    });
+
+    it("connect failures reach the caller as mysql2's own errors: ECONNREFUSED, and ETIMEDOUT from connectTimeout", async () => {
+      const refusedPort = await freePort();
+      const refused = makePool({ uri: undefined, host: '127.0.0.1', port: refusedPort, user: 'root', connectionLimit: 1 });
+      for (let i = 0; i < 3; i++) {
+        await assert.rejects(refused.query('SELECT 1'), (error: NodeJS.ErrnoException & { fatal?: boolean }) => {
+          assert.equal(error.code, 'ECONNREFUSED');
+          assert.equal(error.syscall, 'connect');
+          assert.equal(error.fatal, true);
+          return true;
+        });
+      }
+      await assert.rejects(refused.getConnection(), { code: 'ECONNREFUSED' });
+      const silent = await silentServer();
+      try {
+        const stuck = makePool({
+          uri: undefined,
+          host: '127.0.0.1',
+          port: silent.port,
+          user: 'root',
+          connectionLimit: 1,
+          connectTimeout: 300,
+        });
+        await assert.rejects(stuck.getConnection(), { code: 'ETIMEDOUT', message: 'connect ETIMEDOUT', syscall: 'connect' });
+      } finally {
+        await silent.close();
+      }
     });
 
     it('getConnection, release, a second release does nothing; destroy() then release() does nothing, with await using too', async (t) => {
@@ -303,7 +351,9 @@ for (const [label, makePoolOf] of CALLBACK_CONTENDERS) {
         pool.execute('SELECT ? AS n', [2], (error, r) => (error ? reject(error) : resolve(r))),
       );
       assert.deepEqual(executed, [{ n: 2 }]);
-      const failure = await new Promise<Error & Row>((resolve) => pool.query('SELEC nope', (error) => resolve(error as unknown as Error & Row)));
+      const failure = await new Promise<Error & Row>((resolve) =>
+        pool.query('SELEC nope', (error) => resolve(error as unknown as Error & Row)),
+      );
       assert.equal(failure.code, 'ER_PARSE_ERROR');
       assert.equal(failure.errno, 1064);
       assert.equal(failure.sqlState, '42000');
