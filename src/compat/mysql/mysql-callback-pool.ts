@@ -54,6 +54,10 @@ function asMysql2Error(error: unknown): unknown {
   return error;
 }
 
+function identity<T>(value: T): T {
+  return value;
+}
+
 function rethrowAsMysql2(error: unknown): never {
   throw asMysql2Error(error);
 }
@@ -137,7 +141,7 @@ export class CallbackPool extends EventEmitter {
     // A free connection runs the statement now (its answer comes back asynchronously all the same).
     const lent = this.lendNow();
     if (lent !== undefined) run(lent);
-    else this.checkout().then(run, (error: Error) => failOn(command, error));
+    else this.borrow(run).catch((error: Error) => failOn(command, error));
     return command;
   }
 
@@ -162,7 +166,7 @@ export class CallbackPool extends EventEmitter {
     };
     const lent = this.lendNow();
     if (lent !== undefined) run(lent);
-    else this.checkout().then(run, (error: Error) => done?.(error));
+    else this.borrow(run).catch((error: Error) => done?.(error));
   }
 
   /**
@@ -212,7 +216,14 @@ export class CallbackPool extends EventEmitter {
   /** Borrow a connection, lent as mysql2's pool lends it (events, FIFO queue, waitForConnections, queueLimit). */
   checkout(): Promise<PooledConnection> {
     const lent = this.lendNow();
-    if (lent !== undefined) return Promise.resolve(lent);
+    return lent !== undefined ? Promise.resolve(lent) : this.borrow(identity);
+  }
+
+  /**
+   * Borrow a connection and `use` it, in one promise step: a statement waiting for a connection starts
+   * in the same microtask that lends it. `use` must not throw. Call lendNow() first for the free case.
+   */
+  borrow<T>(use: (connection: PooledConnection) => T): Promise<Awaited<T>> {
     if (this.#closed) return Promise.reject(withMessage(new PoolClosedError(this.#core.name), MYSQL2_POOL_MESSAGES.closed));
     if (!this.#started) {
       // Started on first use: creating a mysql2 pool opens nothing.
@@ -222,7 +233,7 @@ export class CallbackPool extends EventEmitter {
     const { waitForConnections, queueLimit } = this.#plan;
     // The pool's status is read only when something depends on whether this caller queues.
     const watched = !waitForConnections || queueLimit > 0 || this.listenerCount('enqueue') > 0 || this.listenerCount('acquire') > 0;
-    if (!watched) return this.#core.acquire().then((lease) => this.#handOut(lease, false), rethrowAsMysql2);
+    if (!watched) return this.#core.acquire().then((lease) => use(this.#handOut(lease, false)), rethrowAsMysql2) as Promise<Awaited<T>>;
     const status = this.#core.status();
     let queued = false;
     if (status.checkedIn === 0 && status.total >= status.max) {
@@ -234,7 +245,7 @@ export class CallbackPool extends EventEmitter {
       queued = true;
       this.emit('enqueue');
     }
-    return this.#core.acquire().then((lease) => this.#handOut(lease, queued), rethrowAsMysql2);
+    return this.#core.acquire().then((lease) => use(this.#handOut(lease, queued)), rethrowAsMysql2) as Promise<Awaited<T>>;
   }
 
   /** A free connection lent on the caller's stack, or undefined when checkout() must wait, open or validate one. */

@@ -129,7 +129,7 @@ export class Pool extends EventEmitter {
     const result =
       lent !== undefined
         ? statement(pool, lent, method, sql, values)
-        : pool.checkout().then((connection) => statement(pool, connection, method, sql, values));
+        : pool.borrow((connection) => statement(pool, connection, method, sql, values));
     return this.#settle(result);
   }
 }
