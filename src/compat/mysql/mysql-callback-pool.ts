@@ -141,7 +141,7 @@ export class CallbackPool extends EventEmitter {
     // A free connection runs the statement now (its answer comes back asynchronously all the same).
     const lent = this.lendNow();
     if (lent !== undefined) run(lent);
-    else this.borrow(run).catch((error: Error) => failOn(command, error));
+    else this.borrowThen(run, (error) => failOn(command, error));
     return command;
   }
 
@@ -166,7 +166,7 @@ export class CallbackPool extends EventEmitter {
     };
     const lent = this.lendNow();
     if (lent !== undefined) run(lent);
-    else this.borrow(run).catch((error: Error) => done?.(error));
+    else this.borrowThen(run, (error) => done?.(error));
   }
 
   /**
@@ -224,7 +224,39 @@ export class CallbackPool extends EventEmitter {
    * in the same microtask that lends it. `use` must not throw. Call lendNow() first for the free case.
    */
   borrow<T>(use: (connection: PooledConnection) => T): Promise<Awaited<T>> {
-    if (this.#closed) return Promise.reject(withMessage(new PoolClosedError(this.#core.name), MYSQL2_POOL_MESSAGES.closed));
+    const refusal = this.#refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
+    const queued = this.#queued;
+    return this.#core.acquire().then((lease) => use(this.#handOut(lease, queued)), rethrowAsMysql2) as Promise<Awaited<T>>;
+  }
+
+  /**
+   * borrow() for callback callers: `use` or `fail` is called, never both, and always asynchronously
+   * (a streamed Query gets its listeners first), with one promise reaction and no promise for the caller.
+   */
+  borrowThen(use: (connection: PooledConnection) => void, fail: (error: Error) => void): void {
+    const refusal = this.#refusal();
+    if (refusal !== undefined) {
+      process.nextTick(fail, refusal);
+      return;
+    }
+    const queued = this.#queued;
+    this.#core.acquire().then(
+      (lease) => use(this.#handOut(lease, queued)),
+      (error: unknown) => fail(asMysql2Error(error) as Error),
+    );
+  }
+
+  /** Whether the checkout being decided by #refusal() queues (read by the caller right after). */
+  #queued = false;
+
+  /**
+   * Why a checkout fails at once (closed, waitForConnections: false, queueLimit), as mysql2's errors;
+   * undefined when it may go ahead, with #queued telling whether it waits. Emits `enqueue`.
+   */
+  #refusal(): Error | undefined {
+    this.#queued = false;
+    if (this.#closed) return withMessage(new PoolClosedError(this.#core.name), MYSQL2_POOL_MESSAGES.closed);
     if (!this.#started) {
       // Started on first use: creating a mysql2 pool opens nothing.
       this.#started = true;
@@ -233,19 +265,17 @@ export class CallbackPool extends EventEmitter {
     const { waitForConnections, queueLimit } = this.#plan;
     // The pool's status is read only when something depends on whether this caller queues.
     const watched = !waitForConnections || queueLimit > 0 || this.listenerCount('enqueue') > 0 || this.listenerCount('acquire') > 0;
-    if (!watched) return this.#core.acquire().then((lease) => use(this.#handOut(lease, false)), rethrowAsMysql2) as Promise<Awaited<T>>;
+    if (!watched) return undefined;
     const status = this.#core.status();
-    let queued = false;
     if (status.checkedIn === 0 && status.total >= status.max) {
-      if (!waitForConnections)
-        return Promise.reject(withMessage(new PoolTimeoutError(this.#core.name, status, 0), MYSQL2_POOL_MESSAGES.noConnections));
+      if (!waitForConnections) return withMessage(new PoolTimeoutError(this.#core.name, status, 0), MYSQL2_POOL_MESSAGES.noConnections);
       if (queueLimit > 0 && status.waiting >= queueLimit) {
-        return Promise.reject(withMessage(new PoolTimeoutError(this.#core.name, status, 0), MYSQL2_POOL_MESSAGES.queueLimit));
+        return withMessage(new PoolTimeoutError(this.#core.name, status, 0), MYSQL2_POOL_MESSAGES.queueLimit);
       }
-      queued = true;
+      this.#queued = true;
       this.emit('enqueue');
     }
-    return this.#core.acquire().then((lease) => use(this.#handOut(lease, queued)), rethrowAsMysql2) as Promise<Awaited<T>>;
+    return undefined;
   }
 
   /** A free connection lent on the caller's stack, or undefined when checkout() must wait, open or validate one. */
