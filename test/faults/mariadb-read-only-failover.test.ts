@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysqlPromise from 'mysql2/promise';
+import { createPool as spillwayCreatePool } from '../../src/index.js';
 import { createPool as spillwayPromisePool } from '../../src/mysql.js';
 import { mariadbBinariesPresent, TempMariadb } from '../support/mariadb-server.js';
 
@@ -131,6 +132,53 @@ describe('spillway/mysql, beyond mysql2: a burst of read-only errors means the w
     } finally {
       await setReadOnly(false);
       await pool.end();
+    }
+  });
+});
+
+describe("Spillway's own createPool on MySQL: the same failover handling", () => {
+  it('a connection that got a read-only error is discarded; a burst retires every connection, a lent one at its release', async (t) => {
+    if (!present(t)) return;
+    const db = spillwayCreatePool({ url: `mysql://app@127.0.0.1:${server?.port}/app`, size: 6, maxOverflow: 0, env: {} });
+    try {
+      const thread = async (): Promise<number> => Number((await db.query('SELECT CONNECTION_ID() AS id')).rows[0]?.id);
+      const sessions = await Promise.all(Array.from({ length: 6 }, () => db.acquire()));
+      const warmIds = await Promise.all(sessions.map(async (s) => Number((await s.query('SELECT CONNECTION_ID() AS id')).rows[0]?.id)));
+      const [held, ...rest] = sessions;
+      for (const session of rest) session.release();
+      const heldId = warmIds[0] as number;
+      await setReadOnly(true);
+      // Five idle connections, three read-only errors: the statements alone would leave two behind.
+      await assert.rejects(db.query("INSERT INTO events (note) VALUES ('x')"), { errno: 1290, code: 'ER_OPTION_PREVENTS_STATEMENT' });
+      for (let i = 0; i < 2; i++) await assert.rejects(db.query("INSERT INTO events (note) VALUES ('x')"), { errno: 1290 });
+      const idleIds = warmIds.filter((id) => id !== heldId);
+      await eventually(async () => (await openThreads(idleIds)).length === 0, 'every idle connection of the old writer closed');
+      assert.deepEqual(await openThreads([heldId]), [heldId], 'the lent connection is left to its holder');
+      held?.release();
+      await eventually(async () => (await openThreads([heldId])).length === 0, 'the lent connection closed at its release');
+      await setReadOnly(false);
+      await db.query("INSERT INTO events (note) VALUES ('after')");
+      assert.ok(!warmIds.includes(await thread()), 'no connection from before the failover is lent');
+    } finally {
+      await setReadOnly(false);
+      await db.close({ graceMs: 0 });
+    }
+  });
+
+  it('one read-only error discards just that connection (it is not lent again)', async (t) => {
+    if (!present(t)) return;
+    const db = spillwayCreatePool({ url: `mysql://app@127.0.0.1:${server?.port}/app`, size: 1, maxOverflow: 0, env: {} });
+    try {
+      const before = Number((await db.query('SELECT CONNECTION_ID() AS id')).rows[0]?.id);
+      await setReadOnly(true);
+      await assert.rejects(db.query("INSERT INTO events (note) VALUES ('x')"), { errno: 1290 });
+      await setReadOnly(false);
+      const afterId = Number((await db.query('SELECT CONNECTION_ID() AS id')).rows[0]?.id);
+      assert.notEqual(afterId, before);
+      await eventually(async () => (await openThreads([before])).length === 0, 'the read-only connection closed');
+    } finally {
+      await setReadOnly(false);
+      await db.close({ graceMs: 0 });
     }
   });
 });
