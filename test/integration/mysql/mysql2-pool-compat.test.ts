@@ -4,9 +4,11 @@
 // What passes here holds for mysql2 itself, so it cannot encode a Spillway-only belief. No assertion
 // depends on how long something took: waits poll the server's processlist with a generous bound.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { after, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import mysqlCallback from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
 import { createPool as spillwayPromisePool } from '../../../src/mysql.js';
@@ -230,6 +232,31 @@ for (const [label, makePoolOf] of PROMISE_CONTENDERS) {
       held.release(); // after end(): does nothing
       await assert.rejects(pool.query('SELECT 1'), { message: 'Pool is closed.' });
       await assert.rejects(pool.getConnection(), { message: 'Pool is closed.' });
+    });
+
+    it('the process exits after end() although a borrowed connection was never released', async (t) => {
+      if (!(await live(t))) return;
+      // A child process of its own: the test runner's process would hide a handle left open.
+      const module = label.startsWith('spillway') ? fileURLToPath(new URL('../../../src/mysql.ts', import.meta.url)) : 'mysql2/promise';
+      const script = `
+        const { createPool } = await import(${JSON.stringify(module)});
+        const pool = createPool({ uri: ${JSON.stringify(MYSQL_URL)}, connectionLimit: 2 });
+        const kept = await pool.getConnection();
+        await kept.query('SELECT 1');
+        await pool.end();
+        console.log('ended');
+      `;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      const hang = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
+      clearTimeout(hang);
+      assert.equal(code, 0, `the process did not exit by itself (killed after 30 s): ${output}`);
+      assert.match(output, /ended/);
     });
 
     it('resetOnRelease resets the session when a connection comes back; without it the session is kept', async (t) => {
