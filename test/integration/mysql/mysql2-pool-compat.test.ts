@@ -201,6 +201,19 @@ for (const [label, makePoolOf] of PROMISE_CONTENDERS) {
       assert.equal(connections.size, 1, 'every event carried the one connection');
     });
 
+    it('a queued caller that gets a connection opened for it (the one in use was destroyed) sees connection and acquire', async (t) => {
+      if (!(await live(t))) return;
+      const pool = makePool({ connectionLimit: 1 });
+      const held = await pool.getConnection();
+      const seen: string[] = [];
+      for (const event of ['connection', 'acquire', 'release', 'enqueue'])
+        (pool as unknown as NodeJS.EventEmitter).on(event, () => seen.push(event));
+      const queued = pool.query('SELECT 1 AS n');
+      held.destroy();
+      assert.deepEqual((await queued)[0], [{ n: 1 }]);
+      assert.deepEqual(seen, ['enqueue', 'connection', 'acquire', 'release']);
+    });
+
     it("waitForConnections: false and queueLimit fail a checkout at once with mysql2's messages", async (t) => {
       if (!(await live(t))) return;
       const noWait = makePool({ connectionLimit: 1, waitForConnections: false });
