@@ -17,6 +17,23 @@ const DISCONNECT_CODES = new Set([
 /** Server error numbers of the same kind: 2006 server gone away, 2013 lost during query, 1927 connection killed, 4031 idle timeout. */
 const DISCONNECT_ERRNOS = new Set([1053, 1927, 2006, 2013, 4031]);
 
+/**
+ * The server refused a write because it is (now) read-only: 1290 ER_OPTION_PREVENTS_STATEMENT
+ * (`--read-only`, what Aurora and RDS answer during a failover), 1792 ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION,
+ * 1836 ER_READ_ONLY_MODE. The list is mysql2's own (after go-sql-driver's).
+ */
+const READ_ONLY_ERRNOS = new Set([1290, 1792, 1836]);
+
+/**
+ * True when a statement failed because the server is read-only: after a failover the connection
+ * points at the old writer, so it is not handed out again (as mysql2's pool does).
+ */
+export function isMysqlReadOnly(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  const errno = (error as { errno?: unknown }).errno;
+  return typeof errno === 'number' && READ_ONLY_ERRNOS.has(errno);
+}
+
 /** MariaDB max_statement_time (1969) and MySQL max_execution_time (3024). */
 const STATEMENT_TIMEOUT_ERRNOS = new Set([1969, 3024]);
 const LOCK_WAIT_TIMEOUT_ERRNO = 1205;
