@@ -15,8 +15,10 @@ import { type BatchUpdateOptions, type BatchUpdateResult, batchUpdate } from './
 import type { BatchHost } from './query/batch/run.js';
 import { createLoader, type LoaderOptions } from './query/loader.js';
 import type { QueryObserver } from './query/observer.js';
+import { checkoutFailure, mayWrite, retryReason, statementFailure } from './query/outcome.js';
 import { mustDiscard, normalizeQuery, type QueryInput, Session } from './query/session.js';
 import type { CircuitSnapshot } from './resilience/circuit-breaker.js';
+import { checkRetryOptions, type RetryOptions, type RetryReason, withRetry } from './resilience/retry.js';
 import { retryAtStart } from './resilience/startup.js';
 
 export type { HealthReport } from './observe/health.js';
@@ -40,6 +42,25 @@ export interface SessionOptions extends AcquireOptions {
    * of the one writer; elsewhere it changes nothing.
    */
   readOnly?: boolean;
+}
+
+/** Per-call options of `db.query`: the statement's own, plus opt-in retries. */
+export interface QueryOptions extends StatementOptions {
+  /**
+   * Retry failures that cannot have changed the database: nothing sent, or rolled back by the server in
+   * a conflict (serialization failure, deadlock). See docs/resilience.md.
+   */
+  retry?: RetryOptions;
+  /** The statement may run twice harmlessly: `retry` then also retries a lost answer (outcome `unknown`). */
+  idempotent?: boolean;
+}
+
+/** Options of `db.transaction`: isolation, checkout, and opt-in retries of the whole transaction. */
+export interface DatabaseTransactionOptions extends TransactionOptions, AcquireOptions {
+  /** Run the whole transaction again after a failure that committed nothing (see {@link QueryOptions.retry}). */
+  retry?: RetryOptions;
+  /** `fn` may run twice harmlessly: `retry` then also retries a COMMIT whose answer was lost (RESULT_UNKNOWN). */
+  idempotent?: boolean;
 }
 
 /**
@@ -69,6 +90,10 @@ export class Database {
   readonly #isWrite: ((text: string) => boolean) | undefined;
   /** Shares `pool`'s connections between plain statements (PostgreSQL pipelining, on by default); undefined when off. */
   readonly multiplexer: StatementMultiplexer | undefined;
+  /** Retries by reason since start (`spillway_retries_total{reason}`), kept by the observability. */
+  get retryCounts(): Readonly<Record<RetryReason, number>> {
+    return this.observability.retryCounts;
+  }
 
   /** Built by createPool (and the drop-in facades) through openDatabase: pools first, each already watched by `observability`. */
   constructor(config: ResolvedConfig, dialect: Dialect, pools: readonly DatabasePool[], observability: Observability) {
@@ -105,34 +130,108 @@ export class Database {
    * @example await db.query('SELECT * FROM users WHERE id = $1', [id], { timeoutMs: 2000 })
    * @example await db.query(sql`SELECT * FROM users WHERE id = ${id}`)
    */
-  async query<R = Record<string, unknown>>(
+  query<R = Record<string, unknown>>(
     input: QueryInput,
-    paramsOrOptions?: readonly unknown[] | StatementOptions,
-    options?: StatementOptions,
+    paramsOrOptions?: readonly unknown[] | QueryOptions,
+    options?: QueryOptions,
   ): Promise<QueryResult<R>> {
-    const { text, values, options: statementOptions } = normalizeQuery(this.dialect, input, paramsOrOptions, options);
+    // Not async itself: the attempt is the one async frame, as before retries existed; input refused
+    // here still rejects rather than throws.
+    let normalized: ReturnType<typeof normalizeQuery>;
+    try {
+      normalized = normalizeQuery(this.dialect, input, paramsOrOptions, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { text, values } = normalized;
+    let statementOptions: QueryOptions | undefined = normalized.options;
+    if (statementOptions?.retry === undefined && statementOptions?.idempotent === undefined) {
+      return this.#queryOnce<R>(text, values, statementOptions, undefined);
+    }
+    // The driver sees the statement's own options only (an options object costs pg its fast path).
+    const { retry, idempotent, ...rest } = statementOptions;
+    statementOptions = rest.timeoutMs === undefined && rest.rowMode === undefined ? undefined : rest;
+    if (retry === undefined) return this.#queryOnce<R>(text, values, statementOptions, undefined);
+    try {
+      checkRetryOptions(retry);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return withRetry(
+      (remainingMs) =>
+        this.#queryOnce<R>(
+          text,
+          values,
+          statementOptions,
+          remainingMs === undefined ? undefined : { timeoutMs: this.#checkoutWithin(remainingMs, undefined) },
+        ),
+      retry,
+      this.#retryPolicy(idempotent === true, undefined),
+    );
+  }
+
+  /** One attempt of {@link query}. */
+  async #queryOnce<R>(
+    text: string,
+    values: readonly unknown[] | undefined,
+    statementOptions: StatementOptions | undefined,
+    acquireOptions: AcquireOptions | undefined,
+  ): Promise<QueryResult<R>> {
     const observer = this.observer;
     // Only PostgreSQL multiplexes, and it has no writer pool: a shared statement needs no routing.
     if (this.multiplexer?.accepts(text, statementOptions)) {
       return await this.#statement<R>(this.pool, undefined, text, values, statementOptions, observer);
     }
     const pool = this.#isWrite === undefined ? this.pool : this.#route(this.#isWrite(text));
-    if (this.dialect.querySync !== undefined) {
+    let lease: Lease<unknown>;
+    try {
       // A synchronous driver: with a connection free, checkout, statement and return on this stack.
-      const lease = observedTryAcquire(pool, observer) ?? (await observedAcquire(pool, observer, undefined));
-      return this.#statementSync<R>(pool, lease, text, values, statementOptions, observer);
+      lease =
+        (this.dialect.querySync === undefined ? undefined : observedTryAcquire(pool, observer)) ??
+        (await observedAcquire(pool, observer, acquireOptions));
+    } catch (error) {
+      throw checkoutFailure(error);
     }
-    const lease = await observedAcquire(pool, observer, undefined);
+    if (this.dialect.querySync !== undefined) return this.#statementSync<R>(pool, lease, text, values, statementOptions, observer);
     return await this.#statement<R>(pool, lease, text, values, statementOptions, observer);
   }
 
   /**
    * Run `fn` in a transaction: commit when it resolves, roll back when it throws. The connection
-   * is returned on every path (discarded if it broke).
+   * is returned on every path (discarded if it broke). With `retry`, the whole transaction runs again
+   * after a failure that committed nothing (nothing sent, a serialization failure, a deadlock).
    * @example await db.transaction(async (tx) => { await tx.query(sql`UPDATE ...`) }, { isolation: 'serializable' })
    */
-  async transaction<T>(fn: (tx: Session) => Promise<T>, options?: TransactionOptions & AcquireOptions): Promise<T> {
-    return this.withConnection((session) => session.transaction(fn, options), options);
+  async transaction<T>(fn: (tx: Session) => Promise<T>, options?: DatabaseTransactionOptions): Promise<T> {
+    const retry = options?.retry;
+    if (retry === undefined) return this.withConnection((session) => session.transaction(fn, options), options);
+    checkRetryOptions(retry);
+    return withRetry(
+      (remainingMs) => {
+        const acquireOptions =
+          remainingMs === undefined ? options : { ...options, timeoutMs: this.#checkoutWithin(remainingMs, options?.timeoutMs) };
+        return this.withConnection((session) => session.transaction(fn, options), acquireOptions);
+      },
+      retry,
+      this.#retryPolicy(options?.idempotent === true, options?.signal),
+    );
+  }
+
+  /** A retried attempt's checkout waits no longer than the caller's deadline leaves (0 would mean forever). */
+  #checkoutWithin(remainingMs: number, asked: number | undefined): number {
+    const usual = asked ?? this.config.checkoutTimeoutMs;
+    return Math.max(1, Math.ceil(usual > 0 ? Math.min(usual, remainingMs) : remainingMs));
+  }
+
+  #retryPolicy(idempotent: boolean, signal: AbortSignal | undefined) {
+    const counts = this.retryCounts as Record<RetryReason, number>;
+    return {
+      reasonFor: (error: unknown) => retryReason(this.dialect, error, idempotent),
+      onRetry: (reason: RetryReason) => {
+        counts[reason]++;
+      },
+      signal,
+    };
   }
 
   /** Borrow one connection for several statements (on SQLite the writer, unless `readOnly`). */
@@ -152,8 +251,12 @@ export class Database {
   async acquire(options?: SessionOptions): Promise<Session> {
     const pool = this.#route(options?.readOnly !== true);
     const observer = this.observer;
-    if (observer === undefined) return new Session(this.dialect, await pool.acquire(options), pool.gate);
-    return new Session(this.dialect, await observedAcquire(pool, observer, options), pool.gate, observer);
+    try {
+      if (observer === undefined) return new Session(this.dialect, await pool.acquire(options), pool.gate);
+      return new Session(this.dialect, await observedAcquire(pool, observer, options), pool.gate, observer);
+    } catch (error) {
+      throw checkoutFailure(error);
+    }
   }
 
   /**
@@ -341,7 +444,8 @@ export class Database {
           ? await (this.multiplexer as StatementMultiplexer).query<R>(text, values, statementOptions)
           : await this.dialect.query<R>(lease.connection, text, values, statementOptions);
     } catch (error) {
-      throw this.#settle(pool, lease, observer, token, startedAt, error);
+      this.#settle(pool, lease, observer, token, startedAt, error);
+      throw statementFailure(error, mayWrite(text) ? 'write' : undefined);
     }
     this.#settle(pool, lease, observer, token, startedAt, undefined);
     return result;
@@ -365,7 +469,8 @@ export class Database {
     try {
       result = (this.dialect.querySync as NonNullable<Dialect['querySync']>)<R>(lease.connection, text, values, statementOptions);
     } catch (error) {
-      throw this.#settle(pool, lease, observer, token, startedAt, error);
+      this.#settle(pool, lease, observer, token, startedAt, error);
+      throw statementFailure(error, mayWrite(text) ? 'write' : undefined);
     }
     this.#settle(pool, lease, observer, token, startedAt, undefined);
     return result;

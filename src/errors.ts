@@ -22,18 +22,90 @@ export const ERROR_CODES = {
   RELEASED_TWICE: 'release() was called on a lease that had already been released.',
   LEASE_RELEASED:
     "A connection handle was used after its release (or a transaction's handle after its callback settled); nothing was sent.",
+  RESULT_UNKNOWN:
+    'A COMMIT or an autocommit write was sent and its answer was lost (connection lost, client-side timeout): it may have been applied.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * Whether a failed call may have changed the database, the one question a caller asks before retrying:
+ * - `not-sent`: nothing reached the server (no connection, breaker open, connect failure, a connection
+ *   found dead before the write, input refused): safe to retry;
+ * - `rejected`: the server answered with an error, so nothing was applied (SQL errors, and statement
+ *   and lock timeouts the server reported);
+ * - `unknown`: the statement was written and its answer never came: it may have been applied.
+ */
+export type Outcome = 'not-sent' | 'rejected' | 'unknown';
+
+/** Each code's outcome unless the raiser knows better (a server-reported timeout is `rejected`). */
+const DEFAULT_OUTCOMES: Readonly<Record<ErrorCode, Outcome>> = {
+  CONFIG_INVALID: 'not-sent',
+  POOL_TIMEOUT: 'not-sent',
+  POOL_CLOSED: 'not-sent',
+  CIRCUIT_OPEN: 'not-sent',
+  CONNECT_TIMEOUT: 'not-sent',
+  // Mid-flight unless the raiser says it happened before the write: never claim less than may be true.
+  CONNECTION_LOST: 'unknown',
+  STATEMENT_TIMEOUT: 'unknown',
+  LOCK_TIMEOUT: 'rejected',
+  ACQUIRE_ABORTED: 'not-sent',
+  LEAK_RECLAIMED: 'not-sent',
+  BATCH_INVALID: 'not-sent',
+  QUERY_INVALID: 'not-sent',
+  RELEASED_TWICE: 'not-sent',
+  LEASE_RELEASED: 'not-sent',
+  RESULT_UNKNOWN: 'unknown',
+};
+
+/** What every Spillway error may be given beside its code and message. */
+export interface SpillwayErrorOptions {
+  /** The error underneath (the driver's, or Node's). */
+  cause?: unknown;
+  /** The connection this happened on can never be used again: it is discarded, and the breaker counts it. */
+  connectionUnusable?: boolean;
+  /** Overrides the code's usual {@link Outcome}. */
+  outcome?: Outcome;
+}
+
 /** Base class of every error Spillway raises. `code` is stable across versions. */
 export class SpillwayError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /**
+   * Whether the failed call may have changed the database (see {@link Outcome}). Not readonly: the
+   * query layer settles it for the call as a whole (a checkout's failure is `not-sent` whatever
+   * broke underneath).
+   */
+  outcome: Outcome;
+  /** True when the connection this happened on must be discarded rather than returned to the pool. */
+  readonly connectionUnusable: boolean;
+  constructor(code: ErrorCode, message: string, options?: SpillwayErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = new.target.name;
+    this.outcome = options?.outcome ?? DEFAULT_OUTCOMES[code];
+    this.connectionUnusable = options?.connectionUnusable === true;
   }
+}
+
+/** The `outcome` an error carries, if any (Spillway's errors always do; a driver's once passed through). */
+export function outcomeOf(error: unknown): Outcome | undefined {
+  const outcome = (error as { outcome?: unknown } | null | undefined)?.outcome;
+  return outcome === 'not-sent' || outcome === 'rejected' || outcome === 'unknown' ? outcome : undefined;
+}
+
+/**
+ * Give `error` its outcome: set on Spillway's errors, added as a plain property to a driver's error
+ * (nothing else about it changes). Values that cannot carry a property are returned as they are.
+ */
+export function withOutcome<E>(error: E, outcome: Outcome): E {
+  if (error !== null && typeof error === 'object' && Object.isExtensible(error)) (error as { outcome?: Outcome }).outcome = outcome;
+  return error;
+}
+
+/** True when `error` says its connection must be discarded (the typed flag of Spillway's errors). */
+export function isConnectionUnusable(error: unknown): boolean {
+  return error instanceof SpillwayError && error.connectionUnusable;
 }
 
 /** A configuration value is invalid. `variable` names the env variable or option. */
@@ -107,23 +179,50 @@ export class ConnectTimeoutError extends SpillwayError {
   }
 }
 
+/**
+ * The connection broke (reset, refused, server gone). `outcome` says whether the statement had been
+ * written: `unknown` by default, `not-sent` when it broke before (or while connecting).
+ */
 export class ConnectionLostError extends SpillwayError {
-  constructor(message: string, cause?: unknown) {
-    super('CONNECTION_LOST', message, cause === undefined ? undefined : { cause });
+  constructor(message: string, options?: SpillwayErrorOptions) {
+    super('CONNECTION_LOST', message, options);
   }
 }
 
+/**
+ * A statement ran past its timeout. Reported by the server it is `rejected` (the server stopped it);
+ * raised by the client-side backstop (no answer at all) it is `unknown`, with `connectionUnusable`.
+ */
 export class StatementTimeoutError extends SpillwayError {
   readonly timeoutMs: number;
-  constructor(timeoutMs: number, cause?: unknown) {
-    super('STATEMENT_TIMEOUT', `Statement timed out after ${timeoutMs}ms`, cause === undefined ? undefined : { cause });
+  constructor(timeoutMs: number, options?: SpillwayErrorOptions & { message?: string }) {
+    super('STATEMENT_TIMEOUT', options?.message ?? `Statement timed out after ${timeoutMs}ms`, options);
     this.timeoutMs = timeoutMs;
   }
 }
 
+/** A lock wait the server (or SQLite's busy_timeout) gave up on: the statement was refused, so `rejected`. */
 export class LockTimeoutError extends SpillwayError {
-  constructor(timeoutMs: number, cause?: unknown) {
-    super('LOCK_TIMEOUT', `Lock wait exceeded lockTimeoutMs (${timeoutMs}ms)`, cause === undefined ? undefined : { cause });
+  constructor(timeoutMs: number, options?: SpillwayErrorOptions) {
+    super('LOCK_TIMEOUT', `Lock wait exceeded lockTimeoutMs (${timeoutMs}ms)`, options);
+  }
+}
+
+/**
+ * A COMMIT, or a write outside a transaction, was sent and its answer never came: it may have been
+ * applied, or not. Never retried unless the call says `idempotent: true`; `cause` is the failure that
+ * hid the answer (CONNECTION_LOST, or the client-side STATEMENT_TIMEOUT).
+ */
+export class ResultUnknownError extends SpillwayError {
+  constructor(what: 'commit' | 'write', cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'RESULT_UNKNOWN',
+      what === 'commit'
+        ? `COMMIT was sent but its answer was lost (${reason}): the transaction may have been committed, or not`
+        : `The write was sent but its answer was lost (${reason}): it may have been applied, or not`,
+      { cause, outcome: 'unknown', connectionUnusable: true },
+    );
   }
 }
 
@@ -155,8 +254,6 @@ export class BatchInvalidError extends SpillwayError {
  * took a connection, so nothing ran and no connection was lost.
  */
 export class QueryInvalidError extends SpillwayError {
-  /** Nothing reached the database: safe to fix and send again. */
-  readonly outcome = 'not-sent' as const;
   constructor(message: string) {
     super('QUERY_INVALID', message);
   }

@@ -13,7 +13,14 @@ export { type PoolSizeRecommendation, recommendPoolSize } from './config/sizing.
 export type { ResolvedTls, TlsMode, TlsOptions } from './config/tls-config.js';
 export { redactUrl } from './config/url.js';
 export { createPool } from './create-pool.js';
-export { Database, type HealthReport, type SessionOptions, type StatsReset } from './database.js';
+export {
+  Database,
+  type DatabaseTransactionOptions,
+  type HealthReport,
+  type QueryOptions,
+  type SessionOptions,
+  type StatsReset,
+} from './database.js';
 export type { PoolRole } from './database-pool.js';
 export type { BatchDialect } from './dialect/batch-dialect.js';
 export type {
@@ -23,6 +30,7 @@ export type {
   QueryResult,
   StatementOptions,
   StatementShape,
+  TransactionConflict,
   TransactionOptions,
 } from './dialect/dialect.js';
 export {
@@ -38,11 +46,15 @@ export {
   LeakReclaimedError,
   LeaseReleasedError,
   LockTimeoutError,
+  type Outcome,
+  outcomeOf,
   PoolClosedError,
   PoolTimeoutError,
   QueryInvalidError,
   ReleasedTwiceError,
+  ResultUnknownError,
   SpillwayError,
+  type SpillwayErrorOptions,
   StatementTimeoutError,
   TlsError,
 } from './errors.js';
@@ -64,3 +76,4 @@ export type { LoaderOptions } from './query/loader.js';
 export { type QueryInput, Session } from './query/session.js';
 export { SqlFragment, SqlIdentifier, SqlJson, type SqlTag, sql } from './query/sql.js';
 export type { CircuitSnapshot } from './resilience/circuit-breaker.js';
+export type { RetryOptions, RetryReason } from './resilience/retry.js';

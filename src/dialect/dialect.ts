@@ -17,6 +17,9 @@ export type { DialectStatementOptions, QueryResult, StatementOptions } from './s
  */
 export type StatementFailureKind = 'constraint_violation' | 'data_exception' | 'failure';
 
+/** Why the server rolled a transaction back in favour of another: see {@link Dialect.transactionConflict}. */
+export type TransactionConflict = 'serialization' | 'deadlock' | 'lock_timeout';
+
 export type IsolationLevel = 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';
 
 export interface TransactionOptions {
@@ -51,6 +54,11 @@ export interface Dialect<C = unknown> {
   ): QueryResult<R>;
   /** The dialect's judgement of a failed statement's error (it knows its error codes). Pure. */
   classifyFailure(error: unknown): StatementFailureKind;
+  /**
+   * Optional: the server rolled the transaction back in a conflict with another one, so running it
+   * again may succeed (PostgreSQL 40001/40P01, MySQL 1213/1205). `retry` on db.transaction uses it. Pure.
+   */
+  transactionConflict?(error: unknown): TransactionConflict | undefined;
   /** The placeholder for the 1-based parameter `index` ($1 or ?). */
   placeholder(index: number): string;
   /** Quote a plain identifier for this dialect. */

@@ -23,6 +23,8 @@ export interface MetricSource {
   alerts?(): Readonly<Record<string, number>>;
   /** Plain statements the multiplexer ran pipelined (shared) or alone (exclusive) since start; undefined when it is off. */
   statements?(): { shared: number; exclusive: number } | undefined;
+  /** Retries by reason since start (`retry` on db.query and db.transaction). */
+  retries?(): Readonly<Record<string, number>>;
 }
 
 /** Histogram buckets (seconds) for database latencies: 0.5 ms to 30 s. */
@@ -119,6 +121,14 @@ class MetricSet {
         for (const [result, n] of Object.entries(s.healthChecks?.() ?? {})) add(n, { result });
       },
       ['result'],
+    );
+    counter(
+      'spillway_retries_total',
+      'Calls run again by their retry option, by reason (not_sent, serialization, deadlock, lock_timeout, unknown for idempotent calls)',
+      (s, add) => {
+        for (const [reason, n] of Object.entries(s.retries?.() ?? {})) add(n, { reason });
+      },
+      ['reason'],
     );
     counter(
       'spillway_operation_failures_total',

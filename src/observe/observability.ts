@@ -8,6 +8,7 @@ import type { PoolEventMap } from '../pool/events.js';
 import type { ConnectionPool } from '../pool/pool.js';
 import type { PoolStatus } from '../pool/status.js';
 import type { QueryObserver } from '../query/observer.js';
+import { RETRY_REASONS, type RetryReason } from '../resilience/retry.js';
 import { AlertManager } from './alerts.js';
 import { HealthMonitor, type HealthReport } from './health.js';
 import { attachLogger } from './logging.js';
@@ -104,6 +105,8 @@ export class Observability implements QueryObserver, PoolObservers {
   readonly health: HealthMonitor;
   readonly alerts: AlertManager;
   readonly thresholds: Readonly<AlertThresholds>;
+  /** Retries by reason since start (`retry` on db.query and db.transaction): `spillway_retries_total{reason}`. */
+  readonly retryCounts: Record<RetryReason, number> = Object.fromEntries(RETRY_REASONS.map((r) => [r, 0])) as Record<RetryReason, number>;
   readonly #config: ResolvedConfig;
   readonly #tracer: StatementTracer | undefined;
   readonly #pools: DatabasePool[] = [];
@@ -208,6 +211,7 @@ export class Observability implements QueryObserver, PoolObservers {
                 applicationErrors: () => this.#applicationErrors,
                 alerts: () => this.alerts.counts(),
                 statements: () => statementsByMode(dbPool.multiplexer),
+                retries: () => this.retryCounts,
               }
             : {}),
         },

@@ -1,4 +1,4 @@
-import { SpillwayError } from '../errors.js';
+import { ConnectionLostError } from '../errors.js';
 import type { ConnectionOpener } from './connection-opener.js';
 import { EntryState, type PoolEntry } from './entry.js';
 import type { PoolCore } from './pool-core.js';
@@ -21,7 +21,7 @@ export class ConnectionCare<C> {
   /** A connection back with an error (discarded) or with state to clear (reset, then returned). */
   checkinDirty(entry: PoolEntry<C>, error: unknown): void {
     if (error !== undefined || entry.broken) {
-      this.discard(entry, 'invalidated', error ?? new SpillwayError('CONNECTION_LOST', 'connection reported an error while lent'));
+      this.discard(entry, 'invalidated', error ?? new ConnectionLostError('connection reported an error while lent'));
       return;
     }
     this.#core.connector.reset(entry.connection as C).then(

@@ -1,9 +1,18 @@
 import type { Dialect, QueryResult, StatementOptions, TransactionOptions } from '../dialect/dialect.js';
-import { LeaseReleasedError, QueryInvalidError, ReleasedTwiceError } from '../errors.js';
+import {
+  ConnectionLostError,
+  isConnectionUnusable,
+  LeaseReleasedError,
+  outcomeOf,
+  QueryInvalidError,
+  ReleasedTwiceError,
+  withOutcome,
+} from '../errors.js';
 import { coarseNow } from '../pool/clock.js';
 import type { Lease } from '../pool/lease.js';
 import type { PoolGate } from '../pool/pool.js';
 import type { QueryObserver } from './observer.js';
+import { mayWrite, statementFailure } from './outcome.js';
 import { SqlFragment } from './sql.js';
 
 /** The arguments `query` accepts: dialect text with parameters, or an `sql` fragment. */
@@ -26,7 +35,7 @@ export function normalizeQuery(
     if (values.length > dialect.batch.maxBindParameters) throw tooManyParameters(dialect, values.length);
     return { text, values, options: Array.isArray(paramsOrOptions) ? maybeOptions : (paramsOrOptions as StatementOptions | undefined) };
   }
-  if (typeof input !== 'string') throw new TypeError('query() takes SQL text or an sql`...` fragment');
+  if (typeof input !== 'string') throw withOutcome(new TypeError('query() takes SQL text or an sql`...` fragment'), 'not-sent');
   if (paramsOrOptions === undefined || Array.isArray(paramsOrOptions)) {
     if (paramsOrOptions !== undefined) checkParameters(dialect, paramsOrOptions as readonly unknown[]);
     return { text: input, values: paramsOrOptions as readonly unknown[] | undefined, options: maybeOptions };
@@ -63,7 +72,7 @@ function tooManyParameters(dialect: Dialect, count: number): QueryInvalidError {
 
 /** Whether an error leaves the connection unusable, so it must be discarded rather than returned. */
 export function mustDiscard(dialect: Dialect, error: unknown): boolean {
-  return dialect.connector.isDisconnect(error) || (error as { connectionUnusable?: boolean } | null)?.connectionUnusable === true;
+  return dialect.connector.isDisconnect(error) || isConnectionUnusable(error);
 }
 
 /**
@@ -171,7 +180,8 @@ export class Session {
         borrowed.failure = error;
         borrowed.report?.(error, startedAt);
       }
-      throw error;
+      // Inside a transaction nothing is applied before its COMMIT; outside, a write commits on its own.
+      throw statementFailure(error, !borrowed.inTransaction && mayWrite(text) ? 'write' : undefined);
     } finally {
       borrowed.settled();
     }
@@ -187,7 +197,11 @@ export class Session {
     const borrowed = this.#borrowed;
     const connection = this.#connection();
     if (borrowed.inTransaction) return this.#savepoint(fn);
-    await this.#run(() => borrowed.dialect.begin(connection, options));
+    try {
+      await this.#run(() => borrowed.dialect.begin(connection, options));
+    } catch (error) {
+      throw uncommitted(borrowed, statementFailure(error, undefined));
+    }
     borrowed.inTransaction = true;
     const tx = new Session(borrowed);
     let result: T;
@@ -201,12 +215,23 @@ export class Session {
           borrowed.failure ??= rollbackError;
         });
       }
-      throw error;
+      throw uncommitted(borrowed, error);
     }
     tx.#ended = true;
     borrowed.inTransaction = false;
     this.#connection(); // released or reclaimed while fn ran: no COMMIT on a connection that is not ours
-    await this.#run(() => borrowed.dialect.commit(connection));
+    if (borrowed.failure !== undefined) {
+      // fn swallowed a failure that broke the connection: its transaction is gone, no COMMIT can save it.
+      throw new ConnectionLostError("the transaction's connection broke before its COMMIT was sent; nothing was committed", {
+        cause: borrowed.failure,
+        outcome: 'not-sent',
+      });
+    }
+    try {
+      await this.#run(() => borrowed.dialect.commit(connection));
+    } catch (error) {
+      throw statementFailure(error, 'commit');
+    }
     return result;
   }
 
@@ -268,4 +293,15 @@ export class Session {
       borrowed.settled();
     }
   }
+}
+
+/**
+ * The error a transaction that ended before its COMMIT rejects with. Nothing was committed, so a lost
+ * answer on this transaction's own connection (the very failure that broke it) is reported as what it
+ * is for the transaction: its COMMIT was never sent. Errors from elsewhere (another call's, the
+ * application's own) keep what they carry.
+ */
+function uncommitted(borrowed: Borrowed, error: unknown): unknown {
+  if (error === borrowed.failure && outcomeOf(error) === 'unknown') return withOutcome(error, 'not-sent');
+  return error;
 }

@@ -21,3 +21,19 @@ test('spillway/mysql exports createPool with mysql2/promise’s pool methods', a
   assert.equal(pool.escape("it's"), "'it\\'s'");
   await pool.end();
 });
+
+test('spillway/mysql/callback exports createPool and createPoolCluster with mysql2’s callback API', async () => {
+  const callback = await import('spillway/mysql/callback');
+  const pool = callback.createPool({ host: '127.0.0.1', user: 'nobody', connectionLimit: 2 });
+  for (const method of ['getConnection', 'query', 'execute', 'end', 'releaseConnection', 'promise', 'on']) {
+    assert.equal(typeof (pool as unknown as Record<string, unknown>)[method], 'function', method);
+  }
+  assert.equal(pool.promise().pool, pool, 'promise() wraps this pool');
+  const cluster = callback.default.createPoolCluster();
+  assert.equal(typeof cluster.of, 'function');
+  await new Promise<void>((resolve) => cluster.end(() => resolve()));
+  await new Promise<void>((resolve) => pool.end(() => resolve()));
+  const { createPoolCluster } = await import('spillway/mysql');
+  const promiseCluster = createPoolCluster();
+  await promiseCluster.end();
+});

@@ -33,10 +33,12 @@ export const FAULT_MODES = [
 
 /**
  * The only ways a call may fail during a fault: a statement in flight on a broken or silent connection
- * fails CONNECTION_LOST or STATEMENT_TIMEOUT; a caller that gets no connection fails POOL_TIMEOUT,
- * CIRCUIT_OPEN or CONNECT_TIMEOUT. Anything else (a driver's raw error, "not queryable") breaks the contract.
+ * fails CONNECTION_LOST or STATEMENT_TIMEOUT (RESULT_UNKNOWN for a write: it may have been applied);
+ * a caller that gets no connection fails POOL_TIMEOUT, CIRCUIT_OPEN or CONNECT_TIMEOUT. Anything
+ * else (a driver's raw error, "not queryable") breaks the contract.
  */
 export const FAULT_ERROR_CODES: ReadonlySet<string> = new Set([
+  'RESULT_UNKNOWN',
   'CONNECTION_LOST',
   'STATEMENT_TIMEOUT',
   'POOL_TIMEOUT',

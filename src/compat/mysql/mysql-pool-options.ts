@@ -1,6 +1,5 @@
 import type { PoolOptions as Mysql2PoolOptions } from 'mysql2/promise';
 import type { PoolOptions } from '../../config/options.js';
-import { ConfigError } from '../../errors.js';
 import { type FacadeTarget, facadeDefaults, labelUrl, type SpillwayExtras, splitFacadeConfig, targetFromUrl } from '../facade-settings.js';
 
 /** The options of `spillway/mysql`'s createPool: mysql2's pool options, plus Spillway's (all optional). */
@@ -32,6 +31,19 @@ export interface MysqlPoolPlan {
   waitForConnections: boolean;
   /** Waiters allowed before a checkout fails at once (0 = unlimited). */
   queueLimit: number;
+  /** Reset the session (COM_RESET_CONNECTION) when a connection comes back, as mysql2's resetOnRelease. */
+  resetOnRelease: boolean;
+  /** The breaker only when `circuit` is given: mysql2's pool has none. */
+  circuitBreaker: boolean;
+  /** mysql2's pool settings as mysql2 reports them in `pool.config`. */
+  mysql2: {
+    connectionLimit: number;
+    maxIdle: number;
+    idleTimeout: number;
+    queueLimit: number;
+    waitForConnections: boolean;
+    resetOnRelease: boolean;
+  };
 }
 
 /**
@@ -40,16 +52,13 @@ export interface MysqlPoolPlan {
  */
 export function planMysqlPool(input: MysqlPoolConfig | string): MysqlPoolPlan {
   const config: MysqlPoolConfig = typeof input === 'string' ? { uri: input } : { ...input };
-  if ((config as { resetOnRelease?: boolean }).resetOnRelease === true) {
-    // Silently dropping it would hand session state to the next borrower; say so before anything connects.
-    throw new ConfigError('resetOnRelease', 'resetOnRelease=true is not supported by spillway/mysql; accepted: false or unset');
-  }
   const { spillway, connection } = splitFacadeConfig(config as Record<string, unknown>, POOL_KEYS);
   const target = connectionTarget(config);
   const connectionLimit = config.connectionLimit ?? MYSQL2_CONNECTION_LIMIT;
   const maxIdle = config.maxIdle ?? connectionLimit;
   // mysql2 reaps idle connections only when maxIdle < connectionLimit.
-  const idleTimeoutMs = maxIdle < connectionLimit ? (config.idleTimeout ?? MYSQL2_IDLE_TIMEOUT_MS) : 0;
+  const idleTimeout = config.idleTimeout ?? MYSQL2_IDLE_TIMEOUT_MS;
+  const idleTimeoutMs = maxIdle < connectionLimit ? idleTimeout : 0;
 
   // The dialect's own connection defaults that mysql2's pool does not share: restore mysql2's.
   connection.supportBigNumbers = config.supportBigNumbers ?? false;
@@ -70,11 +79,17 @@ export function planMysqlPool(input: MysqlPoolConfig | string): MysqlPoolPlan {
     ...(password === undefined ? {} : { password }),
     ...spillway,
   };
+  const waitForConnections = config.waitForConnections ?? true;
+  const queueLimit = config.queueLimit ?? 0;
+  const resetOnRelease = (config as { resetOnRelease?: boolean }).resetOnRelease === true;
   return {
     options,
     connectionOptions: connection,
-    waitForConnections: config.waitForConnections ?? true,
-    queueLimit: config.queueLimit ?? 0,
+    waitForConnections,
+    queueLimit,
+    resetOnRelease,
+    circuitBreaker: config.circuit !== undefined,
+    mysql2: { connectionLimit, maxIdle, idleTimeout, queueLimit, waitForConnections, resetOnRelease },
   };
 }
 

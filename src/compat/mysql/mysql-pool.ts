@@ -1,80 +1,74 @@
 import { EventEmitter } from 'node:events';
-import { createRequire } from 'node:module';
-import type { PoolConnection as Mysql2CallbackPoolConnection } from 'mysql2';
+import type { Pool as Mysql2CallbackPool, PoolConnection as Mysql2CallbackPoolConnection } from 'mysql2';
 import type { Pool as Mysql2PromisePool } from 'mysql2/promise';
-import { resolveConfig } from '../../config/resolve-config.js';
-import { openDatabase } from '../../create-pool.js';
 import type { Database } from '../../database.js';
-import { createMysqlDialect, type MysqlConnection } from '../../dialect/mysql/mysql-dialect.js';
-import { PoolTimeoutError, ReleasedTwiceError } from '../../errors.js';
-import type { ConnectContext, Connector } from '../../pool/connector.js';
-import type { Lease } from '../../pool/lease.js';
-import type { ConnectionPool } from '../../pool/pool.js';
 import { withCallback } from '../facade-settings.js';
-import { type MysqlPoolConfig, type MysqlPoolPlan, planMysqlPool } from './mysql-pool-options.js';
-
-/** The longest timer Node accepts. */
-const FOREVER_MS = 2_147_483_647;
+import { CallbackPool, registerPromisePool } from './mysql-callback-pool.js';
+import type { MysqlPoolConfig } from './mysql-pool-options.js';
+import { type CoreConnection, mysql2Promise, type QueryCallback } from './mysql2-shapes.js';
 
 type Callback<T> = (error: Error | null | undefined, value?: T) => void;
-type QueryCallback = (error: Error | null, rows?: unknown, fields?: unknown) => void;
-/** The lease of a lent connection, on the connection itself (undefined while it is in the pool). */
-const LEASE = Symbol('spillway.lease');
 
-/** mysql2's callback connection, as the dialect hands it out, with the methods a borrower calls. */
-type CoreConnection = MysqlConnection & {
-  [LEASE]?: Lease<CoreConnection> | undefined;
-  release?: () => void;
-  execute(sql: unknown, values: unknown, callback: QueryCallback): unknown;
-  query(sql: unknown, values: unknown, callback: QueryCallback): unknown;
-  config?: { namedPlaceholders?: boolean };
-};
-interface Mysql2PromiseModule {
-  PromisePoolConnection: new (connection: CoreConnection, promise?: PromiseConstructor) => unknown;
-  escape(value: unknown): string;
-  escapeId(value: unknown): string;
-  format(sql: string, values?: unknown): string;
-}
+/** The events mysql2's promise pool re-emits from its callback pool. */
+const POOL_EVENTS: readonly string[] = ['acquire', 'connection', 'enqueue', 'release'];
 
-const requireCjs = createRequire(import.meta.url);
-let mysql2Promise: Mysql2PromiseModule | undefined;
-/** mysql2's own promise wrappers, loaded on first use so importing spillway/mysql loads nothing. */
-function mysql2(): Mysql2PromiseModule {
-  mysql2Promise ??= requireCjs('mysql2/promise') as Mysql2PromiseModule;
-  return mysql2Promise;
+/**
+ * Re-emit `events` of `source` on `target` while `target` has listeners for them (mysql2's
+ * inheritEvents): the callback pool does no emitting work for a promise pool nobody listens to.
+ */
+function inheritEvents(source: EventEmitter, target: EventEmitter, events: readonly string[]): void {
+  const forwarders = new Map<string | symbol, (...args: unknown[]) => void>();
+  target.on('newListener', (event: string | symbol) => {
+    if (!events.includes(event as string) || target.listenerCount(event) > 0) return;
+    const forward = (...args: unknown[]): void => {
+      target.emit(event, ...args);
+    };
+    forwarders.set(event, forward);
+    source.on(event, forward);
+  });
+  target.on('removeListener', (event: string | symbol) => {
+    const forward = forwarders.get(event);
+    if (forward === undefined || target.listenerCount(event) > 0) return;
+    source.removeListener(event, forward);
+    forwarders.delete(event);
+  });
 }
 
 /**
  * The pool `spillway/mysql`'s createPool returns: mysql2/promise's pool API on Spillway's pool.
  * `getConnection()` resolves with mysql2's own PromisePoolConnection; called with a callback (as
- * Kysely's MysqlDialect does) it hands out the callback connection instead.
+ * Kysely's MysqlDialect does) it hands out the callback connection instead. `pool.pool` is the same
+ * pool's callback API and `pool.Promise` the promise implementation, as in mysql2.
  */
 export class Pool extends EventEmitter {
+  /** The callback API of this same pool (mysql2's `promisePool.pool`); its `promise()` comes back here. */
+  readonly pool: CallbackPool;
+  /** The promise implementation this pool's methods return (mysql2's `Promise` option; the global one by default). */
+  readonly Promise: PromiseConstructor;
   /** The Spillway database underneath: status(), stats(), health(), events, HTTP endpoints. */
   readonly spillway: Database;
-  readonly #core: ConnectionPool<CoreConnection>;
-  readonly #plan: MysqlPoolPlan;
-  readonly #isDisconnect: (error: unknown) => boolean;
-  #started = false;
+  /** The global Promise: results need no re-wrapping. */
+  readonly #native: boolean;
 
-  constructor(config: MysqlPoolConfig | string) {
+  constructor(config: MysqlPoolConfig | string | CallbackPool, promiseImpl?: PromiseConstructor) {
     super();
-    this.#plan = planMysqlPool(config);
-    const resolved = resolveConfig(this.#plan.options);
-    const dialect = createMysqlDialect(resolved, { connectionOptions: this.#plan.connectionOptions });
-    this.#isDisconnect = (error) => dialect.connector.isDisconnect(error) || (error as { fatal?: boolean } | null)?.fatal === true;
-    const connector = this.#withPoolEvents(dialect.connector as Connector<CoreConnection>);
-    this.spillway = openDatabase(resolved, { ...dialect, connector } as typeof dialect);
-    this.#core = this.spillway.pool as ConnectionPool<CoreConnection>;
+    this.pool = config instanceof CallbackPool ? config : new CallbackPool(config);
+    this.Promise = promiseImpl ?? this.pool.Promise;
+    this.#native = this.Promise === Promise;
+    this.spillway = this.pool.spillway;
+    inheritEvents(this.pool, this, POOL_EVENTS);
   }
 
-  /** Check out a connection; `release()` it once (`destroy()` closes it instead). */
+  /** Check out a connection; `release()` it (`destroy()` closes it instead). */
   getConnection(): Promise<unknown>;
   getConnection(callback: Callback<unknown>): void;
   getConnection(callback?: Callback<unknown>): Promise<unknown> | undefined {
-    const checkout = this.#acquire().then((lease) => this.#handOut(lease));
-    if (callback !== undefined) return withCallback(checkout, callback, null);
-    return checkout.then((connection) => new (mysql2().PromisePoolConnection)(connection));
+    if (callback !== undefined) {
+      this.pool.getConnection(callback);
+      return undefined;
+    }
+    const PromisePoolConnection = mysql2Promise().PromisePoolConnection;
+    return this.#settle(this.pool.checkout().then((connection) => new PromisePoolConnection(connection, this.Promise)));
   }
 
   /** Return a connection checked out with getConnection (as mysql2's pool.releaseConnection). */
@@ -93,122 +87,76 @@ export class Pool extends EventEmitter {
   }
 
   /**
-   * Close the pool: waiting checkouts fail with POOL_CLOSED, borrowed connections are waited for,
-   * then every connection is closed.
+   * Close the pool as mysql2 does: queued checkouts fail with `Pool is closed.`, every connection
+   * (borrowed ones too) is closed, then it resolves.
    */
   end(): Promise<void>;
   end(callback: (error?: Error | null) => void): void;
   end(callback?: (error?: Error | null) => void): Promise<void> | undefined {
-    return withCallback(this.#core.close({ graceMs: FOREVER_MS }), callback, null);
+    const ended = new Promise<void>((resolve, reject) => this.pool.end((error) => (error ? reject(error) : resolve())));
+    return withCallback(this.#settle(ended), callback, null);
   }
 
   escape(value: unknown): string {
-    return mysql2().escape(value);
+    return this.pool.escape(value);
   }
 
   escapeId(value: unknown): string {
-    return mysql2().escapeId(value);
+    return this.pool.escapeId(value);
   }
 
   format(sql: string, values?: unknown): string {
-    return mysql2().format(sql, values);
+    return this.pool.format(sql, values);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    if (!this.#core.closed) await this.end();
+    if (!this.pool.closed) await this.end();
   }
 
   // ---- internals -------------------------------------------------------------------------------
 
-  #acquire(): Promise<Lease<CoreConnection>> {
-    // Started on first use: creating a mysql2 pool opens nothing.
-    if (!this.#started) {
-      this.#started = true;
-      this.#core.start();
-    }
-    const status = this.#core.status();
-    if (status.checkedIn === 0 && status.total >= status.max) {
-      // mysql2's waitForConnections: false and queueLimit fail a checkout at once instead of queueing.
-      const { waitForConnections, queueLimit } = this.#plan;
-      if (!waitForConnections || (queueLimit > 0 && status.waiting >= queueLimit)) {
-        return Promise.reject(new PoolTimeoutError(this.#core.name, status, 0));
-      }
-      this.emit('enqueue');
-    }
-    return this.#core.acquire();
-  }
-
-  #handOut(lease: Lease<CoreConnection>): CoreConnection {
-    const connection = this.#lend(lease);
-    this.emit('acquire', connection);
-    return connection;
-  }
-
-  #lend(lease: Lease<CoreConnection>): CoreConnection {
-    const connection = lease.connection;
-    connection[LEASE] = lease;
-    return connection;
-  }
-
-  /** Return a lent connection; an error that broke it (or destroy()) closes it instead. */
-  #giveBack(connection: CoreConnection, error: unknown): void {
-    const lease = connection[LEASE];
-    if (lease === undefined) throw new ReleasedTwiceError(this.#core.name);
-    connection[LEASE] = undefined;
-    this.emit('release', connection);
-    lease.release(error);
+  /** A native promise as this pool's `Promise`. */
+  #settle<T>(promise: Promise<T>): Promise<T> {
+    if (this.#native) return promise;
+    return new this.Promise<T>((resolve, reject) => promise.then(resolve, reject));
   }
 
   #run(method: 'query' | 'execute', sql: unknown, values: unknown): Promise<[unknown, unknown]> {
-    if (typeof values === 'function') return Promise.reject(new TypeError('Callback function is not available with promise clients.'));
-    return this.#acquire().then(
-      (lease) =>
-        new Promise<[unknown, unknown]>((resolve, reject) => {
-          const connection = this.#handOut(lease);
-          const done: QueryCallback = (error, rows, fields) => {
-            // A SQL error leaves the connection usable; only a broken one is closed.
-            this.#giveBack(connection, error && this.#isDisconnect(error) ? error : undefined);
-            if (error) reject(error);
-            else resolve([rows, fields]);
-          };
-          try {
-            connection[method](sql, values, done);
-          } catch (error) {
-            done(error as Error);
-          }
-        }),
-    );
-  }
-
-  /**
-   * mysql2's pooled-connection methods and 'connection' event, around the dialect's connector.
-   * release() and destroy() are set once per connection, so its shape never changes on the hot path.
-   */
-  #withPoolEvents(inner: Connector<CoreConnection>): Connector<CoreConnection> {
-    return {
-      target: inner.target,
-      connect: async (context: ConnectContext) => {
-        const connection = await inner.connect(context);
-        connection[LEASE] = undefined;
-        // mysql2's PoolConnection.release(): a second call (no lease) throws RELEASED_TWICE.
-        connection.release = () => this.#giveBack(connection, undefined);
-        // mysql2's pooled destroy() closes the connection and frees its slot; so does this one.
-        const destroy = connection.destroy;
-        connection.destroy = () => {
-          destroy.call(connection);
-          if (connection[LEASE] !== undefined) this.#giveBack(connection, new Error('connection destroyed by its borrower'));
-        };
-        this.emit('connection', connection);
-        return connection;
-      },
-      ping: (connection) => inner.ping(connection),
-      needsReset: (connection) => inner.needsReset(connection),
-      reset: (connection) => inner.reset(connection),
-      close: (connection) => inner.close(connection),
-      isDisconnect: (error) => inner.isDisconnect(error),
-    };
+    if (typeof values === 'function') throw new Error('Callback function is not available with promise clients.');
+    const pool = this.pool;
+    // One promise per statement when a connection is free; otherwise wait for one first.
+    const lent = pool.lendNow();
+    const result =
+      lent !== undefined
+        ? statement(pool, lent, method, sql, values)
+        : pool.borrow((connection) => statement(pool, connection, method, sql, values));
+    return this.#settle(result);
   }
 }
+
+/** One statement on a lent connection, as mysql2's pool runs it: the connection goes home (or is discarded) first. */
+function statement(
+  pool: CallbackPool,
+  connection: CoreConnection,
+  method: 'query' | 'execute',
+  sql: unknown,
+  values: unknown,
+): Promise<[unknown, unknown]> {
+  return new Promise<[unknown, unknown]>((resolve, reject) => {
+    const done: QueryCallback = (error, rows, fields) => {
+      pool.settle(connection, error);
+      if (error) reject(error);
+      else resolve([rows, fields]);
+    };
+    try {
+      connection[method](sql, values, done);
+    } catch (error) {
+      done(error as Error);
+    }
+  });
+}
+
+registerPromisePool(Pool as unknown as new (pool: CallbackPool, promiseImpl?: PromiseConstructor) => unknown);
 
 /**
  * What `spillway/mysql`'s createPool returns: typed as mysql2/promise's Pool, plus `spillway`, plus
@@ -220,11 +168,15 @@ export type SpillwayMysqlPool = Mysql2PromisePool & {
   end(callback: (error?: Error | null) => void): void;
 };
 
+/** What `spillway/mysql/callback`'s createPool returns: typed as mysql2's callback Pool, plus `spillway`. */
+export type SpillwayMysqlCallbackPool = Mysql2CallbackPool & { readonly spillway: Database };
+
 /**
  * A drop-in for mysql2/promise's `createPool`, on Spillway's pool. Change the import and keep every
- * call: `getConnection()`, `query`, `execute`, `end`, `release()`, the pool events. Spillway's
- * options ride along in the same config (`maxOverflow`, `prePing`, `leakThresholdMs`, ...), each
- * off until given, as in mysql2. `pool.spillway` is the Spillway database underneath.
+ * call: `getConnection()`, `query`, `execute`, `end`, `release()`, the pool events, `pool.pool` and
+ * `promise()`. Spillway's options ride along in the same config (`maxOverflow`, `prePing`,
+ * `leakThresholdMs`, ...), each off until given, as in mysql2. `pool.spillway` is the Spillway
+ * database underneath.
  *
  * @example
  * import { createPool } from 'spillway/mysql'; // was: import { createPool } from 'mysql2/promise'
@@ -235,4 +187,16 @@ export function createPool(config: MysqlPoolConfig | string): SpillwayMysqlPool 
   // Typed as mysql2's Pool so existing code and ORMs type-check unchanged; the runtime surface is
   // mysql2/promise's pool methods (mysql2's own typings also declare more than its pool has).
   return new Pool(config) as unknown as SpillwayMysqlPool;
+}
+
+/**
+ * A drop-in for the plain `mysql2` entry's callback `createPool`, on Spillway's pool.
+ *
+ * @example
+ * import { createPool } from 'spillway/mysql/callback'; // was: import { createPool } from 'mysql2'
+ * const pool = createPool({ uri: process.env.DATABASE_URL, connectionLimit: 10 });
+ * pool.query('SELECT 1 AS one', (error, rows) => { ... });
+ */
+export function createCallbackPool(config: MysqlPoolConfig | string): SpillwayMysqlCallbackPool {
+  return new CallbackPool(config) as unknown as SpillwayMysqlCallbackPool;
 }

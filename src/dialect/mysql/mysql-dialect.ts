@@ -4,6 +4,7 @@ import { passwordFromUrl } from '../../config/url.js';
 import { ConnectionLostError, StatementTimeoutError } from '../../errors.js';
 import type { ConnectContext, Connector } from '../../pool/connector.js';
 import { BACKSTOP_MARGIN_MS, callbackDeadline } from '../../resilience/deadline-sweeper.js';
+import { WRITER_MOVED_DEFAULTS, WriterMovedDetector } from '../../resilience/writer-moved.js';
 import {
   type Dialect,
   type DialectStatementOptions,
@@ -14,7 +15,7 @@ import {
 } from '../dialect.js';
 import { TlsMaterialLoader } from '../tls-material.js';
 import { mysqlBatch } from './mysql-batch.js';
-import { classifyMysqlFailure, isMysqlDisconnect, mapMysqlError } from './mysql-errors.js';
+import { classifyMysqlFailure, isMysqlDisconnect, isMysqlReadOnly, mapMysqlError, mysqlTransactionConflict } from './mysql-errors.js';
 import { checkIpIdentity, checkNoSslConflict, mysqlSslOption, mysqlTlsAttempts, mysqlTlsError, worthPlainAttempt } from './mysql-tls.js';
 
 /**
@@ -62,6 +63,13 @@ interface ConnectionState {
   abandoned: boolean;
   /** Texts this dialect prepared on the connection, least recently used first. */
   prepared: Map<string, true>;
+  /**
+   * The server refused a write as read-only (a failover made it a reader): the connection is not
+   * reused; the pool discards it at its return (reset refuses it).
+   */
+  readOnly: Error | undefined;
+  /** Tells the pool to discard this connection (idle now, lent at its return). */
+  onBroken: (error: unknown) => void;
 }
 
 /**
@@ -113,6 +121,27 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
   const urlPassword = passwordFromUrl(config.url);
   const label = `mysql://${target.user ?? ''}${target.user ? '@' : ''}${target.host}:${target.port}/${target.database ?? ''}`;
   const states = new WeakMap<MysqlConnection, ConnectionState>();
+  /** The connections open now: a burst of read-only errors (the writer moved) condemns them all. */
+  const live = new Set<MysqlConnection>();
+  const writerMoved = new WriterMovedDetector({ ...WRITER_MOVED_DEFAULTS, now: () => performance.now() });
+
+  /**
+   * A statement found the server read-only: this connection points at a reader now, and is not
+   * lent again (mysql2's pool discards it too). A burst of these means the writer moved: every
+   * connection is given up (idle ones at once, lent ones at their return), so all reconnect through
+   * DNS to the new writer instead of each failing once first.
+   */
+  function readOnlyFailure(connection: MysqlConnection, error: Error): void {
+    const state = states.get(connection);
+    if (state !== undefined) state.readOnly = error;
+    if (!writerMoved.record()) return;
+    for (const other of [...live]) {
+      const otherState = states.get(other);
+      if (otherState === undefined || otherState.readOnly !== undefined) continue;
+      otherState.readOnly = error;
+      otherState.onBroken(new ConnectionLostError('the server turned read-only on other connections: the writer moved', error));
+    }
+  }
 
   // TLS as resolved from ssl-mode and the tls option (MySQL's client rules), unless mysql2's own `ssl`
   // comes in dialectOptions or through the drop-in spillway/mysql (mysql2's semantics then).
@@ -157,7 +186,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     if (ssl !== undefined) checkIpIdentity(connection as never, config.tls, target.host);
     if (signal !== undefined) cutOnAbort(connection, signal);
     await new Promise<void>((resolve, reject) => {
-      const abandoned = (): void => reject(new ConnectionLostError('MySQL connect attempt abandoned'));
+      const abandoned = (): void => reject(new ConnectionLostError('MySQL connect attempt abandoned', { outcome: 'not-sent' }));
       connection.once('connect', () => {
         connection.removeAllListeners('error');
         signal?.removeEventListener('abort', abandoned);
@@ -254,14 +283,19 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
         const threadId = connection.threadId;
         destroy(connection);
         killSession(threadId);
-        const error = new StatementTimeoutError(timeoutMs, new Error('the server did not answer; the client-side backstop fired'));
         // The connection is mid-statement with no answer: it must never be reused.
-        (error as StatementTimeoutError & { connectionUnusable: boolean }).connectionUnusable = true;
-        reject(error);
+        reject(
+          new StatementTimeoutError(timeoutMs, {
+            cause: new Error('the server did not answer; the client-side backstop fired'),
+            connectionUnusable: true,
+            outcome: 'unknown',
+          }),
+        );
       });
       const done = (error: Error | null, rows: unknown, fields: unknown): void => {
         if (!settle()) return;
         if (error !== null) {
+          if (isMysqlReadOnly(error)) readOnlyFailure(connection, error);
           reject(mapMysqlError(error, timeoutMs, config.lockTimeoutMs));
           return;
         }
@@ -309,10 +343,17 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
       try {
         connection = await open(context.timeoutMs, context.signal);
       } catch (error) {
-        throw mapMysqlError(error, config.statementTimeoutMs, config.lockTimeoutMs);
+        throw mapMysqlError(error, config.statementTimeoutMs, config.lockTimeoutMs, false);
       }
       const mariadb = connection._isMariaDB === true;
-      states.set(connection, { mariadb, inTransaction: false, abandoned: false, prepared: new Map() });
+      states.set(connection, {
+        mariadb,
+        inTransaction: false,
+        abandoned: false,
+        prepared: new Map(),
+        readOnly: undefined,
+        onBroken: context.onBroken,
+      });
       // An idle connection's error must never crash the process: the pool discards it instead.
       connection.on('error', context.onBroken);
       connection.on('end', () => context.onBroken(new ConnectionLostError('MySQL connection ended')));
@@ -329,6 +370,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
         destroy(connection);
         throw error;
       }
+      live.add(connection);
       return connection;
     },
     ping(connection: MysqlConnection): Promise<void> {
@@ -336,7 +378,8 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           destroy(connection);
-          reject(new ConnectionLostError(`MySQL ping got no answer within ${config.connectTimeoutMs}ms`));
+          const message = `MySQL ping got no answer within ${config.connectTimeoutMs}ms`;
+          reject(new ConnectionLostError(message, { connectionUnusable: true, outcome: 'not-sent' }));
         }, config.connectTimeoutMs);
         timer.unref();
         connection.ping((error) => {
@@ -347,14 +390,19 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
       });
     },
     needsReset(connection: MysqlConnection): boolean {
-      return states.get(connection)?.inTransaction === true;
+      const state = states.get(connection);
+      return state !== undefined && (state.inTransaction || state.readOnly !== undefined);
     },
     async reset(connection: MysqlConnection): Promise<void> {
+      // Refused, so the pool discards it: a connection to a server that turned read-only is not reused.
+      const readOnly = states.get(connection)?.readOnly;
+      if (readOnly !== undefined) throw readOnly;
       await run(connection, 'ROLLBACK', undefined, false, config.connectTimeoutMs);
       const state = states.get(connection);
       if (state !== undefined) state.inTransaction = false;
     },
     close(connection: MysqlConnection): Promise<void> {
+      live.delete(connection);
       connection.removeAllListeners('end');
       connection.removeAllListeners('error');
       connection.on('error', () => undefined);
@@ -441,6 +489,7 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
     connector,
     query,
     classifyFailure: classifyMysqlFailure,
+    transactionConflict: mysqlTransactionConflict,
     placeholder: () => '?',
     quoteIdentifier: (name) => `\`${name.replace(/`/g, '``')}\``,
     async begin(connection, options?: TransactionOptions) {

@@ -85,9 +85,10 @@ export function statementBackstop<T>(client: Client, work: Promise<T>, timeoutMs
 
 /** The error of a statement the server did not answer within its timeout plus the margin. */
 export function backstopError(timeoutMs: number): StatementTimeoutError {
-  return Object.assign(new StatementTimeoutError(timeoutMs), {
+  return new StatementTimeoutError(timeoutMs, {
     message: `Statement timed out after ${timeoutMs}ms: no answer from the server within ${timeoutMs + BACKSTOP_MARGIN_MS}ms; connection discarded`,
     connectionUnusable: true,
+    outcome: 'unknown',
   });
 }
 
@@ -103,8 +104,9 @@ export function pingWithin<T>(client: Client, work: Promise<T>, timeoutMs: numbe
     work,
     timeoutMs,
     () =>
-      Object.assign(new ConnectionLostError(`PostgreSQL connection did not answer a ping within ${timeoutMs}ms`), {
+      new ConnectionLostError(`PostgreSQL connection did not answer a ping within ${timeoutMs}ms`, {
         connectionUnusable: true,
+        outcome: 'not-sent',
       }),
     () => destroyClient(client),
   );

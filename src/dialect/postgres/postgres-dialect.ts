@@ -18,7 +18,7 @@ import { TlsMaterialLoader } from '../tls-material.js';
 import { postgresBatch } from './postgres-batch.js';
 import { copyFrom } from './postgres-copy.js';
 import { abandonStatement, backstopError, closeClient, destroyClient, pingWithin, statementBackstop } from './postgres-deadline.js';
-import { classifyPostgresFailure, isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
+import { classifyPostgresFailure, isPostgresDisconnect, mapPostgresError, postgresTransactionConflict } from './postgres-errors.js';
 import { createPostgresMultiplexer } from './postgres-multiplexer.js';
 import { localTimeouts, wrappingBegin } from './postgres-pooler.js';
 import { toResult } from './postgres-result.js';
@@ -102,7 +102,7 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
       client.on('error', () => undefined);
       destroyClient(client);
     };
-    if (context.signal.aborted) throw new ConnectionLostError('PostgreSQL connect attempt abandoned');
+    if (context.signal.aborted) throw new ConnectionLostError('PostgreSQL connect attempt abandoned', { outcome: 'not-sent' });
     context.signal.addEventListener('abort', abandon, { once: true });
     try {
       await client.connect();
@@ -136,7 +136,7 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
           if (i + 1 < attempts.length && !context.signal.aborted && worthOtherAttempt(tlsMode, error)) continue;
           throw (
             (useTls ? postgresTlsError(config.tls, where, error) : undefined) ??
-            mapPostgresError(error, config.statementTimeoutMs, config.lockTimeoutMs)
+            mapPostgresError(error, config.statementTimeoutMs, config.lockTimeoutMs, false)
           );
         }
       }
@@ -272,6 +272,7 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
     connector,
     query,
     classifyFailure: classifyPostgresFailure,
+    transactionConflict: postgresTransactionConflict,
     placeholder: (index) => `$${index}`,
     quoteIdentifier: (name) => `"${name.replace(/"/g, '""')}"`,
     async begin(client, options?: TransactionOptions) {

@@ -1,4 +1,4 @@
-import { PoolClosedError, PoolTimeoutError, SpillwayError, StatementTimeoutError } from '../../errors.js';
+import { ConnectionLostError, outcomeOf, PoolClosedError, PoolTimeoutError, SpillwayError, StatementTimeoutError } from '../../errors.js';
 import type { PoolEventMap } from '../../pool/events.js';
 import type { Lease } from '../../pool/lease.js';
 import type { ConnectionPool } from '../../pool/pool.js';
@@ -884,9 +884,20 @@ export class SharedLeases<C> {
     if (slot.dead) return;
     slot.dead = true;
     this.#remove(slot);
-    if (error !== undefined) for (const job of [...slot.jobs]) job.fail(error);
+    if (error !== undefined) {
+      // Work started on a slot has been written: an error that says otherwise (a refusal, the pool
+      // closing) is the failing unit's own, not theirs, so the others learn the answer was lost.
+      const inFlight =
+        outcomeOf(error) === 'unknown'
+          ? error
+          : new ConnectionLostError('shared connection failed with this statement in flight; its answer was lost', {
+              cause: error,
+              connectionUnusable: true,
+            });
+      for (const job of [...slot.jobs]) job.fail(inFlight);
+    }
     this.#use.abort(slot.connection);
-    if (!slot.lease.released) slot.lease.release(error ?? new SpillwayError('CONNECTION_LOST', 'shared connection is no longer usable'));
+    if (!slot.lease.released) slot.lease.release(error ?? new ConnectionLostError('shared connection is no longer usable'));
     this.#grow();
   }
 

@@ -108,7 +108,7 @@ export function createSqliteDialect(config: ResolvedConfig): Dialect<SqliteDatab
         }
       },
       async ping(db: SqliteDatabase): Promise<void> {
-        if (!db.open) throw new ConnectionLostError(`SQLite connection to ${label} is closed`);
+        if (!db.open) throw new ConnectionLostError(`SQLite connection to ${label} is closed`, { outcome: 'not-sent' });
       },
       needsReset: (db: SqliteDatabase) => db.inTransaction,
       async reset(db: SqliteDatabase): Promise<void> {

@@ -1,25 +1,37 @@
-import { LockTimeoutError, SpillwayError } from '../../errors.js';
+import { LockTimeoutError, SpillwayError, withOutcome } from '../../errors.js';
 import type { StatementFailureKind } from '../dialect.js';
 
 /**
  * Map a better-sqlite3 error: a lock held past busy_timeout (SQLITE_BUSY*) is LOCK_TIMEOUT; an I/O
- * or corruption error leaves the connection unusable, so it is discarded. SQL errors (constraints,
- * syntax) pass through untouched with better-sqlite3's `code`.
+ * or corruption error leaves the connection unusable (isSqliteDisconnect), so it is discarded. SQL
+ * errors (constraints, syntax) pass through with better-sqlite3's `code`, `outcome` added.
  */
 export function mapSqliteError(error: unknown, lockTimeoutMs: number): unknown {
   if (error instanceof SpillwayError || !(error instanceof Error)) return error;
   const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string') return error;
-  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_')) return new LockTimeoutError(lockTimeoutMs, error);
-  if (code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || code === 'SQLITE_FULL') {
-    (error as Error & { connectionUnusable: boolean }).connectionUnusable = true;
-  }
-  return error;
+  // In process, no network: the engine refused the statement, unless its storage failed under it.
+  if (typeof code !== 'string') return withOutcome(error, 'rejected');
+  if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_')) return new LockTimeoutError(lockTimeoutMs, { cause: error });
+  // Storage that failed under a statement may have left part of it behind: unknown (the connection is discarded, see below).
+  if (storageFailed(code)) return withOutcome(error, code === 'SQLITE_FULL' ? 'rejected' : 'unknown');
+  return withOutcome(error, 'rejected');
 }
 
-/** SQLite has no network: a connection is only ever "lost" when Spillway itself says so. */
+/** An I/O or corruption error (or a full disk) leaves the connection unusable: it is discarded. */
+function storageFailed(code: string): boolean {
+  return code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB' || code === 'SQLITE_FULL';
+}
+
+/**
+ * SQLite has no network: a connection is "lost" when Spillway itself says so, or when its storage
+ * failed under it (better-sqlite3's error passes through; this judgement discards the connection).
+ */
 export function isSqliteDisconnect(error: unknown): boolean {
-  return error instanceof SpillwayError && (error.code === 'CONNECTION_LOST' || error.code === 'CONNECT_TIMEOUT');
+  if (error instanceof SpillwayError) {
+    return error.code === 'CONNECTION_LOST' || error.code === 'CONNECT_TIMEOUT' || error.connectionUnusable;
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && storageFailed(code);
 }
 
 /**

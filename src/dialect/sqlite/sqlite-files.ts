@@ -75,7 +75,7 @@ export function openFailure(label: string, path: string, error: unknown): Error 
     );
   }
   const reason = error instanceof Error ? error.message : String(error);
-  return new ConnectionLostError(`Cannot open SQLite database ${label}: ${reason}`, error);
+  return new ConnectionLostError(`Cannot open SQLite database ${label}: ${reason}`, { cause: error, outcome: 'not-sent' });
 }
 
 /**
