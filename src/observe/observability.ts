@@ -111,6 +111,7 @@ export class Observability implements QueryObserver, PoolObservers {
   readonly #tracer: StatementTracer | undefined;
   readonly #pools: DatabasePool[] = [];
   readonly #metrics = new Map<DatabasePool, PoolMetrics>();
+  #operation: PoolMetrics['operation'] | undefined = undefined;
   readonly #checkouts = new LatencyWindow();
   readonly #queries = new LatencyWindow();
   readonly #leaks: LeakRecord[] = [];
@@ -218,6 +219,9 @@ export class Observability implements QueryObserver, PoolObservers {
         config.metrics.registry,
       );
       this.#metrics.set(dbPool, metrics);
+      // Statement durations go to the primary pool's series (statements are the database's); kept in
+      // a field, since every statement reads it.
+      if (primary) this.#operation = metrics.operation;
       cleanup.push(() => metrics.detach());
       // The background health check's own checkouts are left out: on an idle pool they were the only
       // ones, so their waits (a pre-ping after a long idle) read as callers waiting for connections.
@@ -272,12 +276,6 @@ export class Observability implements QueryObserver, PoolObservers {
       this.#queries.record(elapsed, failed);
     }
     if (traced !== undefined) StatementTracer.end(traced.span, error);
-  }
-
-  /** Statement durations go to the primary pool's series (statements are the database's). */
-  get #operation() {
-    const primary = this.#primary();
-    return primary === undefined ? undefined : this.#metrics.get(primary)?.operation;
   }
 
   // ---- views for the endpoints --------------------------------------------------------------------
