@@ -14,12 +14,9 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { resolveConfig } from '../dist/config/resolve-config.js';
-import { Database } from '../dist/database.js';
+import { openDatabase } from '../dist/create-pool.js';
 import type { Dialect } from '../dist/dialect/dialect.js';
 import { createPool, type PoolOptions } from '../dist/index.js';
-import { instrument } from '../dist/observe/observability.js';
-import type { Connector } from '../dist/pool/connector.js';
-import { ConnectionPool } from '../dist/pool/pool.js';
 import { closedLoop, fakeConnector, interleaved, machineLine, median } from './support.js';
 
 const { values: args } = parseArgs({
@@ -96,10 +93,9 @@ async function memoryRun(name: string): Promise<number> {
     server: { address: '127.0.0.1', port: 5432, database: 'bench' },
     query: async () => ({ rows: [], rowCount: 0 }),
   } as unknown as Dialect;
-  const pool = new ConnectionPool<unknown>(connector as Connector<unknown>, config);
-  const db = new Database(config, dialect, pool);
-  instrument(db);
-  pool.start();
+  // No breaker, leak detection at the config's setting: the library's own cost around one statement.
+  const db = openDatabase(config, dialect, { circuitBreaker: false });
+  db.pool.start();
   const total = Number(args['memory-queries']);
   let left = total / 10;
   const loop = async (): Promise<void> => {

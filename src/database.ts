@@ -1,7 +1,8 @@
 import type { ResolvedConfig } from './config/options.js';
 import { describeConfig } from './config/resolve-config.js';
+import type { DatabasePool } from './database-pool.js';
 import type { Dialect, QueryResult, StatementMultiplexer, StatementOptions, TransactionOptions } from './dialect/dialect.js';
-import { HealthMonitor, type HealthReport } from './observe/health.js';
+import type { HealthReport } from './observe/health.js';
 import type { Observability, PerformanceSummary } from './observe/observability.js';
 import { coarseNow } from './pool/clock.js';
 import type { PoolEventMap, PoolEventName } from './pool/events.js';
@@ -17,8 +18,7 @@ import type { QueryObserver } from './query/observer.js';
 import { checkoutFailure, mayWrite, retryReason, statementFailure } from './query/outcome.js';
 import { mustDiscard, normalizeQuery, type QueryInput, Session } from './query/session.js';
 import type { CircuitSnapshot } from './resilience/circuit-breaker.js';
-import { circuitSnapshot } from './resilience/resilience.js';
-import { checkRetryOptions, RETRY_REASONS, type RetryOptions, type RetryReason, withRetry } from './resilience/retry.js';
+import { checkRetryOptions, type RetryOptions, type RetryReason, withRetry } from './resilience/retry.js';
 import { retryAtStart } from './resilience/startup.js';
 
 export type { HealthReport } from './observe/health.js';
@@ -70,43 +70,45 @@ export interface DatabaseTransactionOptions extends TransactionOptions, AcquireO
 export class Database {
   readonly config: ResolvedConfig;
   readonly dialect: Dialect;
-  /** The pool core, for instrumentation and facades. */
+  /** Every pool this database owns, each observed from birth: the primary first (SQLite adds its writer). */
+  readonly pools: readonly DatabasePool[];
+  /** The primary pool's core, for instrumentation and facades. */
   readonly pool: ConnectionPool<unknown>;
   /**
-   * The query layer's observation hook (metrics, percentiles, tracing), set by createPool when
-   * instrumentation is on. Checked once per call; undefined means the query path does no extra work.
+   * The query layer's observation hook (metrics, percentiles, tracing): the observability when it
+   * observes anything, else undefined, so the query path checks one field and does no extra work.
    */
-  observer: QueryObserver | undefined = undefined;
-  /** Metrics, health monitor, alerts and logging of this pool (src/observe), attached by createPool. */
-  observability: Observability | undefined = undefined;
-  #health: HealthMonitor | undefined = undefined;
+  readonly observer: QueryObserver | undefined;
+  /** Metrics, health monitor, alerts, tracing and logging of every pool (src/observe). */
+  readonly observability: Observability;
   /**
    * SQLite only: the pool of the one writer connection, serving transactions and writing
    * statements; `pool` then serves reads. Undefined on client/server databases.
    */
   readonly writerPool: ConnectionPool<unknown> | undefined;
+  readonly #primary: DatabasePool;
   readonly #isWrite: ((text: string) => boolean) | undefined;
-  /** Shares `pool`'s connections between plain statements (PostgreSQL pipelining, opt-in); undefined when off. */
+  /** Shares `pool`'s connections between plain statements (PostgreSQL pipelining, on by default); undefined when off. */
   readonly multiplexer: StatementMultiplexer | undefined;
-  /** Retries by reason since start (`spillway_retries_total{reason}`). */
-  readonly retryCounts: Readonly<Record<RetryReason, number>> = Object.fromEntries(RETRY_REASONS.map((r) => [r, 0])) as Record<
-    RetryReason,
-    number
-  >;
+  /** Retries by reason since start (`spillway_retries_total{reason}`), kept by the observability. */
+  get retryCounts(): Readonly<Record<RetryReason, number>> {
+    return this.observability.retryCounts;
+  }
 
-  constructor(
-    config: ResolvedConfig,
-    dialect: Dialect,
-    pool: ConnectionPool<unknown>,
-    writerPool?: ConnectionPool<unknown>,
-    multiplexer?: StatementMultiplexer,
-  ) {
+  /** Built by createPool (and the drop-in facades) through openDatabase: pools first, each already watched by `observability`. */
+  constructor(config: ResolvedConfig, dialect: Dialect, pools: readonly DatabasePool[], observability: Observability) {
+    const primary = pools[0];
+    if (primary === undefined || primary.role !== 'primary') throw new TypeError('a Database needs its primary pool first');
     this.config = config;
     this.dialect = dialect;
-    this.pool = pool;
-    this.writerPool = writerPool;
-    this.multiplexer = multiplexer;
-    this.#isWrite = writerPool === undefined ? undefined : dialect.routing?.writer?.isWrite;
+    this.pools = Object.freeze([...pools]);
+    this.#primary = primary;
+    this.pool = primary.pool;
+    this.writerPool = pools.find((p) => p.role === 'writer')?.pool;
+    this.multiplexer = primary.multiplexer;
+    this.observability = observability;
+    this.observer = observability.observing ? observability : undefined;
+    this.#isWrite = this.writerPool === undefined ? undefined : dialect.routing?.writer?.isWrite;
   }
 
   /** The pool a borrower goes to: the writer for writes (when the dialect has one), else the main pool. */
@@ -114,9 +116,9 @@ export class Database {
     return write && this.writerPool !== undefined ? this.writerPool : this.pool;
   }
 
-  /** Both pools, for events and shutdown. */
+  /** The core pools, for events and shutdown. */
   #pools(): ConnectionPool<unknown>[] {
-    return this.writerPool === undefined ? [this.pool] : [this.pool, this.writerPool];
+    return this.pools.map((p) => p.pool);
   }
 
   get name(): string {
@@ -185,7 +187,7 @@ export class Database {
     try {
       // A synchronous driver: with a connection free, checkout, statement and return on this stack.
       lease =
-        (this.dialect.querySync === undefined ? undefined : observedLendNow(pool, observer)) ??
+        (this.dialect.querySync === undefined ? undefined : observedTryAcquire(pool, observer)) ??
         (await observedAcquire(pool, observer, acquireOptions));
     } catch (error) {
       throw checkoutFailure(error);
@@ -284,7 +286,7 @@ export class Database {
 
   /** The circuit breaker's state (closed, open, half-open), failures counted and time to the next trial. */
   circuit(): CircuitSnapshot | undefined {
-    return circuitSnapshot(this.pool);
+    return this.#primary.circuit();
   }
 
   #ready: Promise<void> | undefined = undefined;
@@ -327,10 +329,10 @@ export class Database {
    */
   resetStats(): StatsReset {
     const now = Date.now();
-    const before = { stats: this.stats(), performance: this.observability?.performance() };
+    const before = { stats: this.stats(), performance: this.observability.performance() };
     this.#statsBaseline = this.pool.stats();
     this.#statsSince = now;
-    this.observability?.resetWindows(now);
+    this.observability.resetWindows(now);
     return { pool: this.name, resetAt: new Date(now).toISOString(), before };
   }
 
@@ -344,10 +346,7 @@ export class Database {
    * The logic lives in src/observe/health.ts; this is the entry point.
    */
   async health(): Promise<HealthReport> {
-    if (this.observability !== undefined) return this.observability.health.check();
-    // Built without createPool: judge on demand, without background checks or alerts.
-    this.#health ??= new HealthMonitor(this);
-    return this.#health.check();
+    return this.observability.health.check();
   }
 
   on<K extends PoolEventName>(event: K, listener: (...args: PoolEventMap[K]) => void): this {
@@ -412,7 +411,7 @@ export class Database {
 
   /** Stop new checkouts, wait up to `graceMs` for borrowed connections, then close all. Idempotent. */
   async close(options?: { graceMs?: number }): Promise<void> {
-    this.observability?.stop();
+    this.observability.stop();
     // Shared connections go home first, so the pool's grace period is not spent waiting for them.
     await this.multiplexer?.close(options?.graceMs);
     await Promise.all(this.#pools().map((pool) => pool.close(options)));
@@ -503,17 +502,17 @@ export class Database {
   }
 }
 
-/** {@link ConnectionPool.lendNow} with its (instant) checkout span, when tracing is on. */
-function observedLendNow(pool: ConnectionPool<unknown>, observer: QueryObserver | undefined): Lease<unknown> | undefined {
-  if (observer === undefined) return pool.lendNow();
+/** {@link ConnectionPool.tryAcquire} with its (instant) checkout span, when tracing is on. */
+function observedTryAcquire(pool: ConnectionPool<unknown>, observer: QueryObserver | undefined): Lease<unknown> | undefined {
+  if (observer === undefined) return pool.tryAcquire();
   let lease: Lease<unknown> | undefined;
   try {
-    lease = pool.lendNow();
+    lease = pool.tryAcquire();
   } catch (error) {
-    observer.checkoutEnd(observer.checkoutStart(), error);
+    observer.checkoutEnd(observer.checkoutStart(pool.name), error);
     throw error;
   }
-  if (lease !== undefined) observer.checkoutEnd(observer.checkoutStart(), undefined);
+  if (lease !== undefined) observer.checkoutEnd(observer.checkoutStart(pool.name), undefined);
   return lease;
 }
 
@@ -522,7 +521,7 @@ function observedLendNow(pool: ConnectionPool<unknown>, observer: QueryObserver 
  * wait time. Not async: without a token (no span) it is the pool's own promise, with no extra tick.
  */
 function observedAcquire(pool: ConnectionPool<unknown>, observer: QueryObserver | undefined, options: AcquireOptions | undefined) {
-  const token = observer?.checkoutStart();
+  const token = observer?.checkoutStart(pool.name);
   if (observer === undefined || token === undefined) return pool.acquire(options);
   return pool.acquire(options).then(
     (lease) => {

@@ -1,6 +1,8 @@
 /**
  * Spillway: a connection pool for Node.js with QueuePool semantics on PostgreSQL, MySQL/MariaDB and SQLite.
- * This file is the public surface of the `spillway` entry point; everything else is internal.
+ * This file is the public surface of the `spillway` entry point (shared/CONTRACT.md, plus the types a
+ * user needs to type it); the building blocks behind it are in `spillway/internal`, with no promise
+ * of stability.
  */
 
 export type { MultiplexOption, MultiplexSettings } from './config/multiplex-config.js';
@@ -19,13 +21,13 @@ export {
   type SessionOptions,
   type StatsReset,
 } from './database.js';
+export type { PoolRole } from './database-pool.js';
 export type { BatchDialect } from './dialect/batch-dialect.js';
 export type {
   Dialect,
   DialectRouting,
   IsolationLevel,
   QueryResult,
-  StatementMultiplexer,
   StatementOptions,
   StatementShape,
   TransactionConflict,
@@ -58,15 +60,14 @@ export {
 } from './errors.js';
 export type { Alert, AlertType } from './observe/alerts.js';
 export type { HealthCheckResult, HealthStatus } from './observe/health.js';
-export type { LeakRecord, Observability, PerformanceSummary } from './observe/observability.js';
+export type { LeakRecord, PerformanceSummary } from './observe/observability.js';
+export type { PoolView } from './observe/pool-view.js';
 export type { LatencySummary } from './observe/window.js';
 export type { ConnectContext, Connector } from './pool/connector.js';
 export type { CircuitState, PoolEventMap, PoolEventName } from './pool/events.js';
 export type { LeakReport } from './pool/leak-detector.js';
 export { Lease } from './pool/lease.js';
 export type { AcquireOptions } from './pool/pool.js';
-export { ConnectionPool, type CorePoolSettings, type PoolGate } from './pool/pool.js';
-export type { SharedLeasesStatus } from './pool/shared-leases.js';
 export type { CloseReason, PoolStats, PoolStatus } from './pool/status.js';
 export type { BatchInsertOptions, BatchInsertResult, OnConflict } from './query/batch/batch-insert.js';
 export type { BatchSelectOptions, BatchSelectResult } from './query/batch/batch-select.js';

@@ -1,6 +1,9 @@
+import type { ConnectionTarget } from './connection-target.js';
 import type { MultiplexOption, MultiplexSettings } from './multiplex-config.js';
 import type { ObserveOptions, ResolvedObserveOptions } from './observe-options.js';
 import type { ResolvedTls, TlsOptions } from './tls-config.js';
+
+export type { ConnectionTarget, DialectName } from './connection-target.js';
 
 /** Options accepted by `createPool`. Durations are milliseconds and say so in their names. */
 export interface PoolOptions extends ObserveOptions {
@@ -29,7 +32,7 @@ export interface PoolOptions extends ObserveOptions {
   leakAction?: 'warn' | 'reclaim';
   /**
    * When to capture the borrowing stack (a V8 stack capture costs microseconds per checkout):
-   * 'adaptive' (default) captures one checkout in 32 until a first leak is seen, then every one;
+   * 'adaptive' (default) captures one checkout in 128 until a first leak is seen, then every one;
    * 'always' captures every checkout from the start.
    */
   leakStackTraces?: 'adaptive' | 'always';
@@ -58,22 +61,6 @@ export interface PoolOptions extends ObserveOptions {
   tls?: TlsOptions;
   /** PostgreSQL: plain statements share connections, up to `maxInFlight` (100) at once on each. On by default; `false` gives one statement per connection. */
   multiplex?: MultiplexOption;
-}
-
-export type DialectName = 'postgres' | 'mysql' | 'sqlite';
-
-/** The parsed connection target. The password is kept apart so it cannot leak through toString. */
-export interface ConnectionTarget {
-  dialect: DialectName;
-  host: string;
-  port: number | undefined;
-  user: string | undefined;
-  database: string | undefined;
-  /** SQLite file path or ':memory:'. */
-  filename: string | undefined;
-  params: Readonly<Record<string, string>>;
-  /** The URL with the password replaced by ***. Safe to log. */
-  redactedUrl: string;
 }
 
 /**

@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
-import type { ConnectionTarget } from './options.js';
+import type { ConnectionTarget } from './connection-target.js';
 
 /** libpq's sslmode values; MySQL's ssl-mode names map onto them (DISABLED = disable, ..., VERIFY_IDENTITY = verify-full). */
 export type TlsMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';

@@ -1,4 +1,4 @@
-import type { DialectStatementOptions, QueryResult } from './dialect.js';
+import type { DialectStatementOptions, QueryResult } from './statement.js';
 
 /**
  * What the batch layer (src/query/batch) needs from a dialect: its limits and the SQL shapes of

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import type { DashboardHandler } from './handler.js';
+
+/** Serves /dashboard (built elsewhere); the handler passes the request through untouched. */
+export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
 /**
  * The live dashboard page, one self-contained HTML response: the page (./dashboard/, copied next to

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { register as defaultRegistry, Registry } from 'prom-client';
 import type { Database } from '../database.js';
-import { HealthMonitor } from '../observe/health.js';
-import { type PerformanceSummary, withMultiplexer } from '../observe/observability.js';
+import { ConfigError } from '../errors.js';
+import { type PoolView, poolView as viewOf } from '../observe/pool-view.js';
 
 /** Options of `createHandler` (spillway/http) and the Fastify plugin (spillway/fastify). */
 export interface EndpointOptions {
@@ -50,19 +50,6 @@ export const ENDPOINT_PATHS: Readonly<Record<string, boolean>> = {
 };
 
 const JSON_TYPE = 'application/json; charset=utf-8';
-const monitors = new WeakMap<Database, HealthMonitor>();
-
-/** The pool's health monitor; a pool built without createPool gets one on demand (no background checks). */
-function monitorOf(db: Database): HealthMonitor {
-  if (db.observability !== undefined) return db.observability.health;
-  let monitor = monitors.get(db);
-  if (monitor === undefined) {
-    monitor = new HealthMonitor(db);
-    monitors.set(db, monitor);
-  }
-  return monitor;
-}
-
 /** The one JSON error shape of the endpoints, `{ error, code }`. */
 export function errorResponse(status: number, error: string, code: string): EndpointResponse {
   return { status, contentType: JSON_TYPE, body: JSON.stringify({ error, code }) };
@@ -83,20 +70,6 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-function emptySummary(db: Database): PerformanceSummary {
-  const empty = { count: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 };
-  return {
-    pool: db.name,
-    windowMs: db.config.alerts.windowMs,
-    checkoutWaitMs: empty,
-    queryMs: empty,
-    failureRates: { query: 0, checkout: 0 },
-    totals: { queries: 0, queryFailures: 0, checkouts: 0, applicationErrors: { constraint_violation: 0, data_exception: 0 } },
-    since: db.statsSince,
-    ...withMultiplexer(db),
-  };
-}
-
 /**
  * The endpoints of shared/CONTRACT.md, independent of any framework: a path, the query string and
  * the Authorization header in, a status, content type and body out. Thin over the library: every
@@ -110,15 +83,14 @@ export class Endpoints {
   readonly #allowResetWithoutToken: boolean;
   readonly #startedAt = Date.now();
 
-  constructor(options: EndpointOptions) {
-    const pools = options.pools === undefined ? [] : Array.isArray(options.pools) ? [...options.pools] : Object.values(options.pools);
-    if (options.pool !== undefined) pools.unshift(options.pool);
-    if (pools.length === 0) throw new TypeError('createHandler: pass { pool } or { pools }');
-    this.#pools = pools;
-    this.#tokenDigest = options.token === undefined || options.token === '' ? undefined : digest(options.token);
-    this.#service = options.service ?? 'spillway';
-    this.#registry = options.registry;
-    this.#allowResetWithoutToken = options.allowResetWithoutToken === true;
+  /** `options` may be the database itself (`createHandler(db)`), which is what a user types first. */
+  constructor(options: EndpointOptions | Database) {
+    const resolved = endpointOptions(options);
+    this.#pools = databasesOf(resolved);
+    this.#tokenDigest = resolved.token === undefined || resolved.token === '' ? undefined : digest(resolved.token);
+    this.#service = resolved.service ?? 'spillway';
+    this.#registry = resolved.registry;
+    this.#allowResetWithoutToken = resolved.allowResetWithoutToken === true;
   }
 
   /** Whether `path` (relative to the prefix, no trailing slash) is one of ours. */
@@ -138,7 +110,7 @@ export class Endpoints {
       return json(404, { error: `no pool named ${JSON.stringify(poolName)}`, code: 'NOT_FOUND', pools: this.#pools.map((p) => p.name) });
     switch (path) {
       case '/health/database': {
-        const ping = await monitorOf(db).ping();
+        const ping = await db.observability.health.ping();
         return json(ping.ok ? 200 : 503, {
           status: ping.ok ? 'healthy' : 'unhealthy',
           latencyMs: ping.latencyMs,
@@ -160,7 +132,7 @@ export class Endpoints {
         });
       }
       case '/metrics/database/health': {
-        const monitor = monitorOf(db);
+        const monitor = db.observability.health;
         return json(200, {
           pool: db.name,
           intervalMs: db.config.healthCheckIntervalMs,
@@ -173,7 +145,7 @@ export class Endpoints {
       case '/metrics/database/config':
         return json(200, db.describeConfig());
       default: // '/metrics/performance/summary'
-        return json(200, db.observability?.performance() ?? emptySummary(db));
+        return json(200, db.observability.performance());
     }
   }
 
@@ -205,8 +177,8 @@ export class Endpoints {
 
   async #detailed(db: Database): Promise<EndpointResponse> {
     const report = await db.health();
-    const leaks = db.observability?.leaks() ?? { total: db.stats().leaks, recent: [] };
-    const { pool, utilization, utilizationHigh: _, ...rest } = report;
+    const leaks = db.observability.leaks();
+    const { pool, utilization, utilizationHigh: _, pools, ...rest } = report;
     const body = {
       ...rest,
       service: this.#service,
@@ -215,11 +187,13 @@ export class Endpoints {
         latencyMs: report.latencyMs,
         dialect: report.dialect,
         ...(report.error ? { error: report.error } : {}),
+        // Every pool the database owns (SQLite's writer too).
+        pools,
       },
       pool: { ...pool, utilization },
       leaks,
       ...(this.#pools.length > 1
-        ? { pools: this.#pools.map((p) => ({ name: p.name, status: p.observability?.health.last?.status ?? 'unknown' })) }
+        ? { pools: this.#pools.map((p) => ({ name: p.name, status: p.observability.health.last?.status ?? 'unknown' })) }
         : {}),
     };
     return json(report.status === 'unhealthy' ? 503 : 200, body);
@@ -228,15 +202,58 @@ export class Endpoints {
   async #metrics(): Promise<EndpointResponse> {
     let registry = this.#registry;
     if (registry === undefined) {
-      const registries = [...new Set(this.#pools.map((p) => p.observability?.metrics?.registry ?? defaultRegistry))];
+      const registries = [...new Set(this.#pools.map((p) => p.observability.registry ?? defaultRegistry))];
       registry = registries.length === 1 ? (registries[0] as Registry) : Registry.merge(registries);
     }
     return { status: 200, contentType: registry.contentType, body: await registry.metrics() };
   }
 }
 
-/** /health/pool: the status snapshot plus utilization (checkedOut / max, 0..1). */
-export function poolView(db: Database): Record<string, unknown> {
+/**
+ * /health/pool: the primary pool's status snapshot plus utilization (checkedOut / max, 0..1), and
+ * `pools`: every pool the database owns (SQLite's writer too) with its role, status, utilization,
+ * checkout timeouts, leaks and circuit state.
+ */
+export function poolView(db: Database): Record<string, unknown> & { pools: PoolView[] } {
   const status = db.status();
-  return { ...status, utilization: status.max === 0 ? 0 : status.checkedOut / status.max };
+  return { ...status, utilization: status.max === 0 ? 0 : status.checkedOut / status.max, pools: db.pools.map(viewOf) };
+}
+
+/** Options as given to createHandler or the Fastify plugin: the database itself stands for `{ pool: db }`. */
+export function endpointOptions<T extends EndpointOptions>(given: T | Database): T {
+  return (isDatabase(given) ? { pool: given } : given) as T;
+}
+
+/** What createPool returns, recognised by its surface (a second copy of the package has another class). */
+function isDatabase(value: unknown): value is Database {
+  if (value === null || typeof value !== 'object') return false;
+  const db = value as Record<string, unknown>;
+  return (
+    typeof db.health === 'function' &&
+    typeof db.status === 'function' &&
+    typeof db.stats === 'function' &&
+    typeof db.describeConfig === 'function' &&
+    typeof db.observability === 'object' &&
+    db.observability !== null
+  );
+}
+
+const ACCEPTED = 'pass the database (createHandler(db)), { pool: db } or { pools: [db, ...] }, each what createPool returns';
+
+/** The databases to serve, checked once at creation: a wrong argument fails here, never per request. */
+function databasesOf(options: EndpointOptions): Database[] {
+  if (options === null || typeof options !== 'object') throw new ConfigError('pool', `createHandler: got ${typeof options}; ${ACCEPTED}`);
+  const { pool, pools } = options;
+  if (pools !== undefined && (pools === null || typeof pools !== 'object'))
+    throw new ConfigError('pools', `createHandler: pools must be an array or an object of databases; ${ACCEPTED}`);
+  const list: unknown[] = pools === undefined ? [] : Array.isArray(pools) ? [...pools] : Object.values(pools);
+  if (pool !== undefined) list.unshift(pool);
+  if (list.length === 0) throw new ConfigError('pool', `createHandler: no database given; ${ACCEPTED}`);
+  list.forEach((entry, index) => {
+    if (!isDatabase(entry)) {
+      const where = pool !== undefined && index === 0 ? 'pool' : 'pools';
+      throw new ConfigError(where, `createHandler: ${where} holds something that is not a database; ${ACCEPTED}`);
+    }
+  });
+  return list as Database[];
 }

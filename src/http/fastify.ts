@@ -5,8 +5,17 @@
  * @example await app.register(spillwayPlugin, { pool: db, prefix: '/db', token: process.env.METRICS_TOKEN })
  */
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Database } from '../database.js';
 import { createDashboardHandler } from './dashboard.js';
-import { ENDPOINT_PATHS, type EndpointOptions, type EndpointResponse, Endpoints, errorResponse, RESET_PATH } from './endpoints.js';
+import {
+  ENDPOINT_PATHS,
+  type EndpointOptions,
+  type EndpointResponse,
+  Endpoints,
+  endpointOptions,
+  errorResponse,
+  RESET_PATH,
+} from './endpoints.js';
 import type { DashboardHandler } from './handler.js';
 
 export interface SpillwayFastifyOptions extends EndpointOptions {
@@ -14,8 +23,13 @@ export interface SpillwayFastifyOptions extends EndpointOptions {
   dashboard?: DashboardHandler;
 }
 
-/** The plugin. It is encapsulated (not fastify-plugin wrapped), so register's `prefix` applies to its routes. */
-export const spillwayPlugin: FastifyPluginAsync<SpillwayFastifyOptions> = async (app: FastifyInstance, options) => {
+/**
+ * The plugin. It is encapsulated (not fastify-plugin wrapped), so register's `prefix` applies to its routes.
+ * Its options may be the database itself (`app.register(spillwayPlugin, db)`); anything else that is
+ * not a database or options naming one fails the registration (CONFIG_INVALID), never a request.
+ */
+export const spillwayPlugin: FastifyPluginAsync<SpillwayFastifyOptions | Database> = async (app: FastifyInstance, given) => {
+  const options = endpointOptions(given);
   const endpoints = new Endpoints(options);
   const send = (reply: FastifyReply, response: EndpointResponse) => {
     reply.code(response.status).header('content-type', response.contentType).header('cache-control', 'no-store');

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createDashboardHandler } from './dashboard.js';
-import { type EndpointOptions, type EndpointResponse, Endpoints, errorResponse, RESET_PATH } from './endpoints.js';
+import type { Database } from '../database.js';
+import { createDashboardHandler, type DashboardHandler } from './dashboard.js';
 
-/** Serves /dashboard (built elsewhere); the handler passes the request through untouched. */
-export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+export type { DashboardHandler } from './dashboard.js';
+
+import { type EndpointOptions, type EndpointResponse, Endpoints, endpointOptions, errorResponse, RESET_PATH } from './endpoints.js';
 
 export interface HandlerOptions extends EndpointOptions {
   /** Handler for `<prefix>/dashboard`; default: Spillway's live dashboard (createDashboardHandler). */
@@ -31,10 +32,13 @@ function write(res: ServerResponse, response: EndpointResponse, head: boolean): 
 /**
  * The health and metrics endpoints as a `node:http` listener, usable as Express middleware.
  *
- * @example http.createServer(createHandler({ pool: db })).listen(8000)
+ * Takes the database itself or options; anything else throws CONFIG_INVALID here, at creation.
+ *
+ * @example http.createServer(createHandler(db)).listen(8000)
  * @example app.use(createHandler({ pool: db, prefix: '/db', token: process.env.METRICS_TOKEN }))
  */
-export function createHandler(options: HandlerOptions): SpillwayHandler {
+export function createHandler(given: HandlerOptions | Database): SpillwayHandler {
+  const options = endpointOptions(given);
   const endpoints = new Endpoints(options);
   const prefix = normalizePrefix(options.prefix);
   const dashboard = options.dashboard ?? createDashboardHandler();

@@ -7,6 +7,7 @@ import type { CircuitState } from '../pool/events.js';
 import type { ConnectionPool } from '../pool/pool.js';
 import type { PoolStatus } from '../pool/status.js';
 import type { Alert } from './alerts.js';
+import type { PoolView } from './pool-view.js';
 
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
 
@@ -32,8 +33,11 @@ export interface HealthReport {
   utilization: number;
   /** Utilization stayed above the threshold (this check and the one before). */
   utilizationHigh: boolean;
+  /** The worst circuit state among the database's pools. */
   circuit: CircuitState;
   alerts: { active: Alert[]; recent: Alert[] };
+  /** Every pool the database owns (primary first; SQLite's writer too), each with its status and counters. */
+  pools: PoolView[];
   /** Why the status is not healthy (empty when healthy). */
   reasons: string[];
   consecutiveFailures: number;
@@ -54,6 +58,8 @@ export interface HealthHooks {
   /** Reasons to call the pool degraded beyond utilization: slow statements or checkouts, leaks. */
   degradedReasons(): string[];
   alerts(): { active: Alert[]; recent: Alert[] };
+  /** The views of every pool the database owns. */
+  pools(): PoolView[];
   /** Called with every report, after it is judged (alerts are evaluated here). */
   reported(report: HealthReport): void;
 }
@@ -62,6 +68,7 @@ const NO_HOOKS: HealthHooks = {
   circuitState: () => 'closed',
   degradedReasons: () => [],
   alerts: () => ({ active: [], recent: [] }),
+  pools: () => [],
   reported: () => undefined,
 };
 
@@ -207,6 +214,7 @@ export class HealthMonitor {
       utilizationHigh: usageHigh,
       circuit,
       alerts: { active: [], recent: [] },
+      pools: this.#hooks.pools(),
       reasons: [...unhealthy, ...degraded],
       consecutiveFailures: this.#consecutiveFailures,
       checkedAt: at,

@@ -3,7 +3,10 @@ import type { CircuitState } from '../pool/events.js';
 import type { CloseReason, PoolStats, PoolStatus } from '../pool/status.js';
 import { FastHistogram, type HistogramChild } from './fast-histogram.js';
 
-/** What the metrics read from one pool at scrape time. */
+/**
+ * What the metrics read from one pool at scrape time. Statements, health checks and alerts belong to
+ * the database rather than to one of its pools: only its primary pool's source has them.
+ */
 export interface MetricSource {
   readonly name: string;
   readonly minIdle: number;
@@ -11,13 +14,13 @@ export interface MetricSource {
   stats(): PoolStats;
   circuitState(): CircuitState;
   /** Health-check results by outcome since start. */
-  healthChecks(): Readonly<Record<string, number>>;
+  healthChecks?(): Readonly<Record<string, number>>;
   /** Statement failures since start, the application's errors left out (other kinds come from stats()). */
-  queryFailures(): number;
+  queryFailures?(): number;
   /** The application's statement errors since start, by kind (constraint_violation, data_exception). */
-  applicationErrors(): Readonly<Record<string, number>>;
+  applicationErrors?(): Readonly<Record<string, number>>;
   /** Alerts fired by type since start. */
-  alerts(): Readonly<Record<string, number>>;
+  alerts?(): Readonly<Record<string, number>>;
   /** Plain statements the multiplexer ran pipelined (shared) or alone (exclusive) since start; undefined when it is off. */
   statements?(): { shared: number; exclusive: number } | undefined;
   /** Retries by reason since start (`retry` on db.query and db.transaction). */
@@ -115,7 +118,7 @@ class MetricSet {
       'spillway_health_checks_total',
       'Background health checks, by result',
       (s, add) => {
-        for (const [result, n] of Object.entries(s.healthChecks())) add(n, { result });
+        for (const [result, n] of Object.entries(s.healthChecks?.() ?? {})) add(n, { result });
       },
       ['result'],
     );
@@ -132,8 +135,8 @@ class MetricSet {
       'Failures by kind (query, connect, checkout_timeout, ping; constraint_violation and data_exception are statements the application got wrong, outside kind="query")',
       (s, add) => {
         const stats = s.stats();
-        add(s.queryFailures(), { kind: 'query' });
-        for (const [kind, n] of Object.entries(s.applicationErrors())) add(n, { kind });
+        if (s.queryFailures !== undefined) add(s.queryFailures(), { kind: 'query' });
+        for (const [kind, n] of Object.entries(s.applicationErrors?.() ?? {})) add(n, { kind });
         add(stats.connectFailures, { kind: 'connect' });
         add(stats.timeouts, { kind: 'checkout_timeout' });
         add(stats.pingFailures, { kind: 'ping' });
@@ -155,7 +158,7 @@ class MetricSet {
       'spillway_alerts_total',
       'Alerts fired, by type',
       (s, add) => {
-        for (const [type, n] of Object.entries(s.alerts())) add(n, { type });
+        for (const [type, n] of Object.entries(s.alerts?.() ?? {})) add(n, { type });
       },
       ['type'],
     );

@@ -1,21 +1,26 @@
 import { performance } from 'node:perf_hooks';
 import type { Span } from '@opentelemetry/api';
 import type { AlertThresholds } from '../config/observe-options.js';
-import type { Database } from '../database.js';
-import type { StatementFailureKind, StatementShape } from '../dialect/dialect.js';
+import type { ResolvedConfig } from '../config/options.js';
+import type { DatabasePool, PoolObservers } from '../database-pool.js';
+import type { Dialect, StatementFailureKind, StatementMultiplexer, StatementShape } from '../dialect/dialect.js';
 import type { PoolEventMap } from '../pool/events.js';
+import type { ConnectionPool } from '../pool/pool.js';
 import type { PoolStatus } from '../pool/status.js';
 import type { QueryObserver } from '../query/observer.js';
+import { RETRY_REASONS, type RetryReason } from '../resilience/retry.js';
 import { AlertManager } from './alerts.js';
-import { CircuitTracker } from './circuit.js';
 import { HealthMonitor, type HealthReport } from './health.js';
 import { attachLogger } from './logging.js';
 import { type PoolMetrics, registerPoolMetrics } from './metrics.js';
+import { poolView, worstCircuit } from './pool-view.js';
 import { StatementTracer } from './tracing.js';
 import { type LatencySummary, LatencyWindow } from './window.js';
 
 /** A leak as reported by the pool's `leak` event, kept for /health/detailed. */
 export interface LeakRecord {
+  /** The pool it leaked from (a SQLite database's writer is `<name>:writer`). */
+  pool: string;
   connectionId: number;
   heldMs: number;
   stack: string | undefined;
@@ -61,8 +66,8 @@ export interface MultiplexerSummary {
 const SHAPES_SHOWN = 10;
 
 /** Plain statements the multiplexer ran shared and exclusive since start, or undefined when the pool does not multiplex. */
-function statementsByMode(db: Database): MultiplexerSummary['statements'] | undefined {
-  const status = db.multiplexer?.status;
+function statementsByMode(multiplexer: StatementMultiplexer | undefined): MultiplexerSummary['statements'] | undefined {
+  const status = multiplexer?.status;
   return status === undefined ? undefined : { shared: status.sharedRuns, exclusive: status.exclusiveRuns };
 }
 
@@ -79,23 +84,37 @@ const LEAK_LIMIT = 20;
 
 const ms = (value: number): string => `${Math.round(value)}ms`;
 
+/** What the summary's totals start from after resetStats(). */
+interface TotalsBaseline {
+  queries: number;
+  queryFailures: number;
+  checkouts: number;
+  constraintViolations: number;
+  dataExceptions: number;
+  leaks: number;
+}
+
 /**
- * Everything that watches one pool: metrics, percentiles, health checks, alerts, tracing, logs. It
- * subscribes to the pool's events and is the query layer's observer; it never sits inside the pool.
- * With metrics and tracing off it is not the observer at all, and the pool builds no checkout events.
+ * Everything that watches one database's pools: metrics, percentiles, health checks, alerts, tracing,
+ * logs. Each pool is watched from its constructor ({@link PoolObservers}): it subscribes to that
+ * pool's events and exports that pool's series (`pool_name` is the pool's name, `<name>:writer` for
+ * SQLite's writer). It is also the query layer's observer; it never sits inside a pool. With metrics
+ * and tracing off it is not the observer at all, and the pools build no checkout events.
  */
-export class Observability implements QueryObserver {
+export class Observability implements QueryObserver, PoolObservers {
   readonly health: HealthMonitor;
   readonly alerts: AlertManager;
-  readonly circuit = new CircuitTracker();
-  readonly metrics: PoolMetrics | undefined;
   readonly thresholds: Readonly<AlertThresholds>;
-  readonly #db: Database;
+  /** Retries by reason since start (`retry` on db.query and db.transaction): `spillway_retries_total{reason}`. */
+  readonly retryCounts: Record<RetryReason, number> = Object.fromEntries(RETRY_REASONS.map((r) => [r, 0])) as Record<RetryReason, number>;
+  readonly #config: ResolvedConfig;
   readonly #tracer: StatementTracer | undefined;
+  readonly #pools: DatabasePool[] = [];
+  readonly #metrics = new Map<DatabasePool, PoolMetrics>();
+  #operation: PoolMetrics['operation'] | undefined = undefined;
   readonly #checkouts = new LatencyWindow();
   readonly #queries = new LatencyWindow();
   readonly #leaks: LeakRecord[] = [];
-  readonly #cleanup: (() => void)[] = [];
   #queryCount = 0;
   /** Since start, never reset: spillway_operation_failures_total{kind="query"} reads it. */
   #queryFailures = 0;
@@ -103,65 +122,36 @@ export class Observability implements QueryObserver {
   /** Since start, never reset: spillway_operation_failures_total{kind} reads it. */
   readonly #applicationErrors: Record<ApplicationErrorKind, number> = { constraint_violation: 0, data_exception: 0 };
   /** The counts at the last resetStats(), which the summary's totals start from. */
-  #totalsBaseline = { queries: 0, queryFailures: 0, checkouts: 0, constraintViolations: 0, dataExceptions: 0 };
+  #totalsBaseline: TotalsBaseline = { queries: 0, queryFailures: 0, checkouts: 0, constraintViolations: 0, dataExceptions: 0, leaks: 0 };
   #since = Date.now();
   #rotator: NodeJS.Timeout | undefined = undefined;
   #stopped = false;
 
-  constructor(db: Database) {
-    this.#db = db;
-    const config = db.config;
+  constructor(config: ResolvedConfig, dialect: Dialect) {
+    this.#config = config;
     this.thresholds = config.alerts;
-    this.alerts = new AlertManager(config.alerts.cooldownMs, (alert) => db.pool.emit('alert', alert));
-    this.health = new HealthMonitor(db, {
-      circuitState: () => this.circuit.state(),
-      degradedReasons: () => this.#degradedReasons(),
-      alerts: () => ({ active: this.alerts.active(), recent: this.alerts.recent() }),
-      reported: (report) => this.#evaluate(report),
-    });
-    this.#tracer = config.tracing.enabled ? new StatementTracer(config, db.dialect, config.tracing.tracerProvider) : undefined;
-
-    this.#listen('circuit', this.circuit.listener);
-    this.#listen('circuit', () => this.alerts.condition('circuit_open', this.circuit.state() === 'open', 'circuit breaker is open'));
-    this.#listen('leak', (event) => {
-      this.#leaks.push({ connectionId: event.connectionId, heldMs: event.heldMs, stack: event.stack, at: Date.now() });
-      if (this.#leaks.length > LEAK_LIMIT) this.#leaks.shift();
-      this.alerts.event('connection_leak', `connection ${event.connectionId} held for ${ms(event.heldMs)}`);
-    });
-    if (config.logger !== undefined) this.#cleanup.push(attachLogger(db.pool, config.logger));
-
-    if (config.metrics.enabled) {
-      const metrics = registerPoolMetrics(
-        {
-          name: config.name,
-          minIdle: config.minIdle,
-          status: () => db.pool.status(),
-          stats: () => db.pool.stats(),
-          circuitState: () => this.circuit.state(),
-          healthChecks: () => this.health.counts(),
-          queryFailures: () => this.#queryFailures,
-          applicationErrors: () => this.#applicationErrors,
-          alerts: () => this.alerts.counts(),
-          statements: () => statementsByMode(db),
-          retries: () => db.retryCounts,
+    // Alerts are the database's: emitted once, on its primary pool (db.on('alert') listens there).
+    this.alerts = new AlertManager(config.alerts.cooldownMs, (alert) => this.#primary()?.pool.emit('alert', alert));
+    const pools = this.#pools;
+    this.health = new HealthMonitor(
+      {
+        // The database answers through its primary pool; the others are judged from their state.
+        get pool(): ConnectionPool<unknown> {
+          return (pools[0] as DatabasePool).pool;
         },
-        config.metrics.registry,
-      );
-      this.metrics = metrics;
-      this.#cleanup.push(() => metrics.detach());
-      // The background health check's own checkouts are left out: on an idle pool they were the only
-      // ones, so their waits (a pre-ping after a long idle) read as callers waiting for connections.
-      this.#listen('checkout', (event) => {
-        if (event.internal) return;
-        this.#checkoutCount++;
-        metrics.wait.observe(event.waitMs / 1000);
-        this.#checkouts.record(event.waitMs);
-      });
-      this.#listen('checkin', (event) => metrics.use.observe(event.heldMs / 1000));
-      this.#listen('connect', (event) => metrics.create.observe(event.durationMs / 1000));
-      this.#listen('timeout', (event) => {
-        if (!event.internal) this.#checkouts.record(event.waitMs, true);
-      });
+        dialect,
+        config,
+      },
+      {
+        circuitState: () => worstCircuit(this.#pools),
+        degradedReasons: () => this.#degradedReasons(),
+        alerts: () => ({ active: this.alerts.active(), recent: this.alerts.recent() }),
+        pools: () => this.#pools.map(poolView),
+        reported: (report) => this.#evaluate(report),
+      },
+    );
+    this.#tracer = config.tracing.enabled ? new StatementTracer(config, dialect, config.tracing.tracerProvider) : undefined;
+    if (config.metrics.enabled) {
       this.#rotator = setInterval(() => {
         this.#checkouts.rotate();
         this.#queries.rotate();
@@ -172,14 +162,92 @@ export class Observability implements QueryObserver {
 
   /** Whether the query layer should report to this object. */
   get observing(): boolean {
-    return this.metrics !== undefined || this.#tracer !== undefined;
+    return this.#config.metrics.enabled || this.#tracer !== undefined;
+  }
+
+  /** The pools watched, primary first. */
+  get pools(): readonly DatabasePool[] {
+    return this.#pools;
+  }
+
+  /** The prom-client registry the pools export into (undefined when metrics are off). */
+  get registry() {
+    return this.#metrics.values().next().value?.registry;
+  }
+
+  // ---- PoolObservers (called by each DatabasePool's constructor) -------------------------------
+
+  watch(dbPool: DatabasePool): () => void {
+    const config = this.#config;
+    const pool = dbPool.pool;
+    const primary = this.#pools.length === 0;
+    this.#pools.push(dbPool);
+    const cleanup: (() => void)[] = [];
+    const listen = <K extends keyof PoolEventMap>(event: K, fn: (...args: PoolEventMap[K]) => void): void => {
+      pool.on(event, fn);
+      cleanup.push(() => pool.off(event, fn));
+    };
+    listen('circuit', () =>
+      this.alerts.condition('circuit_open', worstCircuit(this.#pools) === 'open', `circuit breaker of pool "${pool.name}" is open`),
+    );
+    listen('leak', (event) => {
+      this.#leaks.push({ pool: pool.name, connectionId: event.connectionId, heldMs: event.heldMs, stack: event.stack, at: Date.now() });
+      if (this.#leaks.length > LEAK_LIMIT) this.#leaks.shift();
+      this.alerts.event('connection_leak', `pool "${pool.name}": connection ${event.connectionId} held for ${ms(event.heldMs)}`);
+    });
+    if (config.logger !== undefined) cleanup.push(attachLogger(pool, config.logger));
+    if (config.metrics.enabled) {
+      const metrics = registerPoolMetrics(
+        {
+          name: pool.name,
+          minIdle: pool.settings.minIdle,
+          status: () => pool.status(),
+          stats: () => pool.stats(),
+          circuitState: () => dbPool.circuitState,
+          // Statements, health checks and alerts are the database's: counted once, on its primary pool.
+          ...(primary
+            ? {
+                healthChecks: () => this.health.counts(),
+                queryFailures: () => this.#queryFailures,
+                applicationErrors: () => this.#applicationErrors,
+                alerts: () => this.alerts.counts(),
+                statements: () => statementsByMode(dbPool.multiplexer),
+                retries: () => this.retryCounts,
+              }
+            : {}),
+        },
+        config.metrics.registry,
+      );
+      this.#metrics.set(dbPool, metrics);
+      // Statement durations go to the primary pool's series (statements are the database's); kept in
+      // a field, since every statement reads it.
+      if (primary) this.#operation = metrics.operation;
+      cleanup.push(() => metrics.detach());
+      // The background health check's own checkouts are left out: on an idle pool they were the only
+      // ones, so their waits (a pre-ping after a long idle) read as callers waiting for connections.
+      listen('checkout', (event) => {
+        if (event.internal) return;
+        this.#checkoutCount++;
+        metrics.wait.observe(event.waitMs / 1000);
+        this.#checkouts.record(event.waitMs);
+      });
+      listen('checkin', (event) => metrics.use.observe(event.heldMs / 1000));
+      listen('connect', (event) => metrics.create.observe(event.durationMs / 1000));
+      listen('timeout', (event) => {
+        if (!event.internal) this.#checkouts.record(event.waitMs, true);
+      });
+    }
+    if (primary) this.health.start(config.healthCheckIntervalMs);
+    return () => {
+      for (const fn of cleanup.splice(0)) fn();
+    };
   }
 
   // ---- QueryObserver (called by src/database.ts and Session) ------------------------------------
 
-  checkoutStart(): unknown {
+  checkoutStart(pool?: string): unknown {
     const tracer = this.#tracer;
-    return tracer?.active ? tracer.startCheckout() : undefined;
+    return tracer?.active ? tracer.startCheckout(pool) : undefined;
   }
 
   checkoutEnd(token: unknown, error: unknown): void {
@@ -202,8 +270,9 @@ export class Observability implements QueryObserver {
     this.#queryCount++;
     if (failed) this.#queryFailures++;
     else if (error !== undefined) this.#applicationErrors[failure as ApplicationErrorKind]++;
-    if (this.metrics !== undefined) {
-      this.metrics.operation.observe(elapsed / 1000);
+    const operation = this.#operation;
+    if (operation !== undefined) {
+      operation.observe(elapsed / 1000);
       this.#queries.record(elapsed, failed);
     }
     if (traced !== undefined) StatementTracer.end(traced.span, error);
@@ -216,7 +285,7 @@ export class Observability implements QueryObserver {
     const checkoutWaitMs = this.#checkouts.summary();
     const queryMs = this.#queries.summary();
     return {
-      pool: this.#db.name,
+      pool: this.#config.name,
       windowMs: this.thresholds.windowMs,
       checkoutWaitMs,
       queryMs,
@@ -234,8 +303,16 @@ export class Observability implements QueryObserver {
         },
       },
       since: new Date(this.#since).toISOString(),
-      ...withMultiplexer(this.#db),
+      ...this.multiplexerSummary(),
     };
+  }
+
+  /** The summary's `multiplexer` field, present only when the primary pool multiplexes. */
+  multiplexerSummary(): { multiplexer?: MultiplexerSummary } {
+    const multiplexer = this.#primary()?.multiplexer;
+    const statements = statementsByMode(multiplexer);
+    if (statements === undefined) return {};
+    return { multiplexer: { statements, shapes: (multiplexer as StatementMultiplexer).shapes(SHAPES_SHOWN) } };
   }
 
   /**
@@ -252,13 +329,14 @@ export class Observability implements QueryObserver {
       checkouts: this.#checkoutCount,
       constraintViolations: this.#applicationErrors.constraint_violation,
       dataExceptions: this.#applicationErrors.data_exception,
+      leaks: this.#leakTotal(),
     };
     this.#since = at;
   }
 
-  /** Recent leaks (newest last) and the total since start (or the last resetStats()). */
+  /** Recent leaks of every pool (newest last) and the total since start (or the last resetStats()). */
   leaks(): { total: number; recent: LeakRecord[] } {
-    return { total: this.#db.stats().leaks, recent: this.#leaks.map((l) => ({ ...l })) };
+    return { total: this.#leakTotal() - this.#totalsBaseline.leaks, recent: this.#leaks.map((l) => ({ ...l })) };
   }
 
   /** Stop the background work and the subscriptions (called by db.close()). Idempotent. */
@@ -267,14 +345,19 @@ export class Observability implements QueryObserver {
     this.#stopped = true;
     this.health.stop();
     if (this.#rotator !== undefined) clearInterval(this.#rotator);
-    for (const cleanup of this.#cleanup.splice(0)) cleanup();
+    for (const pool of this.#pools) pool.unwatch();
   }
 
   // ---- internals ----------------------------------------------------------------------------------
 
-  #listen<K extends keyof PoolEventMap>(event: K, fn: (...args: PoolEventMap[K]) => void): void {
-    this.#db.pool.on(event, fn);
-    this.#cleanup.push(() => this.#db.pool.off(event, fn));
+  #primary(): DatabasePool | undefined {
+    return this.#pools[0];
+  }
+
+  #leakTotal(): number {
+    let total = 0;
+    for (const pool of this.#pools) total += pool.pool.stats().leaks;
+    return total;
   }
 
   #degradedReasons(): string[] {
@@ -325,20 +408,4 @@ export class Observability implements QueryObserver {
       `checkout wait p95 ${ms(perf.checkoutWaitMs.p95)}`,
     );
   }
-}
-
-/** The summary's `multiplexer` field, present only when the pool multiplexes. */
-export function withMultiplexer(db: Database): { multiplexer?: MultiplexerSummary } {
-  const statements = statementsByMode(db);
-  if (statements === undefined) return {};
-  return { multiplexer: { statements, shapes: (db.multiplexer as NonNullable<Database['multiplexer']>).shapes(SHAPES_SHOWN) } };
-}
-
-/** Attach observability to a database (createPool does this): events, query observer, background health checks. */
-export function instrument(db: Database): Observability {
-  const observability = new Observability(db);
-  db.observability = observability;
-  if (observability.observing) db.observer = observability;
-  observability.health.start(db.config.healthCheckIntervalMs);
-  return observability;
 }

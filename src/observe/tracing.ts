@@ -74,8 +74,15 @@ export class StatementTracer {
     return this.#sdk;
   }
 
-  startCheckout(): Span {
-    return this.#tracer.startSpan(this.#checkoutName, { kind: SpanKind.CLIENT, attributes: this.#base });
+  /** A checkout span; `pool` names a pool other than the primary (SQLite's `<name>:writer`). */
+  startCheckout(pool?: string): Span {
+    if (pool === undefined || pool === this.#base['db.client.connection.pool.name']) {
+      return this.#tracer.startSpan(this.#checkoutName, { kind: SpanKind.CLIENT, attributes: this.#base });
+    }
+    return this.#tracer.startSpan(`checkout ${pool}`, {
+      kind: SpanKind.CLIENT,
+      attributes: { ...this.#base, 'db.client.connection.pool.name': pool },
+    });
   }
 
   startStatement(text: string): Span {

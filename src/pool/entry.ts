@@ -29,9 +29,8 @@ export class PoolEntry<C> {
   uses = 0;
   /** Set when the connection reported an error while lent: discard it on release. */
   broken = false;
-  /** When the current lease began; the stack that took it when leak detection is on. */
+  /** When the current lease began. */
   checkedOutAt = 0;
-  borrowStack: string | undefined = undefined;
   /**
    * The unformatted call site captured at checkout by leak detection, if sampled. A field rather than
    * a WeakMap beside the pool: it is written on every checkout, and a field store is the cheapest.
@@ -41,7 +40,7 @@ export class PoolEntry<C> {
   abandon: (() => void) | undefined = undefined;
   /** The current lease, so that a leak can be reclaimed. */
   lease: { revoke(heldMs: number, poolClosed?: boolean): void } | undefined = undefined;
-  /** Lent to the multiplexer (acquireAdmitted): its statements report checkouts, the lease does not. */
+  /** Lent to the multiplexer (acquire({ shared: true })): its statements report checkouts, the lease does not. */
   carrier = false;
 
   constructor(id: number, now: number, expiresAt: number) {

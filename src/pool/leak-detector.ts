@@ -1,4 +1,4 @@
-import { performance } from 'node:perf_hooks';
+import type { ClockTimer } from './clock.js';
 import type { PoolEntry } from './entry.js';
 import type { ConnectionPool } from './pool.js';
 
@@ -12,10 +12,10 @@ export interface LeakDetectorSettings {
 }
 
 /**
- * In adaptive mode, one checkout in this many has its stack captured until a leak is seen. At 1 in 32
- * the captures still cost about 0.7 µs per checkout on average (measured with an in-memory query
- * path), a third of the library's own per-query cost; 1 in 128 brings that under 0.2 µs, and a code
- * path that leaks once is captured on every checkout from then on anyway.
+ * In adaptive mode, one checkout in this many has its stack captured until a leak is seen. Rarer
+ * sampling keeps the captures' average cost a small share of the library's own per-query cost
+ * (bench/RESULTS.md, "Figures behind the code's choices"), and a code path that leaks once is
+ * captured on every checkout from then on anyway.
  */
 const SAMPLE_EVERY = 128;
 
@@ -51,10 +51,10 @@ export class LeakDetector {
   readonly #warn: LeakWarn;
   /** Leases already reported, so that one leak is reported once. */
   readonly #reported = new WeakSet<object>();
-  #timer: NodeJS.Timeout | undefined = undefined;
+  #timer: ClockTimer | undefined = undefined;
   /**
-   * Capture a stack on every checkout when true. Measured here, one capture costs 6 to 10 µs and
-   * cut SELECT 1 throughput by a fifth, so the default samples until a leak proves it matters:
+   * Capture a stack on every checkout when true. A capture costs more than the rest of a checkout
+   * (bench/RESULTS.md, "Figures behind the code's choices"), so the default samples until a leak proves it matters:
    * a leaking code path usually leaks again, and from then on every checkout carries its stack.
    */
   #captureAll: boolean;
@@ -87,24 +87,23 @@ export class LeakDetector {
   start(): void {
     if (this.#timer !== undefined) return;
     const everyMs = Math.min(Math.max(Math.round(this.#settings.leakThresholdMs / 4), 10), 5000);
-    this.#timer = setInterval(() => this.sweep(), everyMs);
-    this.#timer.unref();
+    this.#timer = this.#pool.clock.setInterval(() => this.sweep(), everyMs);
   }
 
   stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#pool.clock.clear(this.#timer);
     this.#timer = undefined;
   }
 
   /** One pass: report (and with 'reclaim', take back) every connection held past the threshold. */
-  sweep(now = performance.now()): void {
+  sweep(now = this.#pool.clock.now()): void {
     if (this.#pool.closed) {
       this.stop();
       return;
     }
     const threshold = this.#settings.leakThresholdMs;
     const leaked: PoolEntry<unknown>[] = [];
-    for (const entry of this.#pool.lentEntries()) {
+    for (const entry of this.#pool.care.lentEntries()) {
       if (now - entry.checkedOutAt < threshold) continue;
       const lease = entry.lease as object;
       if (this.#reported.has(lease)) continue;
@@ -119,9 +118,8 @@ export class LeakDetector {
     const heldMs = Math.round(now - entry.checkedOutAt);
     const stack = entry.borrowTrace?.stack?.replace(/^Error\n/, '');
     this.#captureAll = true; // a leak was seen: from now on every checkout keeps its stack
-    entry.borrowStack = stack;
     const report: LeakReport = { connectionId: entry.id, heldMs, stack, poolName: this.#pool.name };
-    this.#pool.recordLeak();
+    this.#pool.care.recordLeak();
     const reclaim = this.#settings.leakAction === 'reclaim';
     this.#pool.emit('leak', report);
     this.#warn(
@@ -129,6 +127,6 @@ export class LeakDetector {
         `${reclaim ? ', reclaimed' : ''}; taken at:\n${stack ?? '(stack not sampled for this checkout; every checkout is captured from now on, or set leakStackTraces: "always")'}`,
       report,
     );
-    if (reclaim) this.#pool.reclaim(entry, heldMs);
+    if (reclaim) this.#pool.care.reclaim(entry, heldMs);
   }
 }

@@ -87,6 +87,6 @@ export class Lease<C> {
 }
 
 // Every checkout resolves a promise with a lease, and resolving looks the lease's `then` up: without
-// one on Lease.prototype the lookup walks on to Object.prototype, a tenth of a checkout's instructions
-// (callgrind). Undefined, so a lease is still not a thenable.
+// one on Lease.prototype the lookup walks on to Object.prototype, a visible share of a checkout's
+// instructions (bench/RESULTS.md). Undefined, so a lease is still not a thenable.
 Object.defineProperty(Lease.prototype, 'then', { value: undefined });

@@ -44,6 +44,25 @@ export interface PoolStats {
   closedByReason: Record<CloseReason, number>;
 }
 
+/** All counters at zero: a new pool's. */
+export function newStats(): PoolStats {
+  return {
+    created: 0,
+    closed: 0,
+    recycled: 0,
+    invalidated: 0,
+    checkouts: 0,
+    waits: 0,
+    timeouts: 0,
+    aborts: 0,
+    leaks: 0,
+    connectFailures: 0,
+    connectsAbandoned: 0,
+    pingFailures: 0,
+    closedByReason: { recycled: 0, idle: 0, invalidated: 0, overflow: 0, error: 0, closed: 0 },
+  };
+}
+
 export type CloseReason = 'recycled' | 'idle' | 'invalidated' | 'overflow' | 'error' | 'closed';
 
 /** Counters between two snapshots: `totals` minus `baseline` (db.stats() after db.resetStats()). */

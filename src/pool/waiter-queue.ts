@@ -1,3 +1,5 @@
+import type { Clock, ClockTimer } from './clock.js';
+
 /**
  * A caller waiting for a connection. A class with a fixed shape, and times kept as whole
  * milliseconds (small integers, not boxed doubles): a thousand waiters should cost kilobytes.
@@ -39,14 +41,14 @@ export class WaiterQueue<T> {
   #live = 0;
   #sorted = true;
   #lastDeadline = -Infinity;
-  #timer: NodeJS.Timeout | undefined = undefined;
+  #timer: ClockTimer | undefined = undefined;
   #armedFor = Infinity;
   readonly #onExpire: (waiter: Waiter<T>, now: number) => void;
-  readonly #now: () => number;
+  readonly #clock: Clock;
 
-  constructor(onExpire: (waiter: Waiter<T>, now: number) => void, now: () => number) {
+  constructor(onExpire: (waiter: Waiter<T>, now: number) => void, clock: Clock) {
     this.#onExpire = onExpire;
-    this.#now = now;
+    this.#clock = clock;
   }
 
   /** Waiters still waiting. */
@@ -123,7 +125,7 @@ export class WaiterQueue<T> {
     this.#sorted = true;
     this.#lastDeadline = -Infinity;
     if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
+      this.#clock.clear(this.#timer);
       this.#timer = undefined;
       this.#armedFor = Infinity;
     }
@@ -140,17 +142,17 @@ export class WaiterQueue<T> {
 
   #arm(deadline: number): void {
     if (deadline === Infinity) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#clock.clear(this.#timer);
     this.#armedFor = deadline;
     // Kept referenced: a caller is waiting, and its timeout is work the process still has to do.
     // It exists only while waiters do, so an idle pool still never keeps the process alive.
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, Math.ceil(deadline - this.#now())));
+    this.#timer = this.#clock.setTimeout(() => this.#expire(), Math.max(0, Math.ceil(deadline - this.#clock.now())), true);
   }
 
   #expire(): void {
     this.#timer = undefined;
     this.#armedFor = Infinity;
-    const now = this.#now();
+    const now = this.#clock.now();
     let next = Infinity;
     if (this.#sorted) {
       while (this.#head < this.#items.length) {

@@ -9,9 +9,10 @@ import type { StatementFailureKind } from '../dialect/dialect.js';
 export interface QueryObserver {
   /**
    * A checkout is about to start (the pool's own events report its wait time). Return undefined when
-   * there is nothing to end (no span): `checkoutEnd` is then not called.
+   * there is nothing to end (no span): `checkoutEnd` is then not called. `pool` is the name of the
+   * pool checked out from (a database may own several: SQLite's writer is `<name>:writer`).
    */
-  checkoutStart(): unknown;
+  checkoutStart(pool?: string): unknown;
   checkoutEnd(token: unknown, error: unknown): void;
   /** A statement is about to be sent. `text` is the SQL with placeholders; parameter values are never passed. */
   queryStart(text: string): unknown;

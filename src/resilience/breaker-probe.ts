@@ -1,3 +1,4 @@
+import type { ClockTimer } from '../pool/clock.js';
 import type { CircuitState } from '../pool/events.js';
 import type { ConnectionPool } from '../pool/pool.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
@@ -6,7 +7,7 @@ import type { CircuitBreaker } from './circuit-breaker.js';
 export const PROBE_FIRST_DELAY_MS = 100;
 
 /** The pool surface the probe needs (the core's ConnectionPool provides it). */
-type ProbedPool = Pick<ConnectionPool<unknown>, 'probe' | 'status' | 'closed'>;
+type ProbedPool = Pick<ConnectionPool<unknown>, 'probe' | 'status' | 'closed' | 'clock'>;
 
 /**
  * While the breaker is open, the pool probes the server itself, so that service resumes soon after
@@ -31,7 +32,7 @@ export class BreakerProbe {
   readonly #pool: ProbedPool;
   readonly #breaker: CircuitBreaker;
   readonly #recoveryTimeoutMs: number;
-  #timer: NodeJS.Timeout | undefined = undefined;
+  #timer: ClockTimer | undefined = undefined;
   #delayMs = PROBE_FIRST_DELAY_MS;
   #running = false;
 
@@ -44,7 +45,7 @@ export class BreakerProbe {
   /** Called on every breaker transition. */
   onStateChange(to: CircuitState): void {
     if (to === 'closed') {
-      clearTimeout(this.#timer);
+      this.#pool.clock.clear(this.#timer);
       this.#timer = undefined;
       this.#delayMs = PROBE_FIRST_DELAY_MS;
       return;
@@ -56,8 +57,7 @@ export class BreakerProbe {
   #schedule(): void {
     if (this.#pool.closed) return;
     const delayMs = Math.min(this.#delayMs, this.#recoveryTimeoutMs) * (0.5 + Math.random() * 0.5);
-    this.#timer = setTimeout(() => void this.#run(), delayMs);
-    this.#timer.unref();
+    this.#timer = this.#pool.clock.setTimeout(() => void this.#run(), delayMs);
   }
 
   #done(): boolean {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCli } from '../support/cli-process.js';
-import { freePort } from '../support/free-port.js';
+import { freeLoopbackPort } from '../support/ports.js';
 
 /**
  * Marker passwords with each character that breaks URL parsing when left unencoded, given to the CLI
@@ -13,7 +13,7 @@ const TAIL = 'Zq9tail';
 const SPECIALS = ['/', '?', '#', '@', ':'];
 
 test('cli: status --url and serve never print a password that has an unencoded / ? # @ or :', async () => {
-  const port = await freePort(); // nothing listens there
+  const port = await freeLoopbackPort(); // nothing listens there
   for (const special of SPECIALS) {
     for (const scheme of ['postgres', 'mysql']) {
       const url = `${scheme}://app:${HEAD}${special}${TAIL}@127.0.0.1:${port}/db`;

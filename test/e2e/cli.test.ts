@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from '../support/cli-process.js';
 import { MYSQL_URL, POSTGRES_URL, requireServer } from '../support/databases.js';
-import { freePort } from '../support/free-port.js';
+import { freeLoopbackPort } from '../support/ports.js';
 
 const COMMANDS = ['serve', 'status', 'doctor', 'load', 'bench'];
 
@@ -63,7 +63,7 @@ test('cli: status --url shows the pool and its health, as a table and as JSON', 
 });
 
 test('cli: status --url exits 1 when the database is unreachable or refuses the password', async (t) => {
-  const port = await freePort(); // nothing listens there
+  const port = await freeLoopbackPort(); // nothing listens there
   const unreachable = await runCli(['status', '--url', `postgres://app@127.0.0.1:${port}/app`], { DB_CONNECT_TIMEOUT: '2' });
   assert.equal(unreachable.code, 1, unreachable.stdout + unreachable.stderr);
   assert.match(unreachable.stderr, /^spillway status: the health check failed: .*ECONNREFUSED/m);

@@ -83,6 +83,11 @@ describe('the dashboard in a real browser (Chromium)', () => {
     );
     for (const chart of drawn) assert.ok(chart.painted > 500, `${chart.id} has ${chart.painted} painted pixels`);
     assert.equal(await page.locator('#alerts li.alert').count(), 0);
+    // The pools table lists every pool the database owns (here PostgreSQL's one primary pool).
+    const poolRows = page.locator('#pools tbody tr');
+    assert.equal(await poolRows.count(), service.db.pools.length);
+    assert.equal(await poolRows.first().getAttribute('data-role'), 'primary');
+    assert.equal(await poolRows.first().locator('td').first().textContent(), service.db.name);
 
     // Idle but for the health checks (one a second): they borrow, yet the checkout waits the chart
     // draws (start-up's, within the window) gain none of theirs.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2/promise';
-import { ChaosProxy } from '../support/chaos-proxy.js';
+import { type ChaosProxy, proxyInFrontOf } from '../support/chaos-proxy.js';
 import { MYSQL_URL, requireServer, uniqueName } from '../support/databases.js';
 import { CALL_BOUND_MS, eventuallySucceeds, NOISE_MARGIN_MS, spillwayTarget } from '../support/fault-checks.js';
 import { type LoadOptions, runLoad } from '../support/fault-load.js';
@@ -16,9 +16,7 @@ describe('MariaDB through a chaos proxy: 20 callers and a writer', { timeout: 12
   before(async (t) => {
     ready = await requireServer(t as never, MYSQL_URL, 'mysql');
     if (!ready) return;
-    const upstream = new URL(MYSQL_URL);
-    proxy = new ChaosProxy({ host: upstream.hostname, port: Number(upstream.port || 3306) });
-    await proxy.start();
+    proxy = await proxyInFrontOf(MYSQL_URL);
     admin = await mysql.createConnection(MYSQL_URL);
   });
 

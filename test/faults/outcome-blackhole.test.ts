@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Database } from '../../src/index.js';
 import { createPool } from '../../src/index.js';
-import { ChaosProxy } from '../support/chaos-proxy.js';
+import { type ChaosProxy, proxyInFrontOf } from '../support/chaos-proxy.js';
 import { MYSQL_URL, POSTGRES_URL, requireServer, uniqueName } from '../support/databases.js';
 import { adminPool, misclassified, OUTCOME_SETTINGS, presentCounts, tally, writeThroughFaults } from '../support/outcome-writes.js';
 
@@ -24,9 +24,7 @@ for (const target of TARGETS) {
     before(async (t) => {
       ready = await requireServer(t as never, target.url, target.dialect);
       if (!ready) return;
-      const upstream = new URL(target.url);
-      proxy = new ChaosProxy({ host: upstream.hostname, port: Number(upstream.port) });
-      await proxy.start();
+      proxy = await proxyInFrontOf(target.url);
       admin = adminPool(target.url);
     });
 

@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import type { Database } from '../../src/index.js';
 import { createPool } from '../../src/index.js';
-import { ChaosProxy } from '../support/chaos-proxy.js';
+import { type ChaosProxy, proxyInFrontOf } from '../support/chaos-proxy.js';
 import { MYSQL_URL, POSTGRES_URL, requireServer, uniqueName } from '../support/databases.js';
-import { freePort } from '../support/free-port.js';
 import { adminPool, misclassified, OUTCOME_SETTINGS, presentCounts, tally, writeThroughFaults } from '../support/outcome-writes.js';
+import { freeLoopbackPort } from '../support/ports.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -24,9 +24,7 @@ for (const target of [
       ready = await requireServer(t as never, target.url, target.dialect);
       if (!ready) return;
       admin = adminPool(target.url);
-      const upstream = new URL(target.url);
-      proxy = new ChaosProxy({ host: upstream.hostname, port: Number(upstream.port) });
-      await proxy.start();
+      proxy = await proxyInFrontOf(target.url);
     });
 
     after(async () => {
@@ -62,7 +60,7 @@ for (const target of [
     it('connect refused, then the open breaker, are not-sent', async (t) => {
       if (!ready) return t.skip('no server');
       const url = new URL(target.url);
-      url.port = String(await freePort()); // nothing listens there
+      url.port = String(await freeLoopbackPort()); // nothing listens there
       const db = createPool({
         url: url.toString(),
         name: uniqueName('outcome'),

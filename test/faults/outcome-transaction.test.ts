@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Database } from '../../src/index.js';
 import { createPool } from '../../src/index.js';
-import { ChaosProxy } from '../support/chaos-proxy.js';
+import { type ChaosProxy, proxyInFrontOf } from '../support/chaos-proxy.js';
 import { MYSQL_URL, POSTGRES_URL, requireServer, uniqueName } from '../support/databases.js';
 import { adminPool, OUTCOME_SETTINGS, presentCounts } from '../support/outcome-writes.js';
 
@@ -22,9 +22,7 @@ for (const target of [
       ready = await requireServer(t as never, target.url, target.dialect);
       if (!ready) return;
       admin = adminPool(target.url);
-      const upstream = new URL(target.url);
-      proxy = new ChaosProxy({ host: upstream.hostname, port: Number(upstream.port) });
-      await proxy.start();
+      proxy = await proxyInFrontOf(target.url);
       table = uniqueName('outcome_tx');
       await admin.query(`CREATE TABLE ${table} (id integer NOT NULL)`);
     });
@@ -98,9 +96,7 @@ describe('write-once keys resolve an ambiguous insert (docs/resilience.md)', { t
   it('PostgreSQL: an insert whose answer was lost, sent again with its client-made key and onConflict, lands once', async (t) => {
     if (!(await requireServer(t as never, POSTGRES_URL, 'postgres'))) return;
     const admin = adminPool(POSTGRES_URL);
-    const upstream = new URL(POSTGRES_URL);
-    const proxy = new ChaosProxy({ host: upstream.hostname, port: Number(upstream.port) });
-    await proxy.start();
+    const proxy = await proxyInFrontOf(POSTGRES_URL);
     const table = uniqueName('outcome_once');
     // A trigger that takes 300 ms: the insert is on the server when the blackhole starts, and applied
     // while its answer is held there.

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type pg from 'pg';
-import { ChaosProxy } from '../support/chaos-proxy.js';
+import { proxyInFrontOf } from '../support/chaos-proxy.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../support/databases.js';
 import { adminClient, CALL_BOUND_MS, loadThroughKillAndRestart, NOISE_MARGIN_MS, spillwayTarget } from '../support/fault-checks.js';
 import { runLoad } from '../support/fault-load.js';
@@ -22,9 +22,7 @@ describe('recovery does not wait out connect or breaker timeouts', { timeout: 12
 
   it('blackhole: connects caught in it are replaced, not waited out for connectTimeoutMs', async (t) => {
     if (!ready) return t.skip('no server');
-    const upstream = new URL(POSTGRES_URL);
-    const proxy = new ChaosProxy({ host: upstream.hostname, port: Number(upstream.port || 5432) });
-    await proxy.start();
+    const proxy = await proxyInFrontOf(POSTGRES_URL);
     const admin: pg.Client = await adminClient(POSTGRES_URL);
     const table = uniqueName('fault_writes');
     await admin.query(`CREATE TABLE ${table} (id integer PRIMARY KEY)`);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
-import { ChaosProxy } from '../support/chaos-proxy.js';
+import { type ChaosProxy, proxyInFrontOf } from '../support/chaos-proxy.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../support/databases.js';
 import { adminClient, assertFaultRules, CALL_BOUND_MS, createWritesTable, FAULT_MODES, spillwayTarget } from '../support/fault-checks.js';
 import { type LoadOptions, type LoadResult, runLoad } from '../support/fault-load.js';
@@ -18,9 +18,7 @@ describe('PostgreSQL through a chaos proxy: 20 callers and a writer', { timeout:
   before(async (t) => {
     ready = await requireServer(t as never, POSTGRES_URL, 'postgres');
     if (!ready) return;
-    const upstream = new URL(POSTGRES_URL);
-    proxy = new ChaosProxy({ host: upstream.hostname, port: Number(upstream.port || 5432) });
-    await proxy.start();
+    proxy = await proxyInFrontOf(POSTGRES_URL);
     admin = await adminClient(POSTGRES_URL);
   });
 

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { createPool, InitializationError } from '../../src/index.js';
-import { ChaosProxy } from '../support/chaos-proxy.js';
+import { proxyInFrontOf } from '../support/chaos-proxy.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../support/databases.js';
 import { adminClient, serverConnections } from '../support/fault-checks.js';
-import { freePort } from '../support/pg-cluster.js';
 import { eventually } from '../support/pool-fixtures.js';
+import { freeLoopbackPort } from '../support/ports.js';
 
 // Start-up retries and graceful shutdown on the real PostgreSQL (through a proxy we control for
 // the unreachable phase).
@@ -25,9 +25,7 @@ describe('start and stop on PostgreSQL', { timeout: 60_000 }, () => {
 
   it('ready() and initDb() retry while the network drops everything, then run once it passes', async (t) => {
     if (!ready) return t.skip('no server');
-    const upstream = new URL(POSTGRES_URL);
-    const proxy = new ChaosProxy({ host: upstream.hostname, port: Number(upstream.port || 5432) });
-    await proxy.start();
+    const proxy = await proxyInFrontOf(POSTGRES_URL);
     proxy.blackhole('drop');
     const table = uniqueName('init_db');
     const db = createPool({
@@ -62,7 +60,7 @@ describe('start and stop on PostgreSQL', { timeout: 60_000 }, () => {
 
   it('ready() gives up after initializationTimeoutMs with one CONNECT_TIMEOUT error naming the attempts', async (t) => {
     if (!ready) return t.skip('no server');
-    const port = await freePort(); // nothing listens there
+    const port = await freeLoopbackPort(); // nothing listens there
     const db = createPool({ url: `postgres://postgres@127.0.0.1:${port}/test`, initializationTimeoutMs: 1500, env: {} });
     try {
       const error = await db.ready().then(

@@ -10,6 +10,8 @@ interface Pair {
   frozen: boolean;
   /** A frozen pair's client closed during the blackhole: its FIN reaches the server once traffic passes. */
   clientGone: boolean;
+  /** Cut by {@link ChaosProxy.freeze}: no byte and no close passes either way, ever. */
+  dead: boolean;
 }
 
 /**
@@ -28,6 +30,8 @@ export type BlackholeKind = 'delay' | 'drop';
  *   packets (sockets are paused: what was sent waits in kernel buffers). See {@link BlackholeKind}
  *   for what becomes of those connections afterwards.
  * - `resetAll()`: every open connection is cut with a TCP RST on the client side.
+ * - `freeze()`: the connections open now go silent for good, closes included (a dead link), while
+ *   new ones pass.
  * Written here because no maintained npm package offers blackholing with late delivery.
  */
 export class ChaosProxy {
@@ -35,6 +39,7 @@ export class ChaosProxy {
   readonly #pairs = new Set<Pair>();
   #server: net.Server | undefined;
   #mode: ChaosMode = 'pass';
+  #host = '127.0.0.1';
   #kind: BlackholeKind = 'drop';
   /** Added one-way delay on every chunk, in both directions. */
   latencyMs = 0;
@@ -44,11 +49,15 @@ export class ChaosProxy {
     this.#upstream = upstream;
   }
 
-  /** Listen on 127.0.0.1 on a free port; resolves with that port. */
-  async start(): Promise<number> {
+  /**
+   * Listen on a free port of `host` (another loopback address, 127.0.0.2, lets a test reach a server
+   * under a name its certificate does not carry); resolves with that port.
+   */
+  async start(host = '127.0.0.1'): Promise<number> {
     const server = net.createServer((client) => this.#accept(client));
     this.#server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.#host = host;
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
     this.port = (server.address() as net.AddressInfo).port;
     return this.port;
   }
@@ -56,7 +65,7 @@ export class ChaosProxy {
   /** A URL like `upstreamUrl` but through the proxy. */
   url(upstreamUrl: string): string {
     const url = new URL(upstreamUrl);
-    url.hostname = '127.0.0.1';
+    url.hostname = this.#host;
     url.port = String(this.port);
     return url.toString();
   }
@@ -79,12 +88,20 @@ export class ChaosProxy {
     this.#mode = 'pass';
     for (const pair of [...this.#pairs]) {
       if (pair.frozen) {
-        if (pair.clientGone) this.#drop(pair, false);
+        if (pair.clientGone && !pair.dead) this.#drop(pair, false);
         continue;
       }
       if (pair.upstream === undefined) this.#connectUpstream(pair);
       pair.client.resume();
       pair.upstream?.resume();
+    }
+  }
+
+  /** The connections open now go silent for good, closes included; later ones pass. */
+  freeze(): void {
+    for (const pair of this.#pairs) {
+      pair.frozen = true;
+      pair.dead = true;
     }
   }
 
@@ -101,7 +118,7 @@ export class ChaosProxy {
   }
 
   #accept(client: net.Socket): void {
-    const pair: Pair = { client, upstream: undefined, frozen: false, clientGone: false };
+    const pair: Pair = { client, upstream: undefined, frozen: false, clientGone: false, dead: false };
     this.#pairs.add(pair);
     client.setNoDelay(true);
     client.on('error', () => this.#clientClosed(pair));
@@ -122,6 +139,7 @@ export class ChaosProxy {
   }
 
   #clientClosed(pair: Pair): void {
+    if (pair.dead) return;
     if (pair.frozen && this.#mode === 'blackhole') {
       pair.clientGone = true;
       return;
@@ -133,8 +151,12 @@ export class ChaosProxy {
     const upstream = net.connect(this.#upstream);
     pair.upstream = upstream;
     upstream.setNoDelay(true);
-    upstream.on('error', () => this.#drop(pair, true));
-    upstream.on('close', () => this.#drop(pair, false));
+    upstream.on('error', () => {
+      if (!pair.dead) this.#drop(pair, true);
+    });
+    upstream.on('close', () => {
+      if (!pair.dead) this.#drop(pair, false);
+    });
     upstream.on('data', (chunk) => this.#forward(pair, chunk, () => pair.client));
     if (this.#mode === 'blackhole') upstream.pause();
   }
@@ -160,4 +182,22 @@ export class ChaosProxy {
     else pair.client.destroy();
     pair.upstream?.destroy();
   }
+}
+
+/** The default port of a database URL's scheme, when the URL names none. */
+const DEFAULT_PORTS: Readonly<Record<string, number>> = { 'postgres:': 5432, 'postgresql:': 5432, 'mysql:': 3306, 'mariadb:': 3306 };
+
+/** A started proxy in front of the server a database URL names (the fault tests' one set-up). */
+export async function proxyInFrontOf(databaseUrl: string): Promise<ChaosProxy> {
+  const upstream = new URL(databaseUrl);
+  const proxy = new ChaosProxy({ host: upstream.hostname, port: Number(upstream.port || DEFAULT_PORTS[upstream.protocol] || 0) });
+  await proxy.start();
+  return proxy;
+}
+
+/** A started pass-through proxy to `targetHost:targetPort` listening on `listenHost` (see {@link ChaosProxy.freeze}). */
+export async function startTcpProxy(targetHost: string, targetPort: number, listenHost = '127.0.0.1'): Promise<ChaosProxy> {
+  const proxy = new ChaosProxy({ host: targetHost, port: targetPort });
+  await proxy.start(listenHost);
+  return proxy;
 }

@@ -30,3 +30,12 @@ export function isContractSeries(name: string): boolean {
   const base = name.replace(/_(bucket|sum|count)$/, '');
   return (CONTRACT_METRICS as readonly string[]).includes(name) || (CONTRACT_METRICS as readonly string[]).includes(base);
 }
+
+/** One sample's value from Prometheus text, by metric name and labels (undefined when absent). */
+export function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
-import { freePort, waitForPort } from './free-port.js';
+import { freeLoopbackPort, waitForPort } from './ports.js';
 
 const run = promisify(execFile);
 const INSTALL_DB = process.env.SPILLWAY_MARIADB_INSTALL_DB ?? 'mariadb-install-db';
@@ -59,7 +59,7 @@ export class TempMariadb {
         ],
         { timeout: 60_000 },
       );
-      const port = await freePort();
+      const port = await freeLoopbackPort();
       const args = [
         '--no-defaults',
         ...(asRoot ? ['--user=root'] : []),

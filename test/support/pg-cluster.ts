@@ -1,21 +1,12 @@
 import { execFile } from 'node:child_process';
 import { appendFileSync, chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freeLoopbackPort } from './ports.js';
 
 const run = promisify(execFile);
 const BIN = process.env.SPILLWAY_PG_BIN ?? '/usr/lib/postgresql/15/bin';
-
-/** A free TCP port on loopback (bind to 0, read it, release it). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Run a PostgreSQL binary as the `postgres` OS user when we are root (initdb refuses root). */
 function asPostgres(binary: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
@@ -68,7 +59,7 @@ export class TempPostgres {
       if (process.getuid?.() === 0) chownSync(dir, ...postgresIds());
       await asPostgres('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '--no-instructions']);
       configure(join(dir, 'data'), options);
-      const cluster = new TempPostgres(dir, await freePort());
+      const cluster = new TempPostgres(dir, await freeLoopbackPort());
       await cluster.restart();
       return cluster;
     } catch (error) {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitForPort } from './free-port.js';
+import { freeLoopbackPort, waitForPort } from './ports.js';
 
 export const PGBOUNCER_BIN = process.env.SPILLWAY_TEST_PGBOUNCER ?? '/usr/sbin/pgbouncer';
 
@@ -23,7 +23,7 @@ export async function startPgBouncer(upstreamUrl: string, poolSize = 4): Promise
   const upstream = new URL(upstreamUrl);
   const user = decodeURIComponent(upstream.username || 'postgres');
   const database = upstream.pathname.slice(1) || 'postgres';
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const dir = await mkdtemp(join(tmpdir(), 'spillway-pgbouncer-'));
   await chmod(dir, 0o755);
   const ini = join(dir, 'pgbouncer.ini');

@@ -1,5 +1,5 @@
-import { ConnectionPool, type CorePoolSettings } from '../../src/pool/pool.js';
-import { SharedLeases, type SharedLeasesSettings, type SharedUse } from '../../src/pool/shared-leases.js';
+import { SharedLeases, type SharedLeasesSettings, type SharedUse } from '../../src/dialect/postgres/postgres-shared-leases.js';
+import { ConnectionPool, type CorePoolSettings, type PoolOptions } from '../../src/pool/pool.js';
 import { type MemoryConnection, MemoryConnector, testSettings } from './memory-connector.js';
 
 /** One unit in flight on a fake connection: its key, and how to answer it. */
@@ -17,8 +17,9 @@ export function sharedLeasesHarness(
   poolSettings: Partial<CorePoolSettings> = {},
   connector = new MemoryConnector(),
   settings: Partial<SharedLeasesSettings> = {},
+  poolOptions: PoolOptions = {},
 ) {
-  const pool = new ConnectionPool<MemoryConnection>(connector, testSettings(poolSettings));
+  const pool = new ConnectionPool<MemoryConnection>(connector, testSettings(poolSettings), poolOptions);
   pool.start();
   const pipelines = new Map<number, InFlight[]>();
   const aborted: number[] = [];

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import type { SpillwayError } from '../../src/errors.js';
 import type { CircuitState } from '../../src/pool/events.js';
 import { CircuitBreaker } from '../../src/resilience/circuit-breaker.js';
-import { attachResilience } from '../../src/resilience/resilience.js';
-import { memoryPool } from '../support/pool-fixtures.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { memoryPool, resilienceFor } from '../support/pool-fixtures.js';
 
 /** A breaker on a hand-driven clock, recording its transitions. */
 function breakerAt(failureThreshold = 3, recoveryTimeoutMs = 1000) {
@@ -126,13 +126,18 @@ test('a trial that never reports does not wedge the breaker half-open', () => {
 
 test('on a pool: connect refusals open it, the pool emits circuit events, SQL errors never count', async () => {
   let refuse = true;
-  const { pool } = memoryPool({ size: 2, maxOverflow: 0, checkoutTimeoutMs: 200 }, { failConnect: () => (refuse ? refusal() : undefined) });
   const isConnectivity = (error: unknown) => (error as { code?: string }).code === 'ECONNREFUSED';
-  const { breaker } = attachResilience(
-    pool,
+  const resilience = resilienceFor(
     { circuit: { failureThreshold: 2, recoveryTimeoutMs: 50 }, leakThresholdMs: 0, leakAction: 'warn' },
     isConnectivity,
   );
+  const clock = new ManualClock();
+  const { pool } = memoryPool(
+    { size: 2, maxOverflow: 0, checkoutTimeoutMs: 200 },
+    { failConnect: () => (refuse ? refusal() : undefined) },
+    { gate: resilience.gate, clock },
+  );
+  const { breaker } = resilience;
   const events: string[] = [];
   pool.on('circuit', ({ from, to }) => events.push(`${from}->${to}`));
   const syntaxError = Object.assign(new Error('syntax error'), { code: '42601' });
@@ -150,7 +155,7 @@ test('on a pool: connect refusals open it, the pool emits circuit events, SQL er
   assert.deepEqual(events, ['closed->open']);
 
   refuse = false;
-  await new Promise((resolve) => setTimeout(resolve, 60));
+  await clock.advance(60);
   // The trial: a caller's, or the pool's own probe if it came first (see circuit-breaker-probe.test.ts);
   // either goes open -> half-open -> closed.
   const lease = await pool.acquire();

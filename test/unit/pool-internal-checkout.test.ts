@@ -4,10 +4,13 @@ import type { PoolEventMap } from '../../src/pool/events.js';
 import { memoryPool } from '../support/pool-fixtures.js';
 
 test('acquire({ internal: true }) marks its checkout and timeout events; the gate still gets what it admitted', async (t) => {
-  const { pool } = memoryPool({ size: 1, maxOverflow: 0 });
-  t.after(() => pool.close());
   const lentWith: unknown[] = [];
-  pool.gate = { admit: () => 'call-site', lent: (_entry, context) => lentWith.push(context) };
+  const { pool } = memoryPool(
+    { size: 1, maxOverflow: 0 },
+    {},
+    { gate: () => ({ admit: () => 'call-site', lent: (_entry, context) => lentWith.push(context) }) },
+  );
+  t.after(() => pool.close());
   const checkouts: PoolEventMap['checkout'][0][] = [];
   const timeouts: PoolEventMap['timeout'][0][] = [];
   pool.on('checkout', (event) => checkouts.push(event));

@@ -1,15 +1,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventually, memoryPool, sleep } from '../support/pool-fixtures.js';
+import { ManualClock, settle } from '../support/manual-clock.js';
+import { eventually, memoryPool } from '../support/pool-fixtures.js';
+
+// Pool time is a manual clock stepped by the tests: nothing here sleeps on real time.
 
 test('connections older than recycleMs are closed instead of lent, with jitter below the limit', async () => {
-  const { pool, connector } = memoryPool({ size: 1, maxOverflow: 0, recycleMs: 40 });
+  const clock = new ManualClock();
+  const { pool, connector } = memoryPool({ size: 1, maxOverflow: 0, recycleMs: 40 }, {}, { clock });
   const recycled: number[] = [];
   pool.on('recycle', (e) => recycled.push(e.connectionId));
   const first = await pool.acquire();
   const firstId = first.connectionId;
   first.release();
-  await sleep(200); // well past recycleMs even when the coarse clock lags on a loaded machine
+  await clock.advance(39 * 0.975); // below the limit less its largest jitter: kept
+  const same = await pool.acquire();
+  assert.equal(same.connectionId, firstId);
+  same.release();
+  await clock.advance(2);
   const second = await pool.acquire();
   assert.notEqual(second.connectionId, firstId);
   assert.deepEqual(recycled, [firstId]);
@@ -33,14 +41,21 @@ test('maxUses closes a connection after that many checkouts', async () => {
 });
 
 test('minIdle connections open at start and are topped up; idle ones above minIdle close after idleTimeoutMs', async () => {
-  const { pool, connector } = memoryPool({ size: 4, maxOverflow: 0, minIdle: 2, idleTimeoutMs: 30 });
-  await eventually(() => pool.status().checkedIn === 2, 1000, 'minIdle warm-up');
+  const clock = new ManualClock();
+  const { pool, connector } = memoryPool(
+    { size: 4, maxOverflow: 0, minIdle: 2, idleTimeoutMs: 30, housekeepingIntervalMs: 10 },
+    {},
+    { clock },
+  );
+  await settle();
+  assert.equal(pool.status().checkedIn, 2, 'minIdle opened at start');
   const leases = await Promise.all([pool.acquire(), pool.acquire(), pool.acquire(), pool.acquire()]);
   for (const lease of leases) lease.release();
   assert.equal(pool.status().checkedIn, 4);
-  await sleep(50);
-  pool.housekeep();
-  await eventually(() => pool.status().total === 2, 1000, 'idle reaping');
+  await clock.advance(25);
+  assert.equal(pool.status().total, 4, 'not idle long enough yet');
+  await clock.advance(20); // the housekeeper's pass after idleTimeoutMs
+  assert.equal(pool.status().total, 2, 'idle above minIdle reaped');
   assert.equal(pool.stats().closedByReason.idle, 2);
   // A connection that dies is replaced to keep minIdle.
   connector.kill(connector.connections.find((c) => c.open)!);
@@ -50,19 +65,27 @@ test('minIdle connections open at start and are topped up; idle ones above minId
 
 test('pre-ping is skipped within the bypass window and a failed ping tries the next connection', async () => {
   let failIds = new Set<number>();
+  const clock = new ManualClock();
   const { pool, connector } = memoryPool(
     { size: 3, maxOverflow: 0, prePing: true, prePingBypassMs: 20 },
     { failPing: (c) => failIds.has(c.id) },
+    { clock },
   );
   const a = await pool.acquire();
   a.release();
   const again = await pool.acquire();
   assert.equal(connector.pings, 0, 'used moments ago: no ping');
   again.release();
-  await sleep(30);
+  await clock.advance(19);
+  const stillFresh = await pool.acquire();
+  assert.equal(connector.pings, 0, 'still inside the bypass window');
+  stillFresh.release();
+  await clock.advance(20);
   failIds = new Set([a.connectionId]);
   const b = await pool.acquire();
-  assert.equal(connector.pings, 1);
+  // The failed ping is a disconnect, so connections from that instant on are validated too: on a
+  // clock that has not moved, the replacement opened at that very instant is pinged once as well.
+  assert.ok(connector.pings >= 1);
   assert.notEqual(b.connectionId, a.connectionId, 'the dead connection was discarded');
   assert.equal(pool.stats().pingFailures, 1);
   b.release();
@@ -116,29 +139,36 @@ test('return rolls back an open transaction; release(err) discards; a second rel
 });
 
 test('close stops checkouts, waits for borrowed connections within the grace, closes all, and is idempotent', async () => {
-  const { pool, connector } = memoryPool({ size: 2, maxOverflow: 0 });
+  const clock = new ManualClock();
+  const { pool, connector } = memoryPool({ size: 2, maxOverflow: 0 }, {}, { clock });
   const held = await pool.acquire();
   const idle = await pool.acquire();
   const waiter = pool.acquire();
   idle.release(); // goes to the waiter
   const lent = await waiter;
   const queued = pool.acquire();
-  setTimeout(() => held.release(), 30);
-  setTimeout(() => lent.release(), 40);
+  clock.setTimeout(() => held.release(), 30);
+  clock.setTimeout(() => lent.release(), 40);
   const closing = pool.close({ graceMs: 1000 });
   assert.equal(pool.close(), closing, 'idempotent');
   await assert.rejects(pool.acquire(), { code: 'POOL_CLOSED' });
   await assert.rejects(queued, { code: 'POOL_CLOSED' });
   assert.equal(connector.openCount, 2, 'borrowed connections are not closed under their holders');
+  await clock.advance(40);
   await closing;
   assert.equal(connector.openCount, 0);
   assert.equal(pool.status().total, 0);
 });
 
 test('close force-closes connections still borrowed after the grace', async () => {
-  const { pool, connector } = memoryPool({ size: 1, maxOverflow: 0 });
+  const clock = new ManualClock();
+  const { pool, connector } = memoryPool({ size: 1, maxOverflow: 0 }, {}, { clock });
   const held = await pool.acquire();
-  await pool.close({ graceMs: 20 });
+  const closing = pool.close({ graceMs: 20 });
+  await clock.advance(19);
+  assert.equal(connector.openCount, 1, 'within the grace the holder keeps it');
+  await clock.advance(1);
+  await closing;
   assert.equal(connector.openCount, 0);
   assert.throws(() => held.connection, { code: 'POOL_CLOSED' });
   held.release(); // a late release after close is harmless

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PoolTimeoutError } from '../../src/errors.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { memoryPool, sleep } from '../support/pool-fixtures.js';
 
 test('waiters are served strictly first come, first served', async () => {
@@ -20,17 +21,24 @@ test('waiters are served strictly first come, first served', async () => {
 });
 
 test('a wait past the timeout rejects POOL_TIMEOUT with the pool status in the message', async () => {
-  const { pool } = memoryPool({ size: 1, maxOverflow: 1, checkoutTimeoutMs: 60 });
+  const clock = new ManualClock();
+  const { pool } = memoryPool({ size: 1, maxOverflow: 1, checkoutTimeoutMs: 60 }, {}, { clock });
   const a = await pool.acquire();
   const b = await pool.acquire();
-  const started = Date.now();
-  const error = await pool.acquire().then(
+  let settled = false;
+  const waiting = pool.acquire().then(
     () => assert.fail('should time out'),
     (e: unknown) => e,
   );
+  void waiting.finally(() => {
+    settled = true;
+  });
+  await clock.advance(59);
+  assert.equal(settled, false, 'still waiting just before the timeout');
+  await clock.advance(30); // the coarse-clock waiter deadline is one tick later at most
+  const error = await waiting;
   assert.ok(error instanceof PoolTimeoutError);
   assert.equal(error.code, 'POOL_TIMEOUT');
-  assert.ok(Date.now() - started >= 50);
   assert.match(error.message, /limit of size 1 overflow 1 reached, connection timed out, timeout \d+\.\d\ds/);
   assert.match(error.message, /checkedOut=2/);
   assert.match(error.message, /waiting=0/);
@@ -41,11 +49,13 @@ test('a wait past the timeout rejects POOL_TIMEOUT with the pool status in the m
 });
 
 test('a shorter per-call timeout behind longer ones still fires on time', async () => {
-  const { pool } = memoryPool({ size: 1, maxOverflow: 0, checkoutTimeoutMs: 5000 });
+  const clock = new ManualClock();
+  const { pool } = memoryPool({ size: 1, maxOverflow: 0, checkoutTimeoutMs: 5000 }, {}, { clock });
   const held = await pool.acquire();
   const long = pool.acquire();
-  const short = pool.acquire({ timeoutMs: 40 });
-  await assert.rejects(short, { code: 'POOL_TIMEOUT' });
+  const short = assert.rejects(pool.acquire({ timeoutMs: 40 }), { code: 'POOL_TIMEOUT' });
+  await clock.advance(70);
+  await short;
   assert.equal(pool.status().waiting, 1);
   held.release();
   (await long).release();
@@ -53,12 +63,11 @@ test('a shorter per-call timeout behind longer ones still fires on time', async 
 });
 
 test('an AbortSignal ends the wait with ACQUIRE_ABORTED and frees the place in line', async () => {
-  const { pool } = memoryPool({ size: 1, maxOverflow: 0 });
+  const { pool } = memoryPool({ size: 1, maxOverflow: 0 }, {}, { clock: new ManualClock() });
   const held = await pool.acquire();
   const controller = new AbortController();
   const aborted = pool.acquire({ signal: controller.signal });
   const next = pool.acquire();
-  await sleep(5);
   controller.abort();
   await assert.rejects(aborted, { code: 'ACQUIRE_ABORTED' });
   assert.equal(pool.status().waiting, 1);
@@ -80,33 +89,36 @@ test('a connect failure reaches the oldest waiter and is kept as the last connec
 
 test('a caller whose connection is being pinged still times out at its checkout deadline', async () => {
   let hang = false;
+  const clock = new ManualClock();
   const { pool } = memoryPool(
-    { size: 1, maxOverflow: 0, prePing: true, prePingBypassMs: 0, checkoutTimeoutMs: 100 },
+    { size: 1, maxOverflow: 0, prePing: true, prePingBypassMs: 0, checkoutTimeoutMs: 100, connectTimeoutMs: 10_000 },
     { hangPing: () => hang },
+    { clock },
   );
   (await pool.acquire()).release();
-  await sleep(5);
+  await clock.advance(5);
   hang = true; // the next pre-ping goes into a dead network, bounded only by the connect timeout
-  const started = Date.now();
-  const error = await pool.acquire().then(
+  const pending = pool.acquire().then(
     () => assert.fail('should time out'),
     (e: unknown) => e,
   );
+  await clock.advance(130); // the checkout deadline (plus a coarse tick), far before the ping would end
+  const error = await pending;
   assert.ok(error instanceof PoolTimeoutError, String(error));
-  assert.ok(Date.now() - started < 5000, 'not held for the ping');
   assert.equal(pool.status().waiting, 0);
   await pool.close({ graceMs: 0 });
 });
 
 test('aborting a caller whose connection is being pinged leaves the queue count intact', async () => {
   let hang = false;
-  const { pool } = memoryPool({ size: 1, maxOverflow: 0, prePing: true, prePingBypassMs: 0 }, { hangPing: () => hang });
+  const clock = new ManualClock();
+  const { pool } = memoryPool({ size: 1, maxOverflow: 0, prePing: true, prePingBypassMs: 0 }, { hangPing: () => hang }, { clock });
   (await pool.acquire()).release();
-  await sleep(5);
+  await clock.advance(5);
   hang = true;
   const controller = new AbortController();
   const pending = pool.acquire({ signal: controller.signal });
-  await sleep(5);
+  await clock.advance(5);
   controller.abort();
   await assert.rejects(pending, (e: { code?: string }) => e.code === 'ACQUIRE_ABORTED');
   assert.equal(pool.status().waiting, 0);

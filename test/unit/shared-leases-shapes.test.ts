@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PROBATION_RUNS, RUNS_TO_LEARN } from '../../src/pool/shape-costs.js';
+import { PROBATION_RUNS, RUNS_TO_LEARN } from '../../src/dialect/postgres/postgres-shape-costs.js';
 import { MemoryConnector } from '../support/memory-connector.js';
 import { sharedLeasesHarness } from '../support/shared-leases-harness.js';
 

@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { attachResilience } from '../../src/resilience/resilience.js';
 import { MemoryConnector } from '../support/memory-connector.js';
+import { resilienceFor } from '../support/pool-fixtures.js';
 import { sharedLeasesHarness } from '../support/shared-leases-harness.js';
 
-function setup(settings: Parameters<typeof sharedLeasesHarness>[0] = {}, connector = new MemoryConnector()) {
+function setup(
+  settings: Parameters<typeof sharedLeasesHarness>[0] = {},
+  connector = new MemoryConnector(),
+  poolOptions: Parameters<typeof sharedLeasesHarness>[3] = {},
+) {
   // The real clock: these tests wait on real timers (a stuck connect) and learn no shapes.
-  return sharedLeasesHarness(settings, connector, { clock: undefined, loopBeatMs: undefined });
+  return sharedLeasesHarness(settings, connector, { clock: undefined, loopBeatMs: undefined }, poolOptions);
 }
 
 describe('SharedLeases', () => {
@@ -87,13 +91,13 @@ describe('SharedLeases', () => {
   it("lets the circuit breaker's half-open trial borrow its connection, so one success closes the breaker", async () => {
     const failure = Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
     const connector = new MemoryConnector({ failConnect: () => failure });
-    const t = setup({ size: 1, maxOverflow: 0 }, connector);
     const isFatal = (error: unknown) => (error as { code?: string }).code === 'ECONNREFUSED';
-    const { breaker } = attachResilience(
-      t.pool,
+    const resilience = resilienceFor(
       { circuit: { failureThreshold: 1, recoveryTimeoutMs: 20 }, leakThresholdMs: 0, leakAction: 'warn' },
       isFatal,
     );
+    const t = setup({ size: 1, maxOverflow: 0 }, connector, { gate: resilience.gate });
+    const { breaker } = resilience;
     await assert.rejects(t.run(), /refused/);
     assert.equal(breaker.state, 'open');
     await assert.rejects(t.run(), (error: { code?: string }) => error.code === 'CIRCUIT_OPEN', 'refused at once while open');

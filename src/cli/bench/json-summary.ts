@@ -1,4 +1,4 @@
-import type { BenchResult } from './suite-runner.js';
+import type { BenchResult } from './bench-result.js';
 
 /** Metric names and units where a smaller figure is the better one (latency, time, memory). */
 const LOWER_IS_BETTER = /(^|[^a-z])(ms|ns|us|µs|bytes?|latency|p50|p95|p99|memory|time|cpu)|Ms$|Ns$|Us$|Bytes$/i;

@@ -2,7 +2,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
+import type { BenchResult } from './bench-result.js';
 import { resultsFromJsonSummary } from './json-summary.js';
+
+export type { BenchResult } from './bench-result.js';
 
 /**
  * One measurement. A suite reports measurements in one of two ways on stdout: the one-line JSON
@@ -12,15 +15,6 @@ import { resultsFromJsonSummary } from './json-summary.js';
  * `higherIsBetter` defaults to true (set false for latencies). Anything else a suite prints is its own.
  * A suite may print `BENCH-PROGRESS 0.4` (0..1) so the progress bar moves within it.
  */
-export interface BenchResult {
-  suite: string;
-  case: string;
-  subject: string;
-  value: number;
-  unit: string;
-  higherIsBetter: boolean;
-}
-
 export interface SuiteRun {
   suite: string;
   file: string;

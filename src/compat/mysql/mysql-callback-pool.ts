@@ -281,7 +281,7 @@ export class CallbackPool extends EventEmitter {
   /** A free connection lent on the caller's stack, or undefined when checkout() must wait, open or validate one. */
   lendNow(): PooledConnection | undefined {
     if (!this.#lendNow || this.#closed) return undefined;
-    const lease = this.#core.lendNow();
+    const lease = this.#core.tryAcquire();
     return lease === undefined ? undefined : this.#handOut(lease, false);
   }
 
@@ -326,7 +326,7 @@ export class CallbackPool extends EventEmitter {
     lease.release();
     if (toFreeList) this.emit('release', connection);
     // mysql2 keeps at most maxIdle free connections (when maxIdle < connectionLimit).
-    if (this.#reapAboveMaxIdle && this.#core.status().checkedIn > this.#plan.mysql2.maxIdle) this.#core.retire(connection, 'idle');
+    if (this.#reapAboveMaxIdle && this.#core.status().checkedIn > this.#plan.mysql2.maxIdle) this.#core.care.retire(connection, 'idle');
   }
 
   /** mysql2's resetOnRelease: COM_RESET_CONNECTION first; a connection that cannot be reset is closed. */
@@ -354,7 +354,7 @@ export class CallbackPool extends EventEmitter {
     this.giveBack(connection, error);
     if (!this.#writerMoved.record()) return;
     this.#core.invalidateAll('writer-moved', error);
-    for (const open of [...this.#connections]) this.#core.retire(open, 'recycled');
+    for (const open of [...this.#connections]) this.#core.care.retire(open, 'recycled');
   }
 
   /**

@@ -93,7 +93,7 @@ export class Pool extends EventEmitter {
     this.#lives = new PgClientLifecycle(
       {
         totalCount: () => this.totalCount,
-        retire: (client, reason) => this.#core.retire(client, reason),
+        retire: (client, reason) => this.#core.care.retire(client, reason),
         emit: (event, ...args) => this.emit(event, ...args),
         hasErrorListener: () => this.listenerCount('error') > 0,
         log: (message, detail) => this.#log(message, detail),
@@ -352,7 +352,7 @@ export class Pool extends EventEmitter {
 
   /** Close a lent client as it comes back (counted as recycled). */
   #retire(lease: Lease<Client>, client: Client): void {
-    this.#core.retire(client, 'recycled');
+    this.#core.care.retire(client, 'recycled');
     lease.release();
   }
 

@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { clientFlags } from '../../dialect/postgres/pg-internals.js';
 import type { Lease } from '../../pool/lease.js';
 
 /**
@@ -29,8 +30,6 @@ export class PooledClientState {
 /** pg.Client's fields that pg-pool reads or writes, and its socket ref/unref (untyped in @types/pg). */
 export interface PooledClientFields {
   _poolUseCount?: number;
-  _queryable?: boolean;
-  _ending?: boolean;
   connection?: { stream?: { destroy(): void } };
   isConnected?(): boolean;
   ref?(): void;
@@ -58,8 +57,8 @@ export function stateOf(client: Client): PooledClientState {
  * them (a test double) counts as unusable, as in pg-pool.
  */
 export function canWork(client: Client): boolean {
-  const fields = client as PooledClientFields;
-  return Boolean(fields._queryable) && !fields._ending;
+  const { queryable, ending } = clientFlags(client);
+  return Boolean(queryable) && !ending;
 }
 
 /** Count one more release, as pg-pool does on the client itself; returns the uses so far. */

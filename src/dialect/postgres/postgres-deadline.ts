@@ -2,14 +2,12 @@ import net from 'node:net';
 import type { Client } from 'pg';
 import { ConnectionLostError, StatementTimeoutError } from '../../errors.js';
 import { BACKSTOP_MARGIN_MS, withDeadline } from '../../resilience/deadline-sweeper.js';
+import { destroySocket, hasActiveQuery } from './pg-internals.js';
 
 /** The parts of pg's Client this file reaches into (not in @types/pg). */
 interface PgClientInternals {
   processID: number | null;
   secretKey: number | null;
-  connection?: { stream?: { destroy(): void } };
-  _getActiveQuery?(): unknown;
-  _queryQueue?: unknown[];
 }
 
 /** Where cancel requests go: the same host and port the client connected to. */
@@ -43,13 +41,12 @@ export function sendCancel(client: Client, target: CancelTarget): void {
 
 /** Cut the client's socket at once: pg then fails what is queued and reports the client ended. */
 export function destroyClient(client: Client): void {
-  (client as unknown as PgClientInternals).connection?.stream?.destroy();
+  destroySocket(client);
 }
 
 /** True while a statement runs (or waits to run) on the client. */
 function busy(client: Client): boolean {
-  const internals = client as unknown as PgClientInternals;
-  return (internals._getActiveQuery?.() ?? null) !== null || (internals._queryQueue?.length ?? 0) > 0;
+  return hasActiveQuery(client);
 }
 
 /**

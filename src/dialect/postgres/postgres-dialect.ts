@@ -172,9 +172,8 @@ export function createPostgresDialect(config: ResolvedConfig, overrides: Postgre
 
   /**
    * The common case (the session's timeouts, text and values) in pg's callback form with the backstop
-   * inline: one promise per statement instead of three (pg's, runQuery's, the deadline race's). Measured
-   * with SELECT 1 at 100 callers, the layered form cost 1.5 to 3 µs more client CPU per statement
-   * than pg.Pool, about a tenth of the whole. Same rules: the caller is rejected at the deadline
+   * inline: one promise per statement instead of three (pg's, runQuery's, the deadline race's): the
+   * layered form cost measurably more client CPU per statement than pg.Pool (bench/RESULTS.md). Same rules: the caller is rejected at the deadline
    * whatever pg does later, and pg's late answer is dropped.
    */
   function plainQuery<R>(client: Client, text: string, params: readonly unknown[] | undefined): Promise<QueryResult<R>> {

@@ -1,19 +1,18 @@
 import type { Client, QueryResult as PgQueryResult, QueryConfig } from 'pg';
 import type { ResolvedConfig } from '../../config/options.js';
 import type { ConnectionPool } from '../../pool/pool.js';
-import { SharedLeases, type SharedUse } from '../../pool/shared-leases.js';
 import type { QueryResult, StatementMultiplexer, StatementOptions } from '../dialect.js';
+import { clientFlags } from './pg-internals.js';
 import { isPostgresDisconnect, mapPostgresError } from './postgres-errors.js';
 import { wrappingBegin } from './postgres-pooler.js';
 import { toResult } from './postgres-result.js';
+import { SharedLeases, type SharedUse } from './postgres-shared-leases.js';
 import { needsSession, redactStatement, runsAlone } from './postgres-statement-kind.js';
 import { isRefusedPreparedStatement, StatementNames } from './postgres-statement-names.js';
 
 /** The parts of pg's Client that pipelining relies on beyond its typings (pg 8.23). */
 interface PipelinedClient {
   pipeline: boolean;
-  _queryable?: boolean;
-  _ending?: boolean;
   connection: {
     stream?: { cork?(): void; uncork?(): void; writableCorked?: number; destroy?(): void };
     /** Names the server confirmed (ParseComplete), and names whose Parse is still in the pipeline. */
@@ -59,8 +58,8 @@ const PIPELINE_USE: SharedUse<Client> = {
     (client as unknown as PipelinedClient).pipeline = false;
   },
   usable(client) {
-    const c = client as unknown as PipelinedClient;
-    return c._queryable !== false && c._ending !== true;
+    const { queryable, ending } = clientFlags(client);
+    return queryable !== false && ending !== true;
   },
   shareable(client) {
     const status = (client as unknown as PipelinedClient).getTransactionStatus?.();

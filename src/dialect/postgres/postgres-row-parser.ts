@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import type { Client } from 'pg';
+import { loadProtocol, type PgProtocolParser, replaceMessageReader } from './pg-internals.js';
 
 /**
  * A faster reader of PostgreSQL's DataRow messages for the clients Spillway opens.
@@ -20,51 +20,29 @@ import type { Client } from 'pg';
  * pg-protocol's layout ever change, {@link useFastRowParser} leaves the client as pg made it.
  */
 
-interface ParserModule {
-  Parser: new () => {
-    parse(buffer: Buffer, callback: (message: unknown) => void): void;
-    handlePacket(offset: number, code: number, length: number, bytes: Buffer): unknown;
-  };
-}
-interface MessagesModule {
-  DataRowMessage: new (length: number, fields: (string | null)[]) => unknown;
-}
-/** The parts of pg's Connection this replaces (pg 8): its listener on the socket. */
-interface PgConnection {
-  _emitMessage?: boolean;
-  attachListeners?(stream: NodeJS.ReadableStream): void;
-  emit(event: string, message: unknown): boolean;
-}
-
 const DATA_ROW = 0x44; // 'D'
 const NULL_FIELD = -1;
 /** Rows up to this size are decoded once and cut into fields (see readDataRowFields). */
 const SHARED_ROW_TEXT_MAX_BYTES = 4096;
 
-type RowParserClass = ParserModule['Parser'];
-let rowParserClass: RowParserClass | null | undefined;
+let rowParserClass: PgProtocolParser | null | undefined;
 
 /** pg-protocol's Parser with the faster DataRow reader, or null where pg-protocol's layout is not the one known. */
-export function loadRowParser(): RowParserClass | null {
+export function loadRowParser(): PgProtocolParser | null {
   if (rowParserClass !== undefined) return rowParserClass;
-  try {
-    const fromPg = createRequire(createRequire(import.meta.url).resolve('pg'));
-    const { Parser } = fromPg('pg-protocol/dist/parser') as ParserModule;
-    const { DataRowMessage } = fromPg('pg-protocol/dist/messages') as MessagesModule;
-    if (typeof Parser?.prototype?.handlePacket !== 'function' || typeof DataRowMessage !== 'function') {
-      rowParserClass = null;
-      return null;
-    }
-    rowParserClass = class RowParser extends Parser {
-      override handlePacket(offset: number, code: number, length: number, bytes: Buffer): unknown {
-        if (code !== DATA_ROW) return super.handlePacket(offset, code, length, bytes);
-        // `length` counts its own four bytes: the body is [offset, offset + length - 4).
-        return new DataRowMessage(length, readDataRowFields(bytes, offset, offset + length - 4));
-      }
-    };
-  } catch {
+  const protocol = loadProtocol();
+  if (protocol === null) {
     rowParserClass = null;
+    return null;
   }
+  const { Parser, DataRowMessage } = protocol;
+  rowParserClass = class RowParser extends Parser {
+    override handlePacket(offset: number, code: number, length: number, bytes: Buffer): unknown {
+      if (code !== DATA_ROW) return super.handlePacket(offset, code, length, bytes);
+      // `length` counts its own four bytes: the body is [offset, offset + length - 4).
+      return new DataRowMessage(length, readDataRowFields(bytes, offset, offset + length - 4));
+    }
+  };
   return rowParserClass;
 }
 
@@ -104,21 +82,10 @@ export function readDataRowFields(bytes: Buffer, start: number, end: number): (s
 }
 
 /**
- * Has `client` read the server's messages with the faster row parser. Called before `connect()`;
- * the listener is the one pg attaches (pg 8's `Connection#attachListeners`), set on this client's
- * connection alone so that other pg clients in the process are untouched.
+ * Has `client` read the server's messages with the faster row parser. Called before `connect()`, on
+ * this client alone, so that other pg clients in the process are untouched (see pg-internals.ts).
  */
 export function useFastRowParser(client: Client): void {
-  const connection = (client as unknown as { connection?: PgConnection }).connection;
   const RowParser = loadRowParser();
-  if (RowParser === null || typeof connection?.attachListeners !== 'function') return;
-  connection.attachListeners = (stream) => {
-    const parser = new RowParser();
-    const deliver = (message: unknown): void => {
-      const name = (message as { name: string }).name;
-      if (connection._emitMessage) connection.emit('message', message);
-      connection.emit(name === 'error' ? 'errorMessage' : name, message);
-    };
-    stream.on('data', (buffer: Buffer) => parser.parse(buffer, deliver));
-  };
+  if (RowParser !== null) replaceMessageReader(client, () => new RowParser());
 }

@@ -212,6 +212,35 @@
     }
   }
 
+  /**
+   * One row per pool the database owns (SQLite adds its writer): what it lends, who waits, and the
+   * counters an operator looks at first. A writer queue that times out shows here.
+   */
+  function renderPools(pools) {
+    const body = $('pools').tBodies[0];
+    body.replaceChildren();
+    for (const p of Array.isArray(pools) ? pools : []) {
+      const row = document.createElement('tr');
+      row.dataset.role = p.role ?? '';
+      const cells = [
+        [p.name, false],
+        [p.role, false],
+        [`${p.checkedOut ?? '?'} of ${p.max ?? '?'}`, false],
+        [p.waiting, p.waiting > 0],
+        [p.timeouts, p.timeouts > 0],
+        [p.leaks, p.leaks > 0],
+        [p.circuit, p.circuit !== undefined && p.circuit !== 'closed'],
+      ];
+      for (const [text, warn] of cells) {
+        const cell = document.createElement('td');
+        cell.textContent = text === undefined ? '?' : String(text);
+        if (warn) cell.className = 'warn';
+        row.append(cell);
+      }
+      body.append(row);
+    }
+  }
+
   function setBadge(id, text, fallback) {
     const badge = $(id);
     badge.textContent = text ?? fallback;
@@ -250,6 +279,7 @@
       const unknown = locked ? (token ? 'token refused' : 'token required') : '?';
       setBadge('status', detailed?.status, unknown);
       setBadge('circuit', circuit, unknown);
+      renderPools(pool.pools);
       $('utilization').textContent = typeof pool.utilization === 'number' ? `${Math.round(pool.utilization * 100)}%` : '?';
       if (detailed !== undefined) renderAlerts(detailed.alerts);
       else $('alerts').replaceChildren(listItem('muted', locked ? `unknown (${unknown})` : 'unknown'));

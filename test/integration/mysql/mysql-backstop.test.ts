@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { createPool } from '../../../src/create-pool.js';
 import { MYSQL_BACKSTOP_GRACE_MS } from '../../../src/dialect/mysql/mysql-dialect.js';
 import { SpillwayError } from '../../../src/errors.js';
+import { startTcpProxy } from '../../support/chaos-proxy.js';
 import { MYSQL_URL, requireServer } from '../../support/databases.js';
-import { startTcpProxy } from '../../support/tcp-proxy.js';
 
 describe('mysql client-side backstop', () => {
   it('fails a call within a second of its timeout when the server stops answering, and discards the connection', async (t) => {

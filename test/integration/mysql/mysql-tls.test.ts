@@ -3,9 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { gatherFacts } from '../../../src/cli/doctor/facts.js';
 import { resolveConfig } from '../../../src/config/resolve-config.js';
 import type { Database } from '../../../src/database.js';
+import { type ChaosProxy, startTcpProxy } from '../../support/chaos-proxy.js';
 import { MYSQL_URL, requireServer } from '../../support/databases.js';
 import { mariadbBinariesPresent, TempMariadb } from '../../support/mariadb-server.js';
-import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
 import { createTestPki, type TestPki } from '../../support/tls-certs.js';
 import { disposeAll, spillwayRejection, testPools } from '../../support/tls-pools.js';
 
@@ -17,7 +17,7 @@ let pki: TestPki | undefined;
 let tlsServer: TempMariadb | undefined;
 let plainServer: TempMariadb | undefined;
 /** A second loopback name for the TLS server, absent from its certificate. */
-let otherName: TcpProxy | undefined;
+let otherName: ChaosProxy | undefined;
 
 before(async (t) => {
   if (!(await requireServer(t as never, MYSQL_URL, 'mysql'))) return;

@@ -13,8 +13,8 @@ import mysqlPromise from 'mysql2/promise';
 import { createPoolCluster as spillwayPromiseCluster } from '../../../src/mysql.js';
 import { createPoolCluster as spillwayCallbackCluster } from '../../../src/mysql-callback.js';
 import { MYSQL_URL, requireServer, uniqueName } from '../../support/databases.js';
-import { freePort } from '../../support/free-port.js';
 import { mysqlAdminQuery } from '../../support/mysql-activity.js';
+import { freeLoopbackPort } from '../../support/ports.js';
 
 type PromiseCluster = mysqlPromise.PoolCluster;
 type CallbackCluster = mysqlCallback.PoolCluster;
@@ -109,7 +109,7 @@ for (const [label, makeCluster] of PROMISE_CONTENDERS) {
       const removed: string[] = [];
       cluster.on('remove', (id: string) => removed.push(id));
       try {
-        cluster.add('BAD', nodeConfig(databases.A, await freePort()));
+        cluster.add('BAD', nodeConfig(databases.A, await freeLoopbackPort()));
         cluster.add('GOOD', nodeConfig(databases.B));
         const [rows] = (await cluster.of('*', 'ORDER').query('SELECT DATABASE() AS db')) as [{ db: string }[], unknown];
         assert.equal(rows[0]?.db, databases.B, 'served by the next node');
@@ -129,7 +129,7 @@ for (const [label, makeCluster] of CALLBACK_CONTENDERS) {
       const cluster = makeCluster({ removeNodeErrorCount: 1, restoreNodeTimeout: 200, canRetry: false });
       const events: string[] = [];
       for (const event of ['offline', 'online', 'remove'] as const) cluster.on(event, (id: string) => events.push(`${event}:${id}`));
-      const port = await freePort();
+      const port = await freeLoopbackPort();
       let forwarder: { close(): Promise<void> } | undefined;
       const getConnection = (
         pattern: string,

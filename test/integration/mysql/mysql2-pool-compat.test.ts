@@ -14,8 +14,8 @@ import mysqlPromise from 'mysql2/promise';
 import { createPool as spillwayPromisePool } from '../../../src/mysql.js';
 import { createPool as spillwayCallbackPool } from '../../../src/mysql-callback.js';
 import { MYSQL_URL, requireServer, uniqueName } from '../../support/databases.js';
-import { freePort } from '../../support/free-port.js';
 import { mysqlAdminQuery } from '../../support/mysql-activity.js';
+import { freeLoopbackPort } from '../../support/ports.js';
 
 /** mysql2/promise's pool, with the `Promise` its typings leave out. */
 type PromisePool = mysqlPromise.Pool & { Promise: PromiseConstructor };
@@ -115,7 +115,7 @@ for (const [label, makePoolOf] of PROMISE_CONTENDERS) {
     });
 
     it("connect failures reach the caller as mysql2's own errors: ECONNREFUSED, and ETIMEDOUT from connectTimeout", async () => {
-      const refusedPort = await freePort();
+      const refusedPort = await freeLoopbackPort();
       const refused = makePool({ uri: undefined, host: '127.0.0.1', port: refusedPort, user: 'root', connectionLimit: 1 });
       for (let i = 0; i < 3; i++) {
         await assert.rejects(refused.query('SELECT 1'), (error: NodeJS.ErrnoException & { fatal?: boolean }) => {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import pg from 'pg';
+import { PROBATION_RUNS } from '../../../src/dialect/postgres/postgres-shape-costs.js';
 import { createPool } from '../../../src/index.js';
-import { PROBATION_RUNS } from '../../../src/pool/shape-costs.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
 import { adminQuery, backendPids } from '../../support/postgres-activity.js';
 

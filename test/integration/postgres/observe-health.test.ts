@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
@@ -131,9 +132,9 @@ describe('health checks and alerts on PostgreSQL', () => {
     }
   });
 
-  // The breaker and the leak detector live in src/resilience (another issue); observability only reads
-  // the pool's 'circuit' and 'leak' events, so these tests emit those events as the pool does.
-  it('follows circuit and leak events: unhealthy while open, leaks degrade and alert', async (t) => {
+  // The leak event is emitted as the leak detector emits it. The circuit state has one source, the
+  // pool's breaker: it is driven through its own API (connectivity failures, then a success).
+  it('follows the breaker and leak events: unhealthy while open, leaks degrade and alert', async (t) => {
     if (!(await requireServer(t, POSTGRES_URL, 'postgres'))) return;
     const db = createPool({ url: POSTGRES_URL, name: uniqueName('events'), ...quiet() });
     const alerts: Alert[] = [];
@@ -145,12 +146,16 @@ describe('health checks and alerts on PostgreSQL', () => {
       assert.equal(leaky.status, 'degraded');
       assert.equal(db.observability?.leaks().recent[0]?.connectionId, 7);
 
-      db.pool.emit('circuit', { from: 'closed', to: 'open' });
+      const breaker = db.pools[0]?.resilience.breaker;
+      assert.ok(breaker);
+      const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      for (let i = 0; i < db.config.circuit.failureThreshold; i++) breaker.failure(refused, performance.now());
       assert.deepEqual([alerts.at(-1)?.type, alerts.at(-1)?.severity], ['circuit_open', 'critical']);
+      // The health check's checkout is refused at once (no I/O), so the breaker's probe cannot run meanwhile.
       const open = await db.health();
       assert.equal(open.circuit, 'open');
       assert.equal(open.status, 'unhealthy');
-      db.pool.emit('circuit', { from: 'open', to: 'closed' });
+      breaker.success(performance.now());
       assert.equal((await db.health()).circuit, 'closed');
       assert.ok(!(await db.health()).alerts.active.some((a) => a.type === 'circuit_open'));
     } finally {

@@ -1,34 +1,12 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createPool } from '../../../src/index.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
+import { captureLogs as capture } from '../../support/log-capture.js';
 import { freeLoopbackPort } from '../../support/ports.js';
 
 const PASSWORD = 'Sup3r-Secret-pw';
-
-/** A real pino logger writing JSON lines into an array. */
-function capture(): { logger: pino.Logger; lines: () => Record<string, unknown>[] } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      chunks.push(String(chunk));
-      done();
-    },
-  });
-  const logger = pino({ level: 'debug' }, stream);
-  return {
-    logger,
-    lines: () =>
-      chunks
-        .join('')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l)),
-  };
-}
 
 describe('logging through a pino-compatible logger', () => {
   it('logs lifecycle at debug and leaks and alerts at warn, with the pool name and never the password', async (t) => {

@@ -2,16 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { createPool } from '../../../src/index.js';
-import { CONTRACT_METRICS } from '../../support/contract-metrics.js';
+import { CONTRACT_METRICS, sample } from '../../support/contract-metrics.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
-
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
-}
 
 describe('metrics on PostgreSQL', () => {
   it('exports every contract metric with pool_name, fed by real traffic, and drops the series on close', async (t) => {

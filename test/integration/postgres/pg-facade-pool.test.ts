@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { Pool } from '../../../src/pg.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
-import { freePort } from '../../support/free-port.js';
+import { freeLoopbackPort } from '../../support/ports.js';
 import { adminQuery, expectNoServerConnections } from '../../support/postgres-activity.js';
 
 // pg-cursor ships no types; the test drives it through its documented read/close API.
@@ -143,7 +143,7 @@ describe("spillway/pg Pool: pg-pool's errors with Spillway's fields", () => {
 
 describe("spillway/pg Pool: Spillway's options ride along, off until given", () => {
   it('no circuit breaker unless asked: with `circuit`, refused connects open it (CIRCUIT_OPEN)', async () => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     const pool = makePool({
       connectionString: undefined,
       host: '127.0.0.1',

@@ -12,7 +12,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import pg from 'pg';
 import { Pool as SpillwayPool } from '../../../src/pg.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
-import { freePort } from '../../support/free-port.js';
+import { freeLoopbackPort } from '../../support/ports.js';
 
 type PoolClass = new (config?: pg.PoolConfig) => pg.Pool;
 type ClientFields = pg.PoolClient & { _ending?: boolean; connection: { end(): void } };
@@ -88,7 +88,7 @@ for (const [label, PoolClass] of CONTENDERS) {
 
     describe('1. errors pass through unwrapped', () => {
       it("a refused connection rejects with the driver's own error, every time (no breaker, no wrapping)", async (t) => {
-        const port = await freePort();
+        const port = await freeLoopbackPort();
         const pool = makePool({ connectionString: undefined, host: '127.0.0.1', port, max: 2 });
         for (let i = 0; i < 7; i++) {
           await assert.rejects(pool.connect(), (error: NodeJS.ErrnoException & { port?: number }) => {

@@ -91,7 +91,9 @@ test('PostgreSQL: connections older than recycleMs are replaced', async (t) => {
     await sleep(80);
     const second = (await db.query('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     assert.notEqual(first, second);
-    assert.equal(db.stats().recycled, 1);
+    // At least the first one; on a loaded machine a connect can itself take longer than recycleMs, and
+    // such a connection is recycled again as soon as it is returned.
+    assert.ok(db.stats().recycled >= 1);
   } finally {
     await db.close();
   }

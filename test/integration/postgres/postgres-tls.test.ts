@@ -11,9 +11,9 @@ import { diagnose } from '../../../src/cli/doctor/findings.js';
 import { resolveConfig } from '../../../src/config/resolve-config.js';
 import type { Database } from '../../../src/database.js';
 import { createHandler } from '../../../src/http/handler.js';
+import { type ChaosProxy, startTcpProxy } from '../../support/chaos-proxy.js';
 import { POSTGRES_URL, requireServer } from '../../support/databases.js';
 import { TempPostgres } from '../../support/pg-cluster.js';
-import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
 import { createTestPki, type TestPki } from '../../support/tls-certs.js';
 import { disposeAll, spillwayRejection, testPools } from '../../support/tls-pools.js';
 
@@ -25,7 +25,7 @@ let pki: TestPki | undefined;
 let tlsServer: TempPostgres | undefined;
 let plainServer: TempPostgres | undefined;
 /** A second loopback name for the TLS server, absent from its certificate (which says 127.0.0.1 and localhost). */
-let otherName: TcpProxy | undefined;
+let otherName: ChaosProxy | undefined;
 
 before(async (t) => {
   if (!(await requireServer(t as never, POSTGRES_URL, 'postgres'))) return;

@@ -5,14 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { createPool } from '../../../src/create-pool.js';
-
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
-}
+import { sample } from '../../support/contract-metrics.js';
 
 // SQLite statements run on the caller's stack (the dialect's querySync): they must still reach the
 // metrics, the percentiles and the pool exactly as statements of asynchronous drivers do.

@@ -1,3 +1,4 @@
+import type { ShapeView } from '../multiplexing.js';
 /**
  * What the shared-lease scheduler learns about each kind of work it runs: for SQL, each statement
  * text. Knows no SQL: a shape is an opaque key, and the dialect says which keys must always run alone
@@ -52,20 +53,6 @@ export class WorkShape {
     this.key = key;
     this.alwaysExclusive = alwaysExclusive;
   }
-}
-
-/** A row of {@link ShapeCosts.top}: one shape as the endpoints show it. */
-export interface ShapeView {
-  key: string;
-  /** Smoothed time one run kept its connection busy (ms). */
-  costMs: number;
-  runs: number;
-  sharedRuns: number;
-  exclusiveRuns: number;
-  /** How its next run goes: pipelined with others, or alone on a connection. */
-  mode: 'shared' | 'exclusive';
-  /** Why it runs alone, when it does. */
-  reason?: 'unknown' | 'learning' | 'slow' | 'probation' | 'always exclusive';
 }
 
 /**

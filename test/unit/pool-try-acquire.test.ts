@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { CircuitOpenError } from '../../src/errors.js';
 import { memoryPool } from '../support/pool-fixtures.js';
 
-test('lendNow lends the connection just returned, on the caller stack, and counts it as a checkout', async () => {
+test('tryAcquire lends the connection just returned, on the caller stack, and counts it as a checkout', async () => {
   const { pool } = memoryPool({ size: 3, maxOverflow: 0 });
   const first = await pool.acquire();
   const second = await pool.acquire();
@@ -12,7 +12,7 @@ test('lendNow lends the connection just returned, on the caller stack, and count
   first.release();
   const checkouts = pool.stats().checkouts;
   for (let i = 0; i < 5; i++) {
-    const lease = pool.lendNow();
+    const lease = pool.tryAcquire();
     assert.ok(lease, 'an idle connection is lent at once');
     assert.equal(lease.connection.id, firstId, 'the newest idle one, every time');
     lease.release();
@@ -22,38 +22,42 @@ test('lendNow lends the connection just returned, on the caller stack, and count
   await pool.close();
 });
 
-test('lendNow declines (undefined) where acquire() would wait, and never jumps the queue', async () => {
+test('tryAcquire declines (undefined) where acquire() would wait, and never jumps the queue', async () => {
   const { pool } = memoryPool({ size: 1, maxOverflow: 0 });
-  assert.equal(pool.lendNow(), undefined, 'nothing idle yet: acquire() opens one');
+  assert.equal(pool.tryAcquire(), undefined, 'nothing idle yet: acquire() opens one');
   const held = await pool.acquire();
-  assert.equal(pool.lendNow(), undefined, 'everything lent');
+  assert.equal(pool.tryAcquire(), undefined, 'everything lent');
   const waiting = pool.acquire();
   held.release(); // served to the waiter, not left idle
   const served = await waiting;
-  assert.equal(pool.lendNow(), undefined);
+  assert.equal(pool.tryAcquire(), undefined);
   served.release();
   await pool.close();
-  assert.equal(pool.lendNow(), undefined, 'a closed pool lends nothing');
+  assert.equal(pool.tryAcquire(), undefined, 'a closed pool lends nothing');
 });
 
-test('lendNow goes through the gate: an open circuit refuses at once', async () => {
-  const { pool } = memoryPool({ size: 1, maxOverflow: 0 });
-  (await pool.acquire()).release();
+test('tryAcquire goes through the gate: an open circuit refuses at once', async () => {
   let admitted = 0;
-  pool.gate = {
-    admitShared: () => {
-      admitted++;
-      if (admitted > 1) throw new CircuitOpenError(pool.name, 100, undefined);
+  const { pool } = memoryPool(
+    { size: 1, maxOverflow: 0 },
+    {},
+    {
+      gate: (self) => ({
+        admitShared: () => {
+          admitted++;
+          if (admitted > 1) throw new CircuitOpenError(self.name, 100, undefined);
+        },
+      }),
     },
-  };
-  const lease = pool.lendNow();
+  );
+  (await pool.acquire()).release();
+  const lease = pool.tryAcquire();
   assert.ok(lease);
   lease.release();
   assert.throws(
-    () => pool.lendNow(),
+    () => pool.tryAcquire(),
     (error: unknown) => error instanceof CircuitOpenError,
   );
   assert.equal(pool.status().checkedIn, 1, 'a refused call takes nothing');
-  pool.gate = undefined;
   await pool.close();
 });

@@ -1,9 +1,10 @@
-import { performance } from 'node:perf_hooks';
-import { ConnectionLostError, outcomeOf, PoolClosedError, PoolTimeoutError, SpillwayError, StatementTimeoutError } from '../errors.js';
-import type { Lease } from './lease.js';
-import type { ConnectionPool } from './pool.js';
-import { Lane, ShapeCosts, type ShapeView, type WorkShape } from './shape-costs.js';
-import { Waiter, WaiterQueue } from './waiter-queue.js';
+import { ConnectionLostError, outcomeOf, PoolClosedError, PoolTimeoutError, SpillwayError, StatementTimeoutError } from '../../errors.js';
+import type { PoolEventMap } from '../../pool/events.js';
+import type { Lease } from '../../pool/lease.js';
+import type { ConnectionPool } from '../../pool/pool.js';
+import { Waiter, WaiterQueue } from '../../pool/waiter-queue.js';
+import type { ShapeView, SharedLeasesStatus } from '../multiplexing.js';
+import { Lane, ShapeCosts, type WorkShape } from './postgres-shape-costs.js';
 
 /**
  * What shared use needs from a connection kind; the dialect provides it (for pg: pipeline mode).
@@ -24,6 +25,30 @@ export interface SharedUse<C> {
   abort(connection: C): void;
   /** True when this error ends the connection, so it is discarded and its other work fails too. */
   isFatal(error: unknown): boolean;
+}
+
+/**
+ * What the scheduler reports, typed: each unit of work's checkout and checkin (`shared: true`; a
+ * carrier lease itself reports none), and a unit that waited past its checkout timeout. By default they
+ * become the pool's own events ({@link poolEvents}), so metrics, logs and alerts see a shared statement
+ * as one checkout, exactly like an exclusive one.
+ */
+export interface SharedLeasesEvents {
+  /** Whether anyone listens: no event object is built for nobody. */
+  observed(): boolean;
+  checkout(event: PoolEventMap['checkout'][0]): void;
+  checkin(event: PoolEventMap['checkin'][0]): void;
+  timeout(event: PoolEventMap['timeout'][0]): void;
+}
+
+/** The pool's events as the scheduler's sink. */
+export function poolEvents(pool: ConnectionPool<unknown>): SharedLeasesEvents {
+  return {
+    observed: () => pool.listenerCount('checkout') > 0 || pool.listenerCount('checkin') > 0,
+    checkout: (event) => pool.emit('checkout', event),
+    checkin: (event) => pool.emit('checkin', event),
+    timeout: (event) => pool.emit('timeout', event),
+  };
 }
 
 export interface SharedLeasesSettings {
@@ -69,21 +94,6 @@ export interface SharedLeasesSettings {
    * off): time the process stood still is left out of every measured cost (see #lateness).
    */
   loopBeatMs?: number;
-}
-
-export interface SharedLeasesStatus {
-  held: number;
-  inFlight: number;
-  waiting: number;
-  acquiring: number;
-  /** Smoothed server time of one pipelined unit (ms), which sets how deep connections pipeline. */
-  serviceTimeMs: number;
-  /** Units running alone on a connection now, and of those the ones in the slow lane. */
-  exclusiveInFlight: number;
-  slowLaneInFlight: number;
-  /** Units started since the start: pipelined with others, or alone on a connection. */
-  sharedRuns: number;
-  exclusiveRuns: number;
 }
 
 /** One unit of work: call `done` exactly once, with the answer's size (rows for SQL) when known. */
@@ -190,6 +200,7 @@ const SHARED_RECENT_MS = 5000;
  */
 export class SharedLeases<C> {
   readonly #pool: ConnectionPool<C>;
+  readonly #events: SharedLeasesEvents;
   readonly #use: SharedUse<C>;
   readonly #settings: Readonly<SharedLeasesSettings>;
   readonly #now: () => number;
@@ -231,16 +242,19 @@ export class SharedLeases<C> {
   #lateMs = 0;
   #onEmpty: (() => void) | undefined = undefined;
 
-  constructor(pool: ConnectionPool<C>, use: SharedUse<C>, settings: SharedLeasesSettings) {
+  constructor(pool: ConnectionPool<C>, use: SharedUse<C>, settings: SharedLeasesSettings, events?: SharedLeasesEvents) {
     this.#pool = pool;
+    this.#events = events ?? poolEvents(pool as unknown as ConnectionPool<unknown>);
     this.#use = use;
     this.#settings = Object.freeze({ ...settings });
-    this.#now = settings.clock ?? performance.now.bind(performance);
+    // The pool's clock, or (tests) the pool's timers read against a clock the test steps.
+    const clock = settings.clock === undefined ? pool.clock : { ...pool.clock, now: settings.clock };
+    this.#now = () => clock.now();
     this.#shapes = new ShapeCosts(settings.shapeCapacity, settings.alwaysExclusive);
     this.#serviceMs = settings.spreadAfterMs / 4;
     const timeOut = (waiter: Waiter<Slot<C>>, now: number) => this.#timeOut(waiter, now);
-    this.#pending = new WaiterQueue<Slot<C>>(timeOut, this.#now);
-    this.#pendingSlow = new WaiterQueue<Slot<C>>(timeOut, this.#now);
+    this.#pending = new WaiterQueue<Slot<C>>(timeOut, clock);
+    this.#pendingSlow = new WaiterQueue<Slot<C>>(timeOut, clock);
   }
 
   /** Connections held, work in flight and waiting, and the measured server time of one pipelined unit. */
@@ -517,10 +531,10 @@ export class SharedLeases<C> {
     slot.sizeInFlight += size;
     this.#inFlight++;
     this.#load += (this.#inFlight - this.#load) * EWMA_WEIGHT;
-    const pool = this.#pool;
-    const observed = pool.listenerCount('checkout') > 0 || pool.listenerCount('checkin') > 0;
+    const events = this.#events;
+    const observed = events.observed();
     if (observed)
-      pool.emit('checkout', {
+      events.checkout({
         connectionId: slot.lease.connectionId,
         waitMs: since === 0 ? 0 : startedAt - since,
         shared: true,
@@ -541,7 +555,7 @@ export class SharedLeases<C> {
       } else {
         this.#sharedInFlight--;
       }
-      if (observed) pool.emit('checkin', { connectionId: slot.lease.connectionId, heldMs: now - startedAt, shared: true, exclusive });
+      if (observed) events.checkin({ connectionId: slot.lease.connectionId, heldMs: now - startedAt, shared: true, exclusive });
       return true;
     };
     const job: Job = {
@@ -728,7 +742,7 @@ export class SharedLeases<C> {
       this.#borrowing.delete(request);
       if (!request.slow) this.#freshAcquiring--;
     };
-    this.#pool.acquireAdmitted().then(
+    this.#pool.acquire({ shared: true }).then(
       (lease) => {
         settle();
         adopt(lease);
@@ -931,7 +945,7 @@ export class SharedLeases<C> {
     const pool = this.#pool;
     const status = pool.status();
     const waiting = status.waiting + this.#pending.size + this.#pendingSlow.size;
-    pool.emit('timeout', { waitMs: now - waiter.enqueuedAt, waiting });
+    this.#events.timeout({ waitMs: now - waiter.enqueuedAt, waiting });
     waiter.reject(new PoolTimeoutError(pool.name, { ...status, waiting }, Math.round(now - waiter.enqueuedAt), pool.lastConnectError));
   }
 }
