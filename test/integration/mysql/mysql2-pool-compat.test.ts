@@ -236,11 +236,12 @@ for (const [label, makePoolOf] of PROMISE_CONTENDERS) {
       const pool = makePool({ connectionLimit: 1 });
       const held = await pool.getConnection();
       const [[{ id }]] = (await held.query('SELECT CONNECTION_ID() AS id')) as unknown as [[{ id: number }]];
-      const queued = pool.query('SELECT 1');
-      const queuedCheckout = pool.getConnection();
+      // Asserted from the start, so the rejections are never unhandled while end() runs.
+      const queued = assert.rejects(pool.query('SELECT 1'), { message: 'Pool is closed.' });
+      const queuedCheckout = assert.rejects(pool.getConnection(), { message: 'Pool is closed.' });
       await pool.end();
-      await assert.rejects(queued, { message: 'Pool is closed.' });
-      await assert.rejects(queuedCheckout, { message: 'Pool is closed.' });
+      await queued;
+      await queuedCheckout;
       await eventually(async () => (await openThreads([id])).length === 0, 'the borrowed connection closed on the server');
       held.release(); // after end(): does nothing
       await assert.rejects(pool.query('SELECT 1'), { message: 'Pool is closed.' });

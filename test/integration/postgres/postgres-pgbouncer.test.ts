@@ -84,15 +84,24 @@ describe('postgres behind PgBouncer in transaction mode', () => {
         db.query<{ n: number; s: string }>('SELECT $1::int AS n, $2::text AS s', [i, `v${i}`]),
       );
       const writes = Array.from({ length: 30 }, (_, i) => db.query(`INSERT INTO ${table} (id) VALUES ($1)`, [i]));
-      const failing = db.query('SELECT 1 / $1::int', [0]);
-      const slow = db.query('SELECT pg_sleep(5)');
+      // The rejections are asserted from the start: awaited only after the reads, a SQL error answered
+      // first would be an unhandled rejection for a moment, which the test runner counts as a failure.
+      const failing = assert.rejects(
+        db.query('SELECT 1 / $1::int', [0]),
+        (error: SpillwayError) => error.code !== 'STATEMENT_TIMEOUT' && /division by zero/.test(error.message),
+      );
+      const slow = assert.rejects(
+        db.query('SELECT pg_sleep(5)'),
+        (error: SpillwayError) => error.code === 'STATEMENT_TIMEOUT',
+        'the server statement_timeout held',
+      );
       const settings = db.query<{ s: string; l: string }>(
         "SELECT current_setting('statement_timeout') AS s, current_setting('lock_timeout') AS l",
       );
       for (const [i, r] of (await Promise.all(reads)).entries()) assert.deepEqual(r.rows[0], { n: i, s: `v${i}` });
       await Promise.all(writes);
-      await assert.rejects(failing, (error: SpillwayError) => error.code !== 'STATEMENT_TIMEOUT' && /division by zero/.test(error.message));
-      await assert.rejects(slow, (error: SpillwayError) => error.code === 'STATEMENT_TIMEOUT', 'the server statement_timeout held');
+      await failing;
+      await slow;
       assert.deepEqual((await settings).rows[0], { s: '500ms', l: '400ms' }, 'each shared statement runs under the pool timeouts');
       assert.ok(db.multiplexer !== undefined && shared > 0, 'the statements went through the multiplexer');
       const { rows } = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
