@@ -92,7 +92,10 @@ export class CallbackPool extends EventEmitter {
     this.config = { ...this.#plan.mysql2, connectionConfig: this.#plan.connectionOptions };
     this.Promise = (typeof config === 'object' ? (config.Promise as PromiseConstructor | undefined) : undefined) ?? Promise;
     const resolved = resolveConfig(this.#plan.options);
-    const dialect = createMysqlDialect(resolved, { connectionOptions: this.#plan.connectionOptions });
+    const dialect = createMysqlDialect(resolved, {
+      connectionOptions: this.#plan.connectionOptions,
+      sessionSettings: this.#plan.sessionSettings,
+    });
     const connector = this.#withPoolHooks(dialect.connector as Connector<PooledConnection>);
     this.spillway = openDatabase(resolved, { ...dialect, connector } as typeof dialect, { circuitBreaker: this.#plan.circuitBreaker });
     this.#core = this.spillway.pool as ConnectionPool<PooledConnection>;
@@ -334,6 +337,10 @@ export class CallbackPool extends EventEmitter {
     connection.reset((error) => {
       if (error) {
         lease.release(error);
+        return;
+      }
+      if (!this.#plan.sessionSettings) {
+        this.#return(connection, lease);
         return;
       }
       // COM_RESET_CONNECTION also undid the session's time limits: set them again before anyone borrows it.

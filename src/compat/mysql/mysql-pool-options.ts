@@ -21,7 +21,7 @@ const POOL_KEYS = new Set([
 const MYSQL2_CONNECTION_LIMIT = 10;
 const MYSQL2_IDLE_TIMEOUT_MS = 60_000;
 const MYSQL2_CONNECT_TIMEOUT_MS = 10_000;
-/** InnoDB's default innodb_lock_wait_timeout: the dialect always sets one per session. */
+/** InnoDB's default innodb_lock_wait_timeout: the lock wait assumed when the app sets no time limit. */
 const INNODB_LOCK_WAIT_MS = 50_000;
 
 export interface MysqlPoolPlan {
@@ -35,6 +35,11 @@ export interface MysqlPoolPlan {
   resetOnRelease: boolean;
   /** The breaker only when `circuit` is given: mysql2's pool has none. */
   circuitBreaker: boolean;
+  /**
+   * Session time limits only when the app gives one (or the `DB_*` environment, which may): mysql2's
+   * pool leaves the server's lock-wait defaults alone, and a drop-in must not shorten them.
+   */
+  sessionSettings: boolean;
   /** mysql2's pool settings as mysql2 reports them in `pool.config`. */
   mysql2: {
     connectionLimit: number;
@@ -89,6 +94,7 @@ export function planMysqlPool(input: MysqlPoolConfig | string): MysqlPoolPlan {
     queueLimit,
     resetOnRelease,
     circuitBreaker: config.circuit !== undefined,
+    sessionSettings: spillway.statementTimeoutMs !== undefined || spillway.lockTimeoutMs !== undefined || spillway.env !== undefined,
     mysql2: { connectionLimit, maxIdle, idleTimeout, queueLimit, waitForConnections, resetOnRelease },
   };
 }

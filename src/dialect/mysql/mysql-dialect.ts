@@ -113,6 +113,11 @@ export function mysqlSessionSettings(mariadb: boolean, statementTimeoutMs: numbe
  */
 export interface MysqlConnectionOverrides {
   connectionOptions?: Record<string, unknown>;
+  /**
+   * Whether each new connection gets Spillway's session time limits (default true). The drop-in
+   * leaves the server's defaults alone, as mysql2's pool does, until the app gives a time limit.
+   */
+  sessionSettings?: boolean;
 }
 
 /** The MySQL/MariaDB dialect on `mysql2`. */
@@ -358,13 +363,15 @@ export function createMysqlDialect(config: ResolvedConfig, overrides: MysqlConne
       connection.on('error', context.onBroken);
       connection.on('end', () => context.onBroken(new ConnectionLostError('MySQL connection ended')));
       try {
-        await run(
-          connection,
-          mysqlSessionSettings(mariadb, config.statementTimeoutMs, config.lockTimeoutMs),
-          undefined,
-          false,
-          context.timeoutMs,
-        );
+        if (overrides.sessionSettings !== false) {
+          await run(
+            connection,
+            mysqlSessionSettings(mariadb, config.statementTimeoutMs, config.lockTimeoutMs),
+            undefined,
+            false,
+            context.timeoutMs,
+          );
+        }
       } catch (error) {
         connection.removeAllListeners('end');
         destroy(connection);

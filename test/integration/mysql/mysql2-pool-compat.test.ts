@@ -288,6 +288,20 @@ for (const [label, makePoolOf] of PROMISE_CONTENDERS) {
       }
     });
 
+    it("a connection keeps the server's session defaults (lock waits, statement time), with and without resetOnRelease", async (t) => {
+      if (!(await live(t))) return;
+      const defaults =
+        'SELECT @@SESSION.lock_wait_timeout = @@GLOBAL.lock_wait_timeout AS metadata, @@SESSION.innodb_lock_wait_timeout = @@GLOBAL.innodb_lock_wait_timeout AS innodb, @@SESSION.max_statement_time = @@GLOBAL.max_statement_time AS statement';
+      for (const resetOnRelease of [false, true]) {
+        const pool = makePool({ connectionLimit: 1, resetOnRelease });
+        for (let round = 0; round < 2; round++) {
+          const [[row]] = (await pool.query(defaults)) as unknown as [[Row]];
+          assert.deepEqual({ ...row }, { metadata: 1, innodb: 1, statement: 1 }, `resetOnRelease: ${resetOnRelease}, round ${round}`);
+        }
+        await pool.end();
+      }
+    });
+
     it('a read-only error (1792) on pool.query or pool.execute discards the connection: it is never handed out again', async (t) => {
       if (!(await live(t))) return;
       const table = uniqueName('myc_ro');
