@@ -21,6 +21,8 @@ const POOL_KEYS = new Set([
 const MYSQL2_CONNECTION_LIMIT = 10;
 const MYSQL2_IDLE_TIMEOUT_MS = 60_000;
 const MYSQL2_CONNECT_TIMEOUT_MS = 10_000;
+/** How often mysql2's pool looks for connections idle past idleTimeout. */
+const MYSQL2_IDLE_CHECK_MS = 1_000;
 /** InnoDB's default innodb_lock_wait_timeout: the lock wait assumed when the app sets no time limit. */
 const INNODB_LOCK_WAIT_MS = 50_000;
 
@@ -79,6 +81,8 @@ export function planMysqlPool(input: MysqlPoolConfig | string): MysqlPoolPlan {
     url: labelUrl('mysql', target.host, target.port, target.user, target.database),
     size: connectionLimit,
     minIdle: 0,
+    // mysql2 looks for connections idle past idleTimeout once a second: the housekeeper does the same.
+    ...(idleTimeoutMs > 0 ? { housekeepingIntervalMs: Math.min(MYSQL2_IDLE_CHECK_MS, idleTimeoutMs) } : {}),
     connectTimeoutMs: config.connectTimeout ?? MYSQL2_CONNECT_TIMEOUT_MS,
     lockTimeoutMs: INNODB_LOCK_WAIT_MS,
     ...(password === undefined ? {} : { password }),
