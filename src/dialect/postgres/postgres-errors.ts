@@ -10,6 +10,15 @@ function isDisconnectSqlState(code: string): boolean {
   return code === '57P01' || code === '57P02' || code === '57P03' || code.startsWith('08');
 }
 
+/**
+ * An ErrorResponse of severity ERROR ends the statement, not the session: a Bind with the wrong number
+ * of parameters is 08P01 at that severity, and the connection goes on. The severity is localized
+ * (lc_messages); in another language the error counts as the end of the session, the safe side.
+ */
+function sessionGoesOn(error: Error): boolean {
+  return (error as { severity?: unknown }).severity === 'ERROR';
+}
+
 /** True when the error means the PostgreSQL connection is unusable. */
 export function isPostgresDisconnect(error: unknown): boolean {
   if (error instanceof SpillwayError) {
@@ -18,7 +27,8 @@ export function isPostgresDisconnect(error: unknown): boolean {
   }
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (SOCKET_DISCONNECT_CODES.has(code) || isDisconnectSqlState(code))) return true;
+  if (typeof code === 'string' && SOCKET_DISCONNECT_CODES.has(code)) return true;
+  if (typeof code === 'string' && isDisconnectSqlState(code) && !sessionGoesOn(error)) return true;
   const message = error.message;
   return (
     message.includes('Connection terminated') ||
