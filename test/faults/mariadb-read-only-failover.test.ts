@@ -6,11 +6,11 @@
 // its release), so all reconnect through DNS to the new writer instead of failing one by one.
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import mysqlPromise from 'mysql2/promise';
 import { createPool as spillwayCreatePool } from '../../src/index.js';
 import { createPool as spillwayPromisePool } from '../../src/mysql.js';
 import { mariadbBinariesPresent, TempMariadb } from '../support/mariadb-server.js';
+import { waitFor } from '../support/polling.js';
 
 type Pool = mysqlPromise.Pool;
 
@@ -56,14 +56,6 @@ async function openThreads(ids: readonly number[]): Promise<number[]> {
   return rows.map((r) => Number(r.ID));
 }
 
-async function eventually(check: () => Promise<boolean>, what: string, boundMs = 20_000): Promise<void> {
-  const until = Date.now() + boundMs;
-  while (!(await check())) {
-    if (Date.now() > until) assert.fail(`never happened within ${boundMs} ms: ${what}`);
-    await sleep(25);
-  }
-}
-
 function makePool(make: (config: mysqlPromise.PoolOptions) => Pool, connectionLimit = 4): Pool {
   return make({ host: '127.0.0.1', port: server?.port, user: 'app', database: 'app', connectionLimit });
 }
@@ -93,7 +85,7 @@ for (const [label, make] of CONTENDERS) {
         });
         const [[next]] = (await pool.query('SELECT CONNECTION_ID() AS id')) as unknown as [[{ id: number }]];
         assert.notEqual(next?.id, id, 'the connection that failed is not the next one handed out');
-        await eventually(async () => (await openThreads([id])).length === 0, 'the read-only connection closed on the server');
+        await waitFor(async () => (await openThreads([id])).length === 0, 'the read-only connection closed on the server');
       } finally {
         await setReadOnly(false);
         await pool.end();
@@ -119,11 +111,11 @@ describe('spillway/mysql, beyond mysql2: a burst of read-only errors means the w
       for (let i = 0; i < 3; i++) await assert.rejects(pool.query("INSERT INTO events (note) VALUES ('x')"), { errno: 1290 });
       assert.ok(invalidations.includes('writer-moved'), `invalidate events: ${invalidations.join(', ')}`);
       const idleIds = warmIds.filter((id) => id !== borrowedId);
-      await eventually(async () => (await openThreads(idleIds)).length === 0, 'every idle connection of the old writer closed');
+      await waitFor(async () => (await openThreads(idleIds)).length === 0, 'every idle connection of the old writer closed');
       assert.deepEqual(await openThreads([borrowedId]), [borrowedId], 'the borrowed connection is left to its holder');
       await borrowed.query('SELECT 1');
       borrowed.release();
-      await eventually(async () => (await openThreads([borrowedId])).length === 0, 'the borrowed connection closed at its release');
+      await waitFor(async () => (await openThreads([borrowedId])).length === 0, 'the borrowed connection closed at its release');
       // The "new writer" takes writes; every connection from now on is a fresh one.
       await setReadOnly(false);
       await pool.query("INSERT INTO events (note) VALUES ('after')");
@@ -152,10 +144,10 @@ describe("Spillway's own createPool on MySQL: the same failover handling", () =>
       await assert.rejects(db.query("INSERT INTO events (note) VALUES ('x')"), { errno: 1290, code: 'ER_OPTION_PREVENTS_STATEMENT' });
       for (let i = 0; i < 2; i++) await assert.rejects(db.query("INSERT INTO events (note) VALUES ('x')"), { errno: 1290 });
       const idleIds = warmIds.filter((id) => id !== heldId);
-      await eventually(async () => (await openThreads(idleIds)).length === 0, 'every idle connection of the old writer closed');
+      await waitFor(async () => (await openThreads(idleIds)).length === 0, 'every idle connection of the old writer closed');
       assert.deepEqual(await openThreads([heldId]), [heldId], 'the lent connection is left to its holder');
       held?.release();
-      await eventually(async () => (await openThreads([heldId])).length === 0, 'the lent connection closed at its release');
+      await waitFor(async () => (await openThreads([heldId])).length === 0, 'the lent connection closed at its release');
       await setReadOnly(false);
       await db.query("INSERT INTO events (note) VALUES ('after')");
       assert.ok(!warmIds.includes(await thread()), 'no connection from before the failover is lent');
@@ -175,7 +167,7 @@ describe("Spillway's own createPool on MySQL: the same failover handling", () =>
       await setReadOnly(false);
       const afterId = Number((await db.query('SELECT CONNECTION_ID() AS id')).rows[0]?.id);
       assert.notEqual(afterId, before);
-      await eventually(async () => (await openThreads([before])).length === 0, 'the read-only connection closed');
+      await waitFor(async () => (await openThreads([before])).length === 0, 'the read-only connection closed');
     } finally {
       await setReadOnly(false);
       await db.close({ graceMs: 0 });

@@ -5,7 +5,6 @@
 // depends on how long something took: waits poll the server's processlist with a generous bound.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { after, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import { createPool as spillwayPromisePool } from '../../../src/mysql.js';
 import { createPool as spillwayCallbackPool } from '../../../src/mysql-callback.js';
 import { MYSQL_URL, requireServer, uniqueName } from '../../support/databases.js';
 import { mysqlAdminQuery } from '../../support/mysql-activity.js';
+import { fakeServer, waitFor } from '../../support/polling.js';
 import { freeLoopbackPort } from '../../support/ports.js';
 
 /** mysql2/promise's pool, with the `Promise` its typings leave out. */
@@ -31,38 +31,11 @@ const CALLBACK_CONTENDERS: [string, (config: mysqlCallback.PoolOptions) => Callb
   ['spillway/mysql/callback createPool', (config) => spillwayCallbackPool(config) as unknown as CallbackPool],
 ];
 
-/** Poll until `check` holds; fails after `boundMs` (generous: the machine is shared). */
-async function eventually(check: () => Promise<boolean> | boolean, what: string, boundMs = 20_000): Promise<void> {
-  const until = Date.now() + boundMs;
-  while (!(await check())) {
-    if (Date.now() > until) assert.fail(`never happened within ${boundMs} ms: ${what}`);
-    await sleep(25);
-  }
-}
-
 /** Which of these server threads are still open. */
 async function openThreads(ids: readonly number[]): Promise<number[]> {
   if (ids.length === 0) return [];
   const rows = (await mysqlAdminQuery('SELECT ID FROM information_schema.PROCESSLIST WHERE ID IN (?)', [ids])) as { ID: number }[];
   return rows.map((r) => Number(r.ID));
-}
-
-/** A loopback server that accepts connections and never says a word (no MySQL handshake). */
-async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 async function live(t: TestContext): Promise<boolean> {
@@ -126,7 +99,7 @@ for (const [label, makePoolOf] of PROMISE_CONTENDERS) {
         });
       }
       await assert.rejects(refused.getConnection(), { code: 'ECONNREFUSED' });
-      const silent = await silentServer();
+      const silent = await fakeServer();
       try {
         const stuck = makePool({
           uri: undefined,
@@ -156,7 +129,7 @@ for (const [label, makePoolOf] of PROMISE_CONTENDERS) {
       doomed.release();
       const next = await threadOf(pool);
       assert.notEqual(next, id, 'a destroyed connection is never handed out again');
-      await eventually(async () => (await openThreads([id])).length === 0, 'the destroyed connection closed on the server');
+      await waitFor(async () => (await openThreads([id])).length === 0, 'the destroyed connection closed on the server');
 
       {
         await using scoped = await pool.getConnection();
@@ -242,7 +215,7 @@ for (const [label, makePoolOf] of PROMISE_CONTENDERS) {
       await pool.end();
       await queued;
       await queuedCheckout;
-      await eventually(async () => (await openThreads([id])).length === 0, 'the borrowed connection closed on the server');
+      await waitFor(async () => (await openThreads([id])).length === 0, 'the borrowed connection closed on the server');
       held.release(); // after end(): does nothing
       await assert.rejects(pool.query('SELECT 1'), { message: 'Pool is closed.' });
       await assert.rejects(pool.getConnection(), { message: 'Pool is closed.' });
@@ -317,7 +290,7 @@ for (const [label, makePoolOf] of PROMISE_CONTENDERS) {
           const next = await threadOf(pool);
           assert.notEqual(next, id, `${method}: a new connection`);
           await run(`INSERT INTO ${table} VALUES (?)`, [method === 'query' ? 1 : 2]);
-          await eventually(async () => (await openThreads([id])).length === 0, `${method}: the read-only connection closed`);
+          await waitFor(async () => (await openThreads([id])).length === 0, `${method}: the read-only connection closed`);
           await pool.end();
         }
       } finally {
@@ -332,7 +305,7 @@ for (const [label, makePoolOf] of PROMISE_CONTENDERS) {
       await connection.query('SET SESSION wait_timeout = 1');
       const [[{ id }]] = (await connection.query('SELECT CONNECTION_ID() AS id')) as unknown as [[{ id: number }]];
       connection.release();
-      await eventually(async () => (await openThreads([id])).length === 0, 'the server closed the idle session');
+      await waitFor(async () => (await openThreads([id])).length === 0, 'the server closed the idle session');
       // The server's close reaches the client's socket right after it leaves the processlist.
       await sleep(200);
       const next = await threadOf(pool);
@@ -345,14 +318,14 @@ for (const [label, makePoolOf] of PROMISE_CONTENDERS) {
       const held = await Promise.all([pool.getConnection(), pool.getConnection(), pool.getConnection()]);
       const ids = held.map((c) => (c.connection as unknown as { threadId: number }).threadId);
       for (const connection of held) connection.release();
-      await eventually(async () => (await openThreads(ids)).length === 1, 'two of three closed (maxIdle 1)');
+      await waitFor(async () => (await openThreads(ids)).length === 1, 'two of three closed (maxIdle 1)');
       assert.equal((await openThreads(ids)).length, 1, 'maxIdle connections stay while younger than idleTimeout');
 
       const short = makePool({ connectionLimit: 3, maxIdle: 1, idleTimeout: 300 });
       const borrowed = await Promise.all([short.getConnection(), short.getConnection()]);
       const shortIds = borrowed.map((c) => (c.connection as unknown as { threadId: number }).threadId);
       for (const connection of borrowed) connection.release();
-      await eventually(async () => (await openThreads(shortIds)).length === 0, 'every idle connection closed after idleTimeout');
+      await waitFor(async () => (await openThreads(shortIds)).length === 0, 'every idle connection closed after idleTimeout');
       assert.deepEqual((await short.query('SELECT 1 AS n'))[0], [{ n: 1 }], 'and the pool opens new ones');
     });
 

@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { Pool } from '../../../src/pg.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
+import { waitFor } from '../../support/polling.js';
 import { freeLoopbackPort } from '../../support/ports.js';
 import { adminQuery, expectNoServerConnections } from '../../support/postgres-activity.js';
 
@@ -36,14 +37,6 @@ function makePool(config: ConstructorParameters<typeof Pool>[0] = {}): Pool {
   return pool;
 }
 
-async function eventually(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const until = Date.now() + 15_000;
-  while (!(await check())) {
-    if (Date.now() > until) assert.fail(`never happened: ${what}`);
-    await sleep(20);
-  }
-}
-
 async function live(t: TestContext): Promise<boolean> {
   return requireServer(t, POSTGRES_URL, 'postgres');
 }
@@ -55,7 +48,7 @@ describe('spillway/pg Pool: the differences from pg.Pool, kept on purpose', () =
     const pid = (await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     assert.equal(pool.listenerCount('error'), 0);
     await adminQuery('SELECT pg_terminate_backend($1)', [pid]);
-    await eventually(() => pool.totalCount === 0, 'dead idle client removed');
+    await waitFor(() => pool.totalCount === 0, 'dead idle client removed');
     assert.equal((await pool.query('SELECT 1 AS n')).rows[0].n, 1);
   });
 
@@ -101,12 +94,12 @@ describe('spillway/pg Pool: the differences from pg.Pool, kept on purpose', () =
     assert.equal((await cursor.read(4)).length, 4);
     assert.equal(pool.spillway.status().checkedOut, 1, 'the cursor holds its client while open');
     await cursor.close();
-    await eventually(() => pool.spillway.status().checkedOut === 0, 'cursor client returned');
+    await waitFor(() => pool.spillway.status().checkedOut === 0, 'cursor client returned');
 
     const failing = pool.query(new pg.Query('SELECT nope'));
     const error = await new Promise<Error & { code?: string }>((resolve) => failing.on('error', resolve));
     assert.equal(error.code, '42703');
-    await eventually(() => pool.spillway.status().checkedOut === 0, 'failed submittable client returned');
+    await waitFor(() => pool.spillway.status().checkedOut === 0, 'failed submittable client returned');
     assert.equal((await pool.query('SELECT 1 AS n')).rows[0].n, 1);
   });
 });
@@ -164,7 +157,7 @@ describe("spillway/pg Pool: Spillway's options ride along, off until given", () 
     assert.equal(pool.totalCount, 2, 'one overflow client beyond max');
     a.release();
     b.release();
-    await eventually(() => pool.totalCount === 1, 'the overflow client closed when returned to a full pool');
+    await waitFor(() => pool.totalCount === 1, 'the overflow client closed when returned to a full pool');
     assert.equal(pool.spillway.stats().closedByReason.overflow, 1);
     await assert.rejects(pool.query('SELECT pg_sleep(2)'), { code: '57014' }, 'the server cancels it: a pg error, passed through');
   });
@@ -174,7 +167,7 @@ describe("spillway/pg Pool: Spillway's options ride along, off until given", () 
     const pool = makePool({ max: 1, prePing: true, prePingBypassMs: 0 });
     const pid = (await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     await adminQuery('SELECT pg_terminate_backend($1)', [pid]);
-    await eventually(async () => (await adminQuery('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).length === 0, 'backend gone');
+    await waitFor(async () => (await adminQuery('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).length === 0, 'backend gone');
     assert.notEqual((await pool.query('SELECT pg_backend_pid() AS pid')).rows[0].pid, pid);
   });
 });
@@ -209,7 +202,7 @@ describe('spillway/pg Pool: the Spillway pool underneath', () => {
     const b = await pool.connect();
     assert.notEqual(b, a);
     b.release(true);
-    await eventually(() => removed.length === 2, 'two removes');
+    await waitFor(() => removed.length === 2, 'two removes');
     // Each 'remove' comes as that client's connection ends: in either order.
     assert.ok(removed.includes(a) && removed.includes(b));
     assert.equal(pool.spillway.stats().invalidated, 2);
@@ -224,7 +217,7 @@ describe('spillway/pg Pool: the Spillway pool underneath', () => {
     client.release(); // expended too
     const lasting = makePool({ max: 1, idleTimeoutMillis: 20 });
     await lasting.query('SELECT 1');
-    await eventually(() => lasting.spillway.stats().closedByReason.idle === 1, 'idle removal counted');
+    await waitFor(() => lasting.spillway.stats().closedByReason.idle === 1, 'idle removal counted');
   });
 
   it('verify runs once per new client; onConnect prepares each new client', async (t) => {
@@ -280,7 +273,7 @@ describe('spillway/pg Pool: the Spillway pool underneath', () => {
       connectionTimeoutMillis: 100,
     });
     await assert.rejects(pool.connect(), { code: 'CONNECT_TIMEOUT', message: 'Connection terminated due to connection timeout' });
-    await eventually(() => sockets.size === 0, 'the timed-out socket closed');
+    await waitFor(() => sockets.size === 0, 'the timed-out socket closed');
   });
 
   it('allowExitOnIdle lets the process exit while idle clients stay open', async (t) => {

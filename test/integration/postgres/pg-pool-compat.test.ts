@@ -6,12 +6,12 @@
 // earlier fires first), which holds on a loaded machine too.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
 import { after, describe, it, type TestContext } from 'node:test';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { Pool as SpillwayPool } from '../../../src/pg.js';
 import { POSTGRES_URL, requireServer, uniqueName } from '../../support/databases.js';
+import { fakeServer, waitFor } from '../../support/polling.js';
 import { freeLoopbackPort } from '../../support/ports.js';
 
 type PoolClass = new (config?: pg.PoolConfig) => pg.Pool;
@@ -21,35 +21,6 @@ const CONTENDERS: [string, PoolClass][] = [
   ['pg.Pool', pg.Pool],
   ['spillway/pg Pool', SpillwayPool as unknown as PoolClass],
 ];
-
-/** Poll until `check` holds; fails after `boundMs` (generous: the machine is shared). */
-async function eventually(check: () => boolean, what: string, boundMs = 15_000): Promise<void> {
-  const until = Date.now() + boundMs;
-  while (!check()) {
-    if (Date.now() > until) assert.fail(`never happened within ${boundMs} ms: ${what}`);
-    await sleep(10);
-  }
-}
-
-/** A TCP server on loopback that does `onSocket` with every connection (a server that never answers, or drops at once). */
-async function fakeServer(onSocket: (socket: net.Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
-    onSocket(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** pg-pool calls end's callback with an error when there is one (@types/pg declares it without). */
 function endWithCallback(pool: pg.Pool, callback: (err?: Error) => void): void {
@@ -252,7 +223,7 @@ for (const [label, PoolClass] of CONTENDERS) {
         assert.equal(pool.ended, true);
         assert.equal(removed, 0, "'remove' comes as each client's connection has ended");
         await ending;
-        await eventually(() => removed === 2, "two 'remove' events");
+        await waitFor(() => removed === 2, "two 'remove' events");
       });
 
       it('end(callback) on a pool never used', async () => {
@@ -317,7 +288,7 @@ for (const [label, PoolClass] of CONTENDERS) {
         const problem = new Error('problem');
         client.release(problem);
         assert.deepEqual(released.at(-1), [problem, client]);
-        await eventually(() => removed.length === 1, "'remove' after release(err)");
+        await waitFor(() => removed.length === 1, "'remove' after release(err)");
         assert.equal(removed[0], client);
       });
 
@@ -335,7 +306,7 @@ for (const [label, PoolClass] of CONTENDERS) {
         });
         pool.on('remove', () => seen.push('remove'));
         await assert.rejects(pool.connect(), (error) => error === refusal);
-        await eventually(() => seen.includes('remove'), "'remove' of the refused client");
+        await waitFor(() => seen.includes('remove'), "'remove' of the refused client");
         assert.deepEqual(seen, ['connect', 'acquire', 'release', 'remove']);
         assert.equal(releasedWith, refusal);
         assert.equal(pool.totalCount, 0);
@@ -360,7 +331,7 @@ for (const [label, PoolClass] of CONTENDERS) {
         assert.equal(poolError?.[0].client, client);
         assert.equal(pool.idleCount, 0);
         assert.equal(pool.totalCount, 0);
-        await eventually(() => removed, "'remove' of the failed idle client");
+        await waitFor(() => removed, "'remove' of the failed idle client");
       });
 
       it("a lent client's error is its holder's: no pool 'error', the client stays counted", async (t) => {
@@ -395,7 +366,7 @@ for (const [label, PoolClass] of CONTENDERS) {
         await sleep(110);
         assert.equal(pool.idleCount, 0);
         assert.equal(pool.totalCount, 0);
-        await eventually(() => removals.length === 2, "two 'remove' events");
+        await waitFor(() => removals.length === 2, "two 'remove' events");
         assert.deepEqual(removals.at(-1), [0, 0]);
       });
 
@@ -439,7 +410,7 @@ for (const [label, PoolClass] of CONTENDERS) {
           seen.push('remove');
           atRemove = [pool.expiredCount, pool.totalCount];
         });
-        await eventually(() => atRemove !== undefined, 'the idle client removed after its lifetime');
+        await waitFor(() => atRemove !== undefined, 'the idle client removed after its lifetime');
         assert.deepEqual(atRemove, [0, 0]);
         assert.deepEqual(seen, ['acquire', 'release', 'remove']);
       });
@@ -450,7 +421,7 @@ for (const [label, PoolClass] of CONTENDERS) {
         const pool = makePool({ maxLifetimeSeconds: 1, log: (message: unknown) => messages.push(message) } as pg.PoolConfig);
         const client = await pool.connect();
         assert.equal(pool.expiredCount, 0);
-        await eventually(() => pool.expiredCount === 1, 'expiredCount 1 once the lifetime passed');
+        await waitFor(() => pool.expiredCount === 1, 'expiredCount 1 once the lifetime passed');
         assert.equal(pool.totalCount, 1);
         client.release();
         assert.equal(pool.expiredCount, 0);
@@ -633,7 +604,7 @@ for (const [label, PoolClass] of CONTENDERS) {
         t.after(() => server.close());
         const pool = makePool({ connectionString: undefined, host: '127.0.0.1', port: server.port, connectionTimeoutMillis: 3000 });
         const attempt = pool.connect().catch((error: Error) => error);
-        await eventually(() => accepted === 1, 'the first connection reached the server');
+        await waitFor(() => accepted === 1, 'the first connection reached the server');
         // Spillway's own pools would start another attempt after about 200 ms of waiting (hedging).
         await sleep(700);
         assert.equal(accepted, 1, 'no second attempt while the first is pending');
