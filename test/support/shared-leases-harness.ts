@@ -41,6 +41,8 @@ export function sharedLeasesHarness(
     maxHoldMs: 60_000,
     spreadAfterMs: 1,
     exclusiveShare: 0.8,
+    holdForSlowMs: 10,
+    slowWaitShare: 0.05,
     stuckAfterMs: 10,
     sizeBudget: 0,
     alwaysExclusive: () => false,

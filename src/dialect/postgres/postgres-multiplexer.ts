@@ -29,8 +29,19 @@ interface PgWithQuery {
 
 /** Queueing one connection may add before the multiplexer spreads to another (see SharedLeasesSettings). */
 const SPREAD_AFTER_MS = 1;
-/** Share of the pool that slow statements (measured slow, or not yet measured) may hold while fast ones are about. */
-const EXCLUSIVE_SHARE = 0.8;
+/**
+ * Share of the pool that slow statements (measured slow, or not yet measured) may hold while fast ones
+ * are about: 9 of 10, since pipelined fast statements need few connections and every connection kept
+ * from slow work caps how many slow statements a second the pool runs.
+ */
+const EXCLUSIVE_SHARE = 0.9;
+/**
+ * While slow statements wait for room in the full slow lane, fast ones arriving after them wait up to
+ * this long per slow one waiting for them to start first (see SharedLeasesSettings.holdForSlowMs).
+ */
+const HOLD_FOR_SLOW_MS = 10;
+/** A slow statement waits for the lane up to this share of its cost before fast ones yield to it (a 300 ms one, 15 ms). */
+const SLOW_WAIT_SHARE = 0.05;
 /** Nothing new is pipelined behind a statement that has been answering for longer than this. */
 const STUCK_AFTER_MS = 10;
 /** Statement texts whose cost the multiplexer remembers (each text is a shape). */
@@ -88,6 +99,8 @@ export function createPostgresMultiplexer(pool: ConnectionPool<Client>, config: 
     spreadAfterMs: SPREAD_AFTER_MS,
     maxHoldMs: Math.min(5000, leakHalf, config.recycleMs > 0 ? config.recycleMs : Number.POSITIVE_INFINITY),
     exclusiveShare: EXCLUSIVE_SHARE,
+    holdForSlowMs: HOLD_FOR_SLOW_MS,
+    slowWaitShare: SLOW_WAIT_SHARE,
     stuckAfterMs: STUCK_AFTER_MS,
     sizeBudget: ROWS_IN_FLIGHT,
     alwaysExclusive: runsAlone,

@@ -1,4 +1,5 @@
 import { ConnectionLostError, outcomeOf, PoolClosedError, PoolTimeoutError, SpillwayError, StatementTimeoutError } from '../../errors.js';
+import type { Clock, ClockTimer } from '../../pool/clock.js';
 import type { PoolEventMap } from '../../pool/events.js';
 import type { Lease } from '../../pool/lease.js';
 import type { ConnectionPool } from '../../pool/pool.js';
@@ -70,6 +71,18 @@ export interface SharedLeasesSettings {
    * waits. At least one connection.
    */
   exclusiveShare: number;
+  /**
+   * Back-pressure from the slow lane: while slow-lane units wait for room in the full lane, work that
+   * does not go there and arrives after them waits up to this long per slow-lane unit waiting (ms;
+   * 0 = never) for them to start first. In a closed loop (the same callers run fast and slow
+   * statements) fast work that never waits brings every caller to the lane's queue: a 50 ms statement
+   * waited 600 ms behind 90 others, where pg.Pool spreads the wait over every statement. Per unit
+   * waiting, because the more callers, the longer each must be held; bounded, because slow work from
+   * callers of its own (a report job) is not slowed by fast work, and holding that back frees nothing.
+   */
+  holdForSlowMs: number;
+  /** A slow-lane unit waits for the lane up to this share of its learned cost before other work is held for it (see holdForSlowMs). */
+  slowWaitShare: number;
   /**
    * Nothing new is put on a connection whose oldest unit has been answering for longer than this
    * (or SLOW_RATIO times the typical unit, when more): work goes elsewhere rather than behind it.
@@ -187,6 +200,8 @@ const SHARED_RECENT_MS = 5000;
  * - Spread: shared work goes to the open connection with the fewest in flight, up to `maxInFlight` and
  *   to `sizeBudget` of answers (rows) in flight.
  * - Order: work waiting in either queue starts oldest first (slow-lane work when the lane has room).
+ * - Back-pressure: while slow-lane work waits for the full lane (past `slowWaitShare` of its cost),
+ *   other work arriving after it waits up to `holdForSlowMs` per unit waiting for it to start first.
  * - Growth: another connection is borrowed when the least busy one's expected queueing (in flight x
  *   measured server time per unit) would pass `spreadAfterMs` and the pool can lend one at once; an
  *   idle shared connection goes home at once.
@@ -235,6 +250,10 @@ export class SharedLeases<C> {
   #draining = 0;
   #probes = 0;
   #closed = false;
+  /** Wakes work held for the slow lane when its hold runs out (see #held). */
+  #holdTimer: ClockTimer | undefined = undefined;
+  #waking = false;
+  readonly #clock: Clock;
   #stallTimer: NodeJS.Timeout | undefined = undefined;
   #beatTimer: NodeJS.Timeout | undefined = undefined;
   #beatAt = 0;
@@ -250,6 +269,7 @@ export class SharedLeases<C> {
     // The pool's clock, or (tests) the pool's timers read against a clock the test steps.
     const clock = settings.clock === undefined ? pool.clock : { ...pool.clock, now: settings.clock };
     this.#now = () => clock.now();
+    this.#clock = clock;
     this.#shapes = new ShapeCosts(settings.shapeCapacity, settings.alwaysExclusive);
     this.#serviceMs = settings.spreadAfterMs / 4;
     const timeOut = (waiter: Waiter<Slot<C>>, now: number) => this.#timeOut(waiter, now);
@@ -309,6 +329,8 @@ export class SharedLeases<C> {
     this.#closed = true;
     if (this.#slowBorrowTimer !== undefined) clearTimeout(this.#slowBorrowTimer);
     this.#slowBorrowTimer = undefined;
+    this.#clock.clear(this.#holdTimer);
+    this.#holdTimer = undefined;
     for (const waiter of [...this.#pending.drain(), ...this.#pendingSlow.drain()]) {
       waiter.live = false;
       waiter.reject(new PoolClosedError(this.#pool.name));
@@ -347,7 +369,8 @@ export class SharedLeases<C> {
   ): void {
     const alone = lane !== Lane.SHARED;
     // Behind older work waiting to start (in either queue), as first come, first served.
-    const queued = this.#pending.size > 0 || (this.#pendingSlow.size > 0 && this.#oldestReady(now) !== undefined);
+    const held = this.#slowBlocked(now) !== undefined;
+    const queued = held || this.#pending.size > 0 || (this.#pendingSlow.size > 0 && this.#oldestReady(now) !== undefined);
     const slot = queued ? undefined : this.#pick(now, shape === undefined ? 0 : shape.size);
     // Over the latency budget while the pool can lend another connection at once: wait for that one
     // (a moment) rather than queue behind busy pipelines. Alone, take it whenever the pool has one.
@@ -371,6 +394,7 @@ export class SharedLeases<C> {
       return;
     }
     this.#wait(this.#pending, task, shape, resolve, reject, now);
+    if (held) this.#armHoldWake(now);
   }
 
   /**
@@ -486,6 +510,59 @@ export class SharedLeases<C> {
 
   #suddenMs(): number {
     return Math.max(SUDDEN_FLOOR_MS, this.#serviceMs * SUDDEN_RATIO);
+  }
+
+  /** The oldest slow-lane unit, when it waits for room in the full lane and holdForSlowMs is on. */
+  #slowBlocked(now: number): Waiter<Slot<C>> | undefined {
+    if (this.#settings.holdForSlowMs <= 0) return undefined;
+    const head = this.#pendingSlow.peek();
+    const shape = head?.context as WorkShape | undefined;
+    if (head === undefined || shape?.lane !== Lane.SLOW) return undefined;
+    if (now - head.enqueuedAt < shape.costMs * this.#settings.slowWaitShare) return undefined;
+    return this.#slowInFlight + this.#slowBorrowing >= this.#slowLaneLimit(now) ? head : undefined;
+  }
+
+  /** `waiter` (not for the slow lane) came after a slow-lane unit still waiting for the lane, and may wait longer for it. */
+  #held(waiter: Waiter<Slot<C>>, now: number): boolean {
+    if (now - waiter.enqueuedAt >= this.#holdMs()) return false;
+    const blocked = this.#slowBlocked(now);
+    return blocked !== undefined && blocked.enqueuedAt <= waiter.enqueuedAt;
+  }
+
+  /**
+   * How long work may be held for the slow lane: holdForSlowMs per slow-lane unit waiting. The more
+   * callers a closed loop has, the longer each must be held for their slow statements not to pile up
+   * (1000 callers with 1 % of 50 ms statements need about 55 ms); a lone waiter holds only a moment.
+   */
+  #holdMs(): number {
+    return this.#settings.holdForSlowMs * this.#pendingSlow.size;
+  }
+
+  /** One timer: when the oldest held unit has been held long enough (see #holdMs), it starts anyway. */
+  #armHoldWake(now: number): void {
+    const oldest = this.#pending.peek();
+    if (this.#holdTimer !== undefined || this.#closed || oldest === undefined) return;
+    const inMs = Math.max(1, Math.ceil(oldest.enqueuedAt + this.#holdMs() - now));
+    this.#holdTimer = this.#clock.setTimeout(() => {
+      this.#holdTimer = undefined;
+      this.#wakeHeld();
+    }, inMs);
+  }
+
+  /** Work held for a slow-lane unit may start: feed the open connections, borrow for the rest. */
+  #wakeHeld(): void {
+    if (this.#waking || this.#closed) return;
+    this.#waking = true;
+    try {
+      const now = this.#now();
+      for (const slot of [...this.#slots]) if (!slot.dead) this.#feed(slot, now);
+      this.#grow();
+      // Node's timers may fire a little before the hold runs out by this clock: then wait again.
+      const oldest = this.#pending.peek();
+      if (oldest !== undefined && this.#held(oldest, now)) this.#armHoldWake(now);
+    } finally {
+      this.#waking = false;
+    }
   }
 
   /** Slow-lane units allowed at once: a share of the pool while shared work is about, else every connection. */
@@ -670,6 +747,13 @@ export class SharedLeases<C> {
    */
   #feed(slot: Slot<C>, now: number): void {
     if (slot.inFlight > 0 && this.#stuck(slot, now)) return;
+    const pendingSlow = this.#pendingSlow.size;
+    this.#feedOne(slot, now);
+    // A slow-lane unit started: work held back for it may start now, on the other connections.
+    if (this.#pendingSlow.size < pendingSlow && this.#pending.size > 0) this.#wakeHeld();
+  }
+
+  #feedOne(slot: Slot<C>, now: number): void {
     while (slot.inFlight < this.#settings.maxInFlight && !slot.draining && !slot.dead && !slot.exclusive) {
       const queue = this.#oldestReady(now);
       if (queue === undefined) return;
@@ -697,7 +781,14 @@ export class SharedLeases<C> {
     const slowReady =
       slow !== undefined &&
       ((slow.context as WorkShape | undefined)?.lane !== Lane.SLOW || this.#slowInFlight + this.#slowBorrowing < this.#slowLaneLimit(now));
-    if (!slowReady) return shared === undefined ? undefined : this.#pending;
+    if (!slowReady) {
+      if (shared === undefined) return undefined;
+      if (this.#held(shared, now)) {
+        this.#armHoldWake(now);
+        return undefined;
+      }
+      return this.#pending;
+    }
     return shared !== undefined && shared.enqueuedAt <= (slow as Waiter<Slot<C>>).enqueuedAt ? this.#pending : this.#pendingSlow;
   }
 
@@ -709,9 +800,13 @@ export class SharedLeases<C> {
   #grow(): void {
     if (this.#closed || (this.#pending.size === 0 && this.#pendingSlow.size === 0)) return;
     const pool = this.#pool;
+    const now = this.#now();
     const perConnection = Math.max(1, Math.min(this.#settings.maxInFlight, Math.floor(this.#settings.spreadAfterMs / this.#serviceMs)));
-    const slowRoom = Math.max(0, this.#slowLaneLimit(this.#now()) - this.#slowInFlight - this.#slowBorrowing);
-    const needed = Math.ceil(this.#pending.size / perConnection) + Math.min(this.#pendingSlow.size, slowRoom);
+    const slowRoom = Math.max(0, this.#slowLaneLimit(now) - this.#slowInFlight - this.#slowBorrowing);
+    // Work held back for a waiting slow-lane unit needs no connection yet (all of it, when the oldest is).
+    const oldestShared = this.#pending.peek();
+    const sharedHeld = oldestShared !== undefined && this.#held(oldestShared, now);
+    const needed = (sharedHeld ? 0 : Math.ceil(this.#pending.size / perConnection)) + Math.min(this.#pendingSlow.size, slowRoom);
     const max = pool.settings.size + pool.settings.maxOverflow;
     while (this.#freshAcquiring < needed && this.#slots.length - this.#draining + this.#acquiring < max) {
       this.#borrow(
