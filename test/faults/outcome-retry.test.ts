@@ -178,6 +178,16 @@ for (const target of [
           passMs: 400,
           faultMs: 2000,
           retry: true,
+          // Whether a fault leaves a write unsent depends on timing (with multiplexing, queued writes
+          // often just wait the outage out), so the pool is also exhausted once past checkoutTimeoutMs:
+          // the writes waiting then fail not-sent (POOL_TIMEOUT), which retry must send again.
+          lastly: async () => {
+            const held = await Promise.all(
+              Array.from({ length: OUTCOME_SETTINGS.size + OUTCOME_SETTINGS.maxOverflow }, () => db.acquire()),
+            );
+            await sleep(OUTCOME_SETTINGS.checkoutTimeoutMs * 1.5);
+            for (const session of held) session.release();
+          },
         });
         await db.close({ graceMs: 2000 });
         const present = await presentCounts(admin, table);

@@ -38,7 +38,16 @@ export async function writeThroughFaults(
   db: Database,
   proxy: ChaosProxy,
   table: string,
-  options: { writers: number; minWrites: number; minCycles: number; passMs: number; faultMs: number; retry?: boolean },
+  options: {
+    writers: number;
+    minWrites: number;
+    minCycles: number;
+    passMs: number;
+    faultMs: number;
+    retry?: boolean;
+    /** Runs once after the fault cycles while the writers still write (traffic passing). */
+    lastly?: () => Promise<void>;
+  },
 ): Promise<WritesResult> {
   const result: WritesResult = { attempted: 0, acked: [], failed: [], cycles: 0 };
   let nextId = 1;
@@ -71,6 +80,7 @@ export async function writeThroughFaults(
     result.cycles++;
   }
   await sleep(options.passMs);
+  await options.lastly?.();
   stop = true;
   await Promise.all(writers);
   return result;

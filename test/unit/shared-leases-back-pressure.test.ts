@@ -100,6 +100,31 @@ describe('SharedLeases: back-pressure from the slow lane', () => {
     }
   });
 
+  it('holds fast work no longer than for ten slow statements waiting, however many wait (a flood of reports)', async () => {
+    const t = sharedLeasesHarness({ size: 5, maxOverflow: 0 }, new MemoryConnector(), { maxInFlight: 10, holdForSlowMs: 10 });
+    try {
+      const { slow } = await fullLane(t, 30);
+      t.advance(20);
+      const fast = t.run('fast');
+      await t.tick();
+      t.advance(99);
+      await t.tick();
+      assert.equal(running(t, 'fast'), false, 'held while 30 slow statements wait, up to 100 ms');
+      t.advance(2);
+      await waitFor(() => running(t, 'fast'), 'the held fast statement started after 100 ms');
+      for (const id of t.busy()) if (!t.keysOn(id).includes('slow')) while (t.inFlightOn(id) > 0) t.answer(id);
+      await fast;
+      while (t.shared.status.inFlight > 0) {
+        t.advance(300);
+        for (const id of t.busy()) t.answer(id);
+        await t.tick();
+      }
+      assert.equal((await Promise.all(slow)).length, 34);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('holds nothing while the waiting slow statement is within its allowance, or with holdForSlowMs 0', async () => {
     for (const holdForSlowMs of [10, 0]) {
       const t = sharedLeasesHarness({ size: 5, maxOverflow: 0 }, new MemoryConnector(), { maxInFlight: 10, holdForSlowMs });

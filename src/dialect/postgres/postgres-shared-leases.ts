@@ -168,6 +168,8 @@ const SLOW_RATIO = 8;
 /** A shared run answered this late (or SUDDEN_RATIO times the typical unit) puts its shape on probation. */
 const SUDDEN_FLOOR_MS = 50;
 const SUDDEN_RATIO = 16;
+/** Slow-lane units waiting that lengthen the hold at most (see #holdMs). */
+const HOLD_COUNTS_AT_MOST = 10;
 /** The heartbeat's period, and the lateness of one beat that counts as the process standing still. */
 const LOOP_BEAT_MS = 10;
 const LATE_BEAT_MS = 5;
@@ -530,12 +532,14 @@ export class SharedLeases<C> {
   }
 
   /**
-   * How long work may be held for the slow lane: holdForSlowMs per slow-lane unit waiting. The more
-   * callers a closed loop has, the longer each must be held for their slow statements not to pile up
-   * (1000 callers with 1 % of 50 ms statements need about 55 ms); a lone waiter holds only a moment.
+   * How long work may be held for the slow lane: holdForSlowMs per slow-lane unit waiting, up to
+   * HOLD_COUNTS_AT_MOST of them. The more callers a closed loop has, the longer each must be held for
+   * their slow statements not to pile up (1000 callers with 1 % of 50 ms statements need about 55 ms);
+   * a lone waiter holds only a moment, and a flood of slow work (a thousand reports queued) does not
+   * stop fast work for longer than the cap.
    */
   #holdMs(): number {
-    return this.#settings.holdForSlowMs * this.#pendingSlow.size;
+    return this.#settings.holdForSlowMs * Math.min(this.#pendingSlow.size, HOLD_COUNTS_AT_MOST);
   }
 
   /** One timer: when the oldest held unit has been held long enough (see #holdMs), it starts anyway. */
