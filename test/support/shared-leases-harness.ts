@@ -1,3 +1,4 @@
+import { RUNS_TO_LEARN } from '../../src/dialect/postgres/postgres-shape-costs.js';
 import { SharedLeases, type SharedLeasesSettings, type SharedUse } from '../../src/dialect/postgres/postgres-shared-leases.js';
 import { ConnectionPool, type CorePoolSettings, type PoolOptions } from '../../src/pool/pool.js';
 import { type MemoryConnection, MemoryConnector, testSettings } from './memory-connector.js';
@@ -64,6 +65,20 @@ export function sharedLeasesHarness(
   /** Answer the oldest unit in flight on connection `id` (`size`: the answer's size, as rows). */
   const answer = (id: number, error?: unknown, value = id, size?: number) => pipelines.get(id)?.shift()?.done(error, value, size);
   const tick = () => new Promise((resolve) => setTimeout(resolve, 2));
+  const advance = (ms: number) => {
+    clock += ms;
+  };
+  /** Run `key` alone `times` times, each answered after `costMs` on the stepped clock (with `size` rows): its cost is then learned. */
+  const learn = async (key: string, costMs: number, times = RUNS_TO_LEARN + 1, size?: number): Promise<void> => {
+    for (let i = 0; i < times; i++) {
+      const call = run(key);
+      await tick();
+      advance(costMs);
+      const id = [...pipelines].find(([, queue]) => queue.length > 0)?.[0] as number;
+      answer(id, undefined, id, size);
+      await call;
+    }
+  };
   return {
     pool,
     shared,
@@ -74,9 +89,8 @@ export function sharedLeasesHarness(
     aborted,
     sent: () => sent,
     /** Step the scheduler's clock by `ms`. */
-    advance: (ms: number) => {
-      clock += ms;
-    },
+    advance,
+    learn,
     inFlightOn: (id: number) => pipelines.get(id)?.length ?? 0,
     /** The keys in flight on connection `id`, oldest first ('-' for a unit without one). */
     keysOn: (id: number) => (pipelines.get(id) ?? []).map((unit) => unit.key ?? '-'),

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RUNS_TO_LEARN } from '../../src/dialect/postgres/postgres-shape-costs.js';
 import { MemoryConnector } from '../support/memory-connector.js';
 import { waitFor } from '../support/polling.js';
 import { sharedLeasesHarness } from '../support/shared-leases-harness.js';
@@ -13,21 +12,10 @@ import { sharedLeasesHarness } from '../support/shared-leases-harness.js';
  */
 type Harness = ReturnType<typeof sharedLeasesHarness>;
 
-async function learn(t: Harness, key: string, costMs: number): Promise<void> {
-  for (let i = 0; i <= RUNS_TO_LEARN; i++) {
-    const call = t.run(key);
-    await t.tick();
-    t.advance(costMs);
-    const [id] = t.busy();
-    t.answer(id as number);
-    await call;
-  }
-}
-
 /** 5 connections, exclusiveShare 0.8: the slow lane holds 4. Fills it and queues `waiting` more slow ones. */
 async function fullLane(t: Harness, waiting: number): Promise<{ slow: Promise<number>[]; slowOn: number[] }> {
-  await learn(t, 'fast', 0.05);
-  await learn(t, 'slow', 300);
+  await t.learn('fast', 0.05);
+  await t.learn('slow', 300);
   const slow = Array.from({ length: 4 + waiting }, () => t.run('slow'));
   // Keep shared work about (the lane's share applies only then).
   const fast = t.run('fast');
@@ -41,6 +29,20 @@ async function fullLane(t: Harness, waiting: number): Promise<{ slow: Promise<nu
 }
 
 const running = (t: Harness, key: string) => t.busy().some((id) => t.keysOn(id).includes(key));
+
+/** Answer everything in flight but the slow statements. */
+function answerFast(t: Harness): void {
+  for (const id of t.busy()) if (!t.keysOn(id).includes('slow')) while (t.inFlightOn(id) > 0) t.answer(id);
+}
+
+/** Let the slow statements finish, 300 ms at a time, the waiting ones taking their turns. */
+async function finishSlow(t: Harness): Promise<void> {
+  while (t.shared.status.inFlight > 0) {
+    t.advance(300);
+    for (const id of t.busy()) t.answer(id);
+    await t.tick();
+  }
+}
 
 describe('SharedLeases: back-pressure from the slow lane', () => {
   it('holds fast work arriving after a slow statement that waits for the full lane until that one starts', async () => {
@@ -62,10 +64,9 @@ describe('SharedLeases: back-pressure from the slow lane', () => {
       assert.equal(t.sent(), sentBefore + 4);
       assert.deepEqual(t.keysOn(slowOn[0] as number), ['slow'], 'the waiting slow statement started first, alone');
       assert.ok(running(t, 'fast'), 'the held fast statements started once it had');
-      for (const id of t.busy()) if (!t.keysOn(id).includes('slow')) while (t.inFlightOn(id) > 0) t.answer(id);
+      answerFast(t);
       assert.equal((await Promise.all(fast)).length, 3);
-      t.advance(300);
-      for (const id of t.busy()) t.answer(id);
+      await finishSlow(t);
       await Promise.all(slow);
     } finally {
       await t.close();
@@ -87,13 +88,9 @@ describe('SharedLeases: back-pressure from the slow lane', () => {
       // The hold's timer fires on the real clock; the stepped clock says the 20 ms are up.
       await waitFor(() => running(t, 'fast'), 'the held fast statement started after its bounded hold');
       assert.equal(t.shared.status.waiting, 2, 'while the slow ones still wait for the lane');
-      for (const id of t.busy()) if (!t.keysOn(id).includes('slow')) while (t.inFlightOn(id) > 0) t.answer(id);
+      answerFast(t);
       await fast;
-      for (let round = 0; round < 2; round++) {
-        t.advance(300);
-        for (const id of t.busy()) t.answer(id);
-        await t.tick();
-      }
+      await finishSlow(t);
       await Promise.all(slow);
     } finally {
       await t.close();
@@ -112,13 +109,9 @@ describe('SharedLeases: back-pressure from the slow lane', () => {
       assert.equal(running(t, 'fast'), false, 'held while 30 slow statements wait, up to 100 ms');
       t.advance(2);
       await waitFor(() => running(t, 'fast'), 'the held fast statement started after 100 ms');
-      for (const id of t.busy()) if (!t.keysOn(id).includes('slow')) while (t.inFlightOn(id) > 0) t.answer(id);
+      answerFast(t);
       await fast;
-      while (t.shared.status.inFlight > 0) {
-        t.advance(300);
-        for (const id of t.busy()) t.answer(id);
-        await t.tick();
-      }
+      await finishSlow(t);
       assert.equal((await Promise.all(slow)).length, 34);
     } finally {
       await t.close();
@@ -135,13 +128,9 @@ describe('SharedLeases: back-pressure from the slow lane', () => {
         const fast = t.run('fast');
         await t.tick();
         assert.ok(running(t, 'fast'), `fast work starts at once (holdForSlowMs ${holdForSlowMs})`);
-        for (const id of t.busy()) if (!t.keysOn(id).includes('slow')) while (t.inFlightOn(id) > 0) t.answer(id);
+        answerFast(t);
         await fast;
-        for (let round = 0; round < 2; round++) {
-          t.advance(300);
-          for (const id of t.busy()) t.answer(id);
-          await t.tick();
-        }
+        await finishSlow(t);
         await Promise.all(slow);
       } finally {
         await t.close();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PROBATION_RUNS, RUNS_TO_LEARN } from '../../src/dialect/postgres/postgres-shape-costs.js';
+import { PROBATION_RUNS } from '../../src/dialect/postgres/postgres-shape-costs.js';
 import { MemoryConnector } from '../support/memory-connector.js';
 import { sharedLeasesHarness } from '../support/shared-leases-harness.js';
 
@@ -8,27 +8,13 @@ import { sharedLeasesHarness } from '../support/shared-leases-harness.js';
  * Scheduling by statement shape (issue 12): the scheduler learns each key's cost from the answers and
  * only pipelines keys measured fast. The clock is stepped by hand, so every measured cost is exact.
  */
-type Harness = ReturnType<typeof sharedLeasesHarness>;
-
-/** Run `key` alone `times` times, each answered after `costMs` on the stepped clock (with `size` rows). */
-async function learn(t: Harness, key: string, costMs: number, times = RUNS_TO_LEARN + 1, size?: number): Promise<void> {
-  for (let i = 0; i < times; i++) {
-    const call = t.run(key);
-    await t.tick();
-    t.advance(costMs);
-    const [id] = t.busy();
-    t.answer(id as number, undefined, id, size);
-    await call;
-  }
-}
-
 describe('SharedLeases: cost per shape', () => {
   it('runs an unknown key alone, then pipelines it once it is measured fast; a slow key keeps running alone', async () => {
     const t = sharedLeasesHarness({ size: 3, maxOverflow: 0 }, new MemoryConnector(), { maxInFlight: 10 });
     try {
       assert.equal(t.shape('fast'), undefined, 'unknown before its second sight');
-      await learn(t, 'fast', 0.05);
-      await learn(t, 'slow', 300);
+      await t.learn('fast', 0.05);
+      await t.learn('slow', 300);
       assert.equal(t.shape('fast')?.mode, 'shared');
       assert.equal(t.shape('slow')?.mode, 'exclusive');
       assert.equal(t.shape('slow')?.reason, 'slow');
@@ -66,9 +52,9 @@ describe('SharedLeases: cost per shape', () => {
       alwaysExclusive: (key) => key === 'write',
     });
     try {
-      await learn(t, 'fast', 0.05);
-      await learn(t, 'slow', 300);
-      await learn(t, 'write', 0.5);
+      await t.learn('fast', 0.05);
+      await t.learn('slow', 300);
+      await t.learn('write', 0.5);
       const fastFirst = t.run('fast');
       await t.tick();
       const slow = Array.from({ length: 6 }, () => t.run('slow'));
@@ -114,7 +100,7 @@ describe('SharedLeases: cost per shape', () => {
   it('puts nothing behind a unit answering for longer than stuckAfterMs, and puts its shape on probation when stuck for long', async () => {
     const t = sharedLeasesHarness({ size: 3, maxOverflow: 0 }, new MemoryConnector(), { maxInFlight: 10 });
     try {
-      await learn(t, 'lookup', 0.1);
+      await t.learn('lookup', 0.1);
       assert.equal(t.shape('lookup')?.mode, 'shared');
       // The next run of the learned shape blocks (say, on a table lock).
       const blocked = t.run('lookup');
@@ -149,7 +135,7 @@ describe('SharedLeases: cost per shape', () => {
   it('survives a shape that is fast 99 times and then slow once: that run alone is slow, and the shape is learned again', async () => {
     const t = sharedLeasesHarness({ size: 3, maxOverflow: 0 }, new MemoryConnector(), { maxInFlight: 10 });
     try {
-      await learn(t, 'q', 0.1, 99);
+      await t.learn('q', 0.1, 99);
       const learned = t.shape('q');
       assert.equal(learned?.mode, 'shared');
       const costBefore = learned?.costMs as number;
@@ -168,7 +154,7 @@ describe('SharedLeases: cost per shape', () => {
 
       // The runs on probation go alone; once they are measured fast, the shape shares again.
       const exclusiveBefore = t.shared.status.exclusiveRuns;
-      await learn(t, 'q', 0.1, PROBATION_RUNS);
+      await t.learn('q', 0.1, PROBATION_RUNS);
       assert.equal(t.shared.status.exclusiveRuns - exclusiveBefore, PROBATION_RUNS);
       assert.equal(t.shape('q')?.mode, 'shared', 'learned fast again');
 
@@ -178,7 +164,7 @@ describe('SharedLeases: cost per shape', () => {
       t.advance(300);
       t.answer(t.busy()[0] as number);
       await lasting;
-      await learn(t, 'q', 300, PROBATION_RUNS);
+      await t.learn('q', 300, PROBATION_RUNS);
       assert.equal(t.shape('q')?.mode, 'exclusive');
       assert.equal(t.shape('q')?.reason, 'slow');
     } finally {
@@ -189,8 +175,8 @@ describe('SharedLeases: cost per shape', () => {
   it('pipelines fast statements with large answers only up to the size budget per connection; the rest wait their turn', async () => {
     const t = sharedLeasesHarness({ size: 2, maxOverflow: 0 }, new MemoryConnector(), { maxInFlight: 10, sizeBudget: 250 });
     try {
-      await learn(t, 'big', 0.05, 3, 100);
-      await learn(t, 'small', 0.05, 3, 1);
+      await t.learn('big', 0.05, 3, 100);
+      await t.learn('small', 0.05, 3, 1);
       const big = Array.from({ length: 6 }, () => t.run('big'));
       await t.tick();
       assert.deepEqual(
@@ -225,7 +211,7 @@ describe('SharedLeases: cost per shape', () => {
       alwaysExclusive: (key) => key.startsWith('UPDATE'),
     });
     try {
-      await learn(t, 'UPDATE t', 0.05, 5);
+      await t.learn('UPDATE t', 0.05, 5);
       assert.equal(t.shape('UPDATE t')?.mode, 'exclusive');
       assert.equal(t.shape('UPDATE t')?.reason, 'always exclusive');
       assert.equal(t.shape('UPDATE t')?.exclusiveRuns, 5, 'every run counted alone');
